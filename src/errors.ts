@@ -1,0 +1,85 @@
+/**
+ * The one catalogue of regate errors. Every error regate raises or reports carries a stable
+ * `REGATE_ERR_*` code; the code labels metrics and log lines, and maps to an HTTP status and a
+ * JSON-RPC error code so that the same failure looks the same on every surface.
+ *
+ * Add entries here (never throw strings, never invent codes inline). Keep messages short and
+ * actionable: they reach agents and operators verbatim.
+ */
+
+/** JSON-RPC 2.0 reserved codes, plus regate's server-defined range (-32000 .. -32099). */
+export const JsonRpcCode = {
+  parseError: -32700,
+  invalidRequest: -32600,
+  methodNotFound: -32601,
+  invalidParams: -32602,
+  internalError: -32603,
+  upstreamUnavailable: -32001,
+  upstreamTimeout: -32002,
+  policyDenied: -32003,
+  unauthorized: -32004,
+  tooLarge: -32005,
+  unavailable: -32006,
+} as const;
+
+interface Entry {
+  readonly status: number;
+  readonly rpc: number;
+  readonly message: string;
+}
+
+export const catalogue = {
+  // --- configuration / start-up
+  REGATE_ERR_CONFIG_INVALID: { status: 500, rpc: JsonRpcCode.internalError, message: 'invalid configuration' },
+  REGATE_ERR_CONFIG_READ: { status: 500, rpc: JsonRpcCode.internalError, message: 'cannot read configuration file' },
+  REGATE_ERR_CONFIG_ENV: { status: 500, rpc: JsonRpcCode.internalError, message: 'environment variable referenced by configuration is not set' },
+
+  // --- inbound HTTP / JSON-RPC
+  REGATE_ERR_UNKNOWN_CONNECTION: { status: 404, rpc: JsonRpcCode.invalidRequest, message: 'no MCP connection with this name is configured' },
+  REGATE_ERR_NOT_FOUND: { status: 404, rpc: JsonRpcCode.invalidRequest, message: 'not found' },
+  REGATE_ERR_METHOD_NOT_ALLOWED: { status: 405, rpc: JsonRpcCode.invalidRequest, message: 'HTTP method not allowed on this route' },
+  REGATE_ERR_BODY_TOO_LARGE: { status: 413, rpc: JsonRpcCode.tooLarge, message: 'request body exceeds the configured limit' },
+  REGATE_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, rpc: JsonRpcCode.invalidRequest, message: 'request body must be application/json' },
+  REGATE_ERR_PARSE: { status: 400, rpc: JsonRpcCode.parseError, message: 'request body is not valid JSON' },
+  REGATE_ERR_TOO_DEEP: { status: 400, rpc: JsonRpcCode.invalidRequest, message: 'request body is nested too deeply' },
+  REGATE_ERR_INVALID_REQUEST: { status: 400, rpc: JsonRpcCode.invalidRequest, message: 'not a valid JSON-RPC 2.0 message' },
+  REGATE_ERR_BATCH_TOO_LARGE: { status: 400, rpc: JsonRpcCode.invalidRequest, message: 'JSON-RPC batch has too many messages' },
+  REGATE_ERR_UNKNOWN_SSE_SESSION: { status: 404, rpc: JsonRpcCode.invalidRequest, message: 'unknown or expired SSE session; open GET /sse/{connection} again' },
+  REGATE_ERR_SHUTTING_DOWN: { status: 503, rpc: JsonRpcCode.unavailable, message: 'regate is shutting down; retry on another instance' },
+
+  // --- upstream
+  REGATE_ERR_UPSTREAM_UNREACHABLE: { status: 502, rpc: JsonRpcCode.upstreamUnavailable, message: 'upstream MCP server is unreachable' },
+  REGATE_ERR_UPSTREAM_TIMEOUT: { status: 504, rpc: JsonRpcCode.upstreamTimeout, message: 'upstream MCP server did not answer in time' },
+  REGATE_ERR_UPSTREAM_PROTOCOL: { status: 502, rpc: JsonRpcCode.upstreamUnavailable, message: 'upstream MCP server sent a response regate cannot parse' },
+  REGATE_ERR_UPSTREAM_TOO_LARGE: { status: 502, rpc: JsonRpcCode.upstreamUnavailable, message: 'upstream response exceeds the configured limit' },
+
+  // --- internal
+  REGATE_ERR_INTERNAL: { status: 500, rpc: JsonRpcCode.internalError, message: 'internal error' },
+} as const satisfies Record<string, Entry>;
+
+export type ErrorCode = keyof typeof catalogue;
+
+/** An error with a stable code; `detail` says what exactly went wrong (safe to show the caller). */
+export class RegateError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly rpc: number;
+  readonly detail: string | undefined;
+
+  constructor(code: ErrorCode, detail?: string, options?: { cause?: unknown }) {
+    const entry: Entry = catalogue[code];
+    super(detail ? `${entry.message}: ${detail}` : entry.message, options);
+    this.name = 'RegateError';
+    this.code = code;
+    this.status = entry.status;
+    this.rpc = entry.rpc;
+    this.detail = detail;
+  }
+}
+
+/** Narrows anything thrown to a RegateError, wrapping the unknown as REGATE_ERR_INTERNAL. */
+export function asRegateError(err: unknown, fallback: ErrorCode = 'REGATE_ERR_INTERNAL'): RegateError {
+  if (err instanceof RegateError) return err;
+  const detail = err instanceof Error ? err.message : typeof err === 'string' ? err : undefined;
+  return new RegateError(fallback, detail, { cause: err });
+}
