@@ -1,0 +1,57 @@
+import { Command, CommanderError } from 'commander';
+import { stringify } from 'yaml';
+import { loadConfigFile } from '../config/load.ts';
+import { redactConfig } from '../config/redact.ts';
+import { RegateError } from '../errors.ts';
+import { embeddedBanner, serve } from './serve.ts';
+
+export interface CliIo {
+  readonly env: NodeJS.ProcessEnv;
+  readonly out: (s: string) => void;
+  readonly err: (s: string) => void;
+  /** Resolves when the process is asked to stop (SIGTERM/SIGINT). */
+  readonly stopSignal: Promise<string>;
+}
+
+/** Runs the regate CLI; resolves to the exit code. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const program = new Command('regate')
+    .description('Rego-driven policy enforcement point for the Model Context Protocol')
+    .exitOverride()
+    .configureOutput({ writeOut: io.out, writeErr: io.err });
+  let code = 0;
+
+  program
+    .command('serve')
+    .description('run the gateway (embedded defaults with a demo upstream when --config is omitted)')
+    .option('-c, --config <file>', 'YAML configuration file')
+    .action(async (opts: { config?: string }) => {
+      const running = await serve({ config: opts.config, env: io.env });
+      if (!opts.config) io.out(embeddedBanner(running.regate.url));
+      const signal = await io.stopSignal;
+      running.log.info({ signal }, 'stopping');
+      await running.stop();
+    });
+
+  program
+    .command('config')
+    .description('validate a configuration file and print it with secrets redacted')
+    .requiredOption('-c, --config <file>', 'YAML configuration file')
+    .action(async (opts: { config: string }) => {
+      const config = await loadConfigFile(opts.config, io.env);
+      io.out(stringify(redactConfig(config)));
+    });
+
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    if (err instanceof RegateError) {
+      io.err(`regate: ${err.code}: ${err.message}\n`);
+      return err.code.startsWith('REGATE_ERR_CONFIG') ? 2 : 1;
+    }
+    io.err(`regate: ${(err as Error)?.message ?? String(err)}\n`);
+    code = 1;
+  }
+  return code;
+}

@@ -1,0 +1,73 @@
+import { z } from 'zod';
+
+/**
+ * The configuration schema. Keys are snake_case as in DESIGN.md; `listen` and
+ * `connections[].name|url|transport|headers` are binding. Unknown keys are rejected so that a typo
+ * in a security setting is an error, never a silently ignored line.
+ */
+
+const seconds = (def: number) => z.number().nonnegative().default(def);
+
+export const connectionSchema = z
+  .strictObject({
+    /** URL path segment: /mcp/{name}. */
+    name: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lowercase letters, digits, "-" and "_", starting with a letter or digit'),
+    url: z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' }),
+    transport: z.enum(['streamable-http', 'sse']).default('streamable-http'),
+    /** Gateway-held credentials and other headers sent upstream; values are secrets. */
+    headers: z.record(z.string().regex(/^[A-Za-z0-9-]+$/, 'an HTTP header name'), z.string()).default({}),
+    /** Free-form labels handed to policy as input.connection.tags. */
+    tags: z.array(z.string()).default([]),
+    timeouts: z
+      .strictObject({
+        connect_seconds: seconds(10),
+        /** Until the upstream sends response headers. Above 300 s so long tool calls are not cut. */
+        response_seconds: seconds(900),
+        /** Silence allowed on an open response stream; 0 = no limit (SSE keepalives reset it). */
+        idle_seconds: seconds(0),
+      })
+      .prefault({}),
+  });
+
+export const configSchema = z
+  .strictObject({
+    listen: z
+      .strictObject({
+        host: z.string().min(1).default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(8080),
+      })
+      .prefault({}),
+    /** The URL agents use to reach regate; used in rewritten SSE endpoints and resource metadata. */
+    public_url: z.url().optional(),
+    limits: z
+      .strictObject({
+        max_body_bytes: z.number().int().positive().default(4 * 1024 * 1024),
+        max_json_depth: z.number().int().positive().max(1000).default(64),
+        max_batch_messages: z.number().int().positive().default(100),
+        /** A JSON response, or one SSE event, larger than this is refused (it must be parsed whole). */
+        max_response_bytes: z.number().int().positive().default(32 * 1024 * 1024),
+      })
+      .prefault({}),
+    connections: z.array(connectionSchema).min(1, 'at least one connection is required'),
+    logging: z
+      .strictObject({
+        level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+      })
+      .prefault({}),
+    shutdown: z.strictObject({ grace_seconds: seconds(30) }).prefault({}),
+  })
+  .superRefine((cfg, ctx) => {
+    const seen = new Set<string>();
+    cfg.connections.forEach((c, i) => {
+      if (seen.has(c.name)) {
+        ctx.addIssue({ code: 'custom', path: ['connections', i, 'name'], message: `duplicate connection name "${c.name}"` });
+      }
+      seen.add(c.name);
+    });
+  });
+
+export type ConfigInput = z.input<typeof configSchema>;
+export type Config = z.output<typeof configSchema>;
+export type ConnectionConfig = Config['connections'][number];

@@ -1,0 +1,159 @@
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Logger } from 'pino';
+import type { ComponentRegistry } from '../components/component.ts';
+import type { Config, ConnectionConfig } from '../config/schema.ts';
+import { RegateError, asRegateError } from '../errors.ts';
+import type { ExchangeContext, MessageHook } from '../proxy/hook.ts';
+import { LegacySessions, handleLegacyMessage, handleLegacyStream } from '../proxy/legacy-sse.ts';
+import { sendJson, sendRpcError } from '../proxy/respond.ts';
+import { handleStreamableOther, handleStreamablePost, type Exchange, type ProxyDeps } from '../proxy/streamable.ts';
+import { createUpstream, type Upstream } from '../proxy/upstream.ts';
+import type { Lifecycle } from './lifecycle.ts';
+import type { Metrics } from './metrics.ts';
+import { requestContext } from './request-context.ts';
+
+export interface AppDeps {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly metrics: Metrics;
+  readonly lifecycle: Lifecycle;
+  readonly components: ComponentRegistry;
+  readonly hook: MessageHook;
+  /** Middleware run before every MCP route (authentication); sets `res.locals.principal`. */
+  readonly authenticate?: express.RequestHandler;
+}
+
+export interface App {
+  readonly handler: express.Express;
+  /** Closes pooled upstream connections. */
+  close(): void;
+}
+
+/** Builds the Express application: operations routes, then MCP routes behind authentication. */
+export function createApp(deps: AppDeps): App {
+  const { config, log, metrics, lifecycle, components } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('trust proxy', false);
+
+  const upstreams = new Map<string, { connection: ConnectionConfig; upstream: Upstream }>();
+  for (const c of config.connections) upstreams.set(c.name, { connection: c, upstream: createUpstream(c) });
+  const legacySessions = new LegacySessions();
+  const publicBase = (config.public_url ?? '').replace(/\/+$/, '');
+  const proxyDeps: ProxyDeps = {
+    hook: deps.hook,
+    metrics,
+    limits: config.limits,
+    trackStream: (res, kind) => lifecycle.trackStream(res, kind),
+  };
+
+  app.use(requestContext(log, metrics, lifecycle));
+
+  app.get('/healthz', (_req, res) => {
+    res.locals.route = '/healthz';
+    sendJson(res, 200, { status: 'ok' });
+  });
+  app.get('/readyz', (_req, res) => {
+    res.locals.route = '/readyz';
+    const report = components.report();
+    const ready = report.ready && !lifecycle.draining;
+    sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : lifecycle.draining ? 'draining' : 'not ready', components: report.components });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.locals.route = '/metrics';
+    const body = await metrics.registry.metrics();
+    res.setHeader('content-type', metrics.registry.contentType);
+    res.end(body);
+  });
+
+  // Everything below is MCP traffic: refused while draining, then authenticated.
+  const mcp = express.Router();
+  mcp.use((_req, res, next) => {
+    if (lifecycle.draining) return sendRpcError(res, new RegateError('REGATE_ERR_SHUTTING_DOWN'), [], false);
+    next();
+  });
+  if (deps.authenticate) mcp.use(deps.authenticate);
+
+  const exchange = (req: Request, res: Response, route: string): Exchange | undefined => {
+    res.locals.route = route;
+    const entry = upstreams.get(String(req.params.connection));
+    if (!entry) {
+      req.resume();
+      sendJson(res, 404, {
+        error: { code: 'REGATE_ERR_UNKNOWN_CONNECTION', message: `no MCP connection named "${String(req.params.connection)}" is configured` },
+      });
+      return undefined;
+    }
+    const l = res.locals.log as Logger;
+    const ctx: ExchangeContext = {
+      requestId: res.locals.requestId as string,
+      connection: entry.connection,
+      sessionId: typeof req.headers['mcp-session-id'] === 'string' ? req.headers['mcp-session-id'] : undefined,
+      http: { method: req.method, path: req.path, remoteAddress: req.socket.remoteAddress ?? '', headers: req.headers },
+      principal: res.locals.principal,
+      state: new Map(),
+    };
+    return { req, res, connection: entry.connection, upstream: entry.upstream, ctx, log: l.child({ connection: entry.connection.name }) };
+  };
+  const wrongTransport = (res: Response, c: ConnectionConfig, want: string) =>
+    sendJson(res, 404, {
+      error: { code: 'REGATE_ERR_NOT_FOUND', message: `connection "${c.name}" uses transport ${c.transport}; use ${want}` },
+    });
+
+  mcp.post('/mcp/:connection', async (req, res) => {
+    const x = exchange(req, res, '/mcp');
+    if (!x) return;
+    if (x.connection.transport !== 'streamable-http') return wrongTransport(res, x.connection, `/sse/${x.connection.name}`);
+    await handleStreamablePost(x, proxyDeps);
+  });
+  mcp.get('/mcp/:connection', async (req, res) => {
+    const x = exchange(req, res, '/mcp');
+    if (!x) return;
+    if (x.connection.transport !== 'streamable-http') return wrongTransport(res, x.connection, `/sse/${x.connection.name}`);
+    await handleStreamableOther(x, proxyDeps);
+  });
+  mcp.delete('/mcp/:connection', async (req, res) => {
+    const x = exchange(req, res, '/mcp');
+    if (!x) return;
+    if (x.connection.transport !== 'streamable-http') return wrongTransport(res, x.connection, `/sse/${x.connection.name}`);
+    await handleStreamableOther(x, proxyDeps);
+  });
+  mcp.all('/mcp/:connection', (req, res) => {
+    res.locals.route = '/mcp';
+    req.resume();
+    res.setHeader('allow', 'GET, POST, DELETE');
+    sendRpcError(res, new RegateError('REGATE_ERR_METHOD_NOT_ALLOWED', req.method));
+  });
+  mcp.get('/sse/:connection', async (req, res) => {
+    const x = exchange(req, res, '/sse');
+    if (!x) return;
+    if (x.connection.transport !== 'sse') return wrongTransport(res, x.connection, `/mcp/${x.connection.name}`);
+    await handleLegacyStream(x, proxyDeps, legacySessions, publicBase);
+  });
+  mcp.post('/sse/:connection/message', async (req, res) => {
+    const x = exchange(req, res, '/sse/message');
+    if (!x) return;
+    const sid = typeof req.query.session_id === 'string' ? req.query.session_id : '';
+    await handleLegacyMessage(x, proxyDeps, legacySessions, sid);
+  });
+  app.use(mcp);
+
+  app.use((req: Request, res: Response) => {
+    res.locals.route = 'unmatched';
+    req.resume();
+    sendJson(res, 404, { error: { code: 'REGATE_ERR_NOT_FOUND', message: `no route for ${req.method} ${req.path}` } });
+  });
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const e = asRegateError(err);
+    (res.locals.log as Logger | undefined)?.error({ err, code: e.code }, 'unhandled error');
+    sendRpcError(res, e);
+  });
+
+  return {
+    handler: app,
+    close: () => {
+      for (const u of upstreams.values()) u.upstream.close();
+    },
+  };
+}

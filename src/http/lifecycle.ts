@@ -1,0 +1,62 @@
+import type { Server, ServerResponse } from 'node:http';
+
+/**
+ * Tracks in-flight requests and open streams so shutdown can drain: stop accepting, close listening
+ * streams at once (clients reconnect elsewhere), let calls in progress finish until the deadline,
+ * then cut what is left.
+ */
+export class Lifecycle {
+  #draining = false;
+  #inflight = 0;
+  readonly #listenStreams = new Set<ServerResponse>();
+  #idle: (() => void) | undefined;
+
+  get draining(): boolean {
+    return this.#draining;
+  }
+  get inflight(): number {
+    return this.#inflight;
+  }
+
+  /** Counts a request until its response closes. */
+  begin(res: ServerResponse): void {
+    this.#inflight++;
+    res.once('close', () => {
+      this.#inflight--;
+      if (this.#inflight === 0) this.#idle?.();
+    });
+  }
+
+  /** Registers a stream; `listen` streams (GET) are closed as soon as draining starts. */
+  trackStream(res: ServerResponse, kind: 'call' | 'listen'): () => void {
+    if (kind !== 'listen') return () => {};
+    if (this.#draining) {
+      res.end();
+      return () => {};
+    }
+    this.#listenStreams.add(res);
+    return () => this.#listenStreams.delete(res);
+  }
+
+  /** Drains the server; resolves when every request is done or the deadline passed. */
+  async drain(server: Server, deadlineMs: number): Promise<{ cut: number }> {
+    this.#draining = true;
+    server.close();
+    server.closeIdleConnections();
+    for (const res of this.#listenStreams) res.end();
+    this.#listenStreams.clear();
+    if (this.#inflight > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, deadlineMs);
+        timer.unref();
+        this.#idle = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    const cut = this.#inflight;
+    server.closeAllConnections();
+    return { cut };
+  }
+}

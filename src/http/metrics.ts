@@ -1,0 +1,71 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { ProxyMetrics } from '../proxy/metrics.ts';
+
+/** Prometheus metrics for one regate instance (own registry, so tests can run several apps). */
+export class Metrics implements ProxyMetrics {
+  readonly registry = new Registry();
+  readonly #requests = new Counter({
+    name: 'regate_http_requests_total',
+    help: 'HTTP requests by route, method and status',
+    labelNames: ['route', 'method', 'status'] as const,
+    registers: [this.registry],
+  });
+  readonly #duration = new Histogram({
+    name: 'regate_http_request_duration_seconds',
+    help: 'Time to the end of the response (for streams: until the stream closed)',
+    labelNames: ['route', 'method'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+    registers: [this.registry],
+  });
+  readonly #upstreamLatency = new Histogram({
+    name: 'regate_upstream_response_seconds',
+    help: 'Time from forwarding a request to receiving the upstream response headers',
+    labelNames: ['connection'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+    registers: [this.registry],
+  });
+  readonly #messages = new Counter({
+    name: 'regate_mcp_messages_total',
+    help: 'JSON-RPC messages seen, by connection, direction and method (or kind for responses)',
+    labelNames: ['connection', 'direction', 'method'] as const,
+    registers: [this.registry],
+  });
+  readonly #upstreamErrors = new Counter({
+    name: 'regate_upstream_errors_total',
+    help: 'Upstream failures by connection and error code',
+    labelNames: ['connection', 'code'] as const,
+    registers: [this.registry],
+  });
+  readonly #openStreams = new Gauge({
+    name: 'regate_open_streams',
+    help: 'SSE streams currently open to clients',
+    labelNames: ['connection'] as const,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'regate_' });
+  }
+
+  request(route: string, method: string, status: number, seconds: number): void {
+    this.#requests.inc({ route, method, status: String(status) });
+    this.#duration.observe({ route, method }, seconds);
+  }
+  message(connection: string, direction: 'client' | 'server', method: string): void {
+    // Methods are open-ended strings from the network; cap label cardinality.
+    const m = /^[a-z_/]{1,40}$/i.test(method) ? method : 'other';
+    this.#messages.inc({ connection, direction, method: m });
+  }
+  upstreamError(connection: string, code: string): void {
+    this.#upstreamErrors.inc({ connection, code });
+  }
+  streamOpened(connection: string): void {
+    this.#openStreams.inc({ connection });
+  }
+  streamClosed(connection: string): void {
+    this.#openStreams.dec({ connection });
+  }
+  upstreamLatency(connection: string, seconds: number): void {
+    this.#upstreamLatency.observe({ connection }, seconds);
+  }
+}

@@ -1,0 +1,30 @@
+import { randomUUID } from 'node:crypto';
+import type { NextFunction, Request, Response } from 'express';
+import type { Logger } from 'pino';
+import type { Metrics } from './metrics.ts';
+import type { Lifecycle } from './lifecycle.ts';
+
+const validRequestId = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * First middleware: gives every request an id (the caller's `X-Request-Id` when it is sane), a
+ * child logger carrying it, in-flight tracking for shutdown, and one metrics sample when it ends.
+ */
+export function requestContext(log: Logger, metrics: Metrics, lifecycle: Lifecycle) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const given = req.headers['x-request-id'];
+    const id = typeof given === 'string' && validRequestId.test(given) ? given : randomUUID();
+    const started = process.hrtime.bigint();
+    res.locals.requestId = id;
+    res.locals.log = log.child({ request_id: id });
+    res.setHeader('x-request-id', id);
+    lifecycle.begin(res);
+    res.once('close', () => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const route = (res.locals.route as string | undefined) ?? 'other';
+      metrics.request(route, req.method, res.statusCode, seconds);
+      (res.locals.log as Logger).debug({ method: req.method, path: req.path, status: res.statusCode, ms: seconds * 1000 }, 'request');
+    });
+    next();
+  };
+}

@@ -1,0 +1,72 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type express from 'express';
+import type { Logger } from 'pino';
+import { ComponentRegistry } from '../components/component.ts';
+import type { Config } from '../config/schema.ts';
+import { passthroughHook, type MessageHook } from '../proxy/hook.ts';
+import { createApp } from './app.ts';
+import { Lifecycle } from './lifecycle.ts';
+import { Metrics } from './metrics.ts';
+
+export interface RegateOptions {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly hook?: MessageHook;
+  readonly components?: ComponentRegistry;
+  readonly authenticate?: express.RequestHandler;
+}
+
+export interface RunningRegate {
+  /** Base URL, e.g. http://127.0.0.1:8080 */
+  readonly url: string;
+  readonly server: http.Server;
+  readonly metrics: Metrics;
+  readonly lifecycle: Lifecycle;
+  /** Graceful shutdown: drain in-flight calls until the grace deadline, then stop components. */
+  stop(): Promise<void>;
+}
+
+/** Starts components, then listens. Used by `regate serve` and by the tests, identically. */
+export async function startRegate(opts: RegateOptions): Promise<RunningRegate> {
+  const { config, log } = opts;
+  const components = opts.components ?? new ComponentRegistry();
+  const metrics = new Metrics();
+  const lifecycle = new Lifecycle();
+  await components.startAll();
+  const app = createApp({ config, log, metrics, lifecycle, components, hook: opts.hook ?? passthroughHook, authenticate: opts.authenticate });
+
+  // noDelay: small JSON-RPC frames must not wait for Nagle. No server-side timeouts on responses:
+  // long tool calls and SSE streams are bounded by the connection's own upstream timeouts.
+  const server = http.createServer({ noDelay: true, keepAlive: true, requestTimeout: 0, keepAliveTimeout: 65_000 }, app.handler);
+  server.headersTimeout = 30_000;
+  server.on('connection', (socket) => socket.setNoDelay(true));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.listen.port, config.listen.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const addr = server.address() as AddressInfo;
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  const url = `http://${host}:${addr.port}`;
+
+  let stopping: Promise<void> | undefined;
+  return {
+    url,
+    server,
+    metrics,
+    lifecycle,
+    stop: () =>
+      (stopping ??= (async () => {
+        const grace = config.shutdown.grace_seconds * 1000;
+        log.info({ inflight: lifecycle.inflight, grace_seconds: config.shutdown.grace_seconds }, 'draining');
+        const { cut } = await lifecycle.drain(server, grace);
+        if (cut > 0) log.warn({ cut }, 'grace period over; cut remaining requests');
+        app.close();
+        await components.stopAll(grace);
+        log.info('stopped');
+      })()),
+  };
+}

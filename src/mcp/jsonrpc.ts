@@ -1,0 +1,124 @@
+import {
+  JSONRPCErrorResponseSchema,
+  JSONRPCNotificationSchema,
+  JSONRPCRequestSchema,
+  JSONRPCResultResponseSchema,
+  type JSONRPCMessage,
+} from '@modelcontextprotocol/sdk/types.js';
+import { RegateError } from '../errors.ts';
+import { jsonDepthExceeds } from './depth.ts';
+
+export type { JSONRPCMessage };
+export type RequestId = string | number;
+
+/** What a JSON-RPC message is, decided once so that later layers never guess. */
+export type MessageKind = 'request' | 'notification' | 'response' | 'error';
+
+export interface ParsedBody {
+  /** True when the body was a JSON-RPC batch (an array), which the reply must mirror. */
+  readonly batch: boolean;
+  readonly messages: readonly JSONRPCMessage[];
+}
+
+export interface ParseLimits {
+  readonly maxDepth: number;
+  readonly maxBatch: number;
+}
+
+/**
+ * Parses and validates an HTTP body as one JSON-RPC message or a batch, using the MCP SDK's own
+ * schemas. The original objects are returned (not the schema output) so that forwarding never
+ * changes a message's meaning. Anything that does not parse is an error with a stable code.
+ */
+export function parseJsonRpcBody(text: string, limits: ParseLimits): ParsedBody {
+  if (jsonDepthExceeds(text, limits.maxDepth)) {
+    throw new RegateError('REGATE_ERR_TOO_DEEP', `more than ${limits.maxDepth} levels of nesting`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new RegateError('REGATE_ERR_PARSE', (err as Error).message);
+  }
+  if (Array.isArray(value)) {
+    if (value.length === 0) throw new RegateError('REGATE_ERR_INVALID_REQUEST', 'empty batch');
+    if (value.length > limits.maxBatch) {
+      throw new RegateError('REGATE_ERR_BATCH_TOO_LARGE', `${value.length} messages, limit ${limits.maxBatch}`);
+    }
+    return { batch: true, messages: value.map((m, i) => validateMessage(m, `message ${i}`)) };
+  }
+  return { batch: false, messages: [validateMessage(value, 'message')] };
+}
+
+/** Parses one JSON-RPC message from text (an SSE event's data, or a JSON response body element). */
+export function parseJsonRpcText(text: string, maxDepth: number): JSONRPCMessage | JSONRPCMessage[] {
+  if (jsonDepthExceeds(text, maxDepth)) {
+    throw new RegateError('REGATE_ERR_TOO_DEEP', `more than ${maxDepth} levels of nesting`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new RegateError('REGATE_ERR_PARSE', (err as Error).message);
+  }
+  if (Array.isArray(value)) return value.map((m, i) => validateMessage(m, `message ${i}`));
+  return validateMessage(value, 'message');
+}
+
+/** Returns the value as a JSON-RPC message or throws REGATE_ERR_INVALID_REQUEST saying why. */
+export function validateMessage(value: unknown, label: string): JSONRPCMessage {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new RegateError('REGATE_ERR_INVALID_REQUEST', `${label} is not a JSON object`);
+  }
+  const v = value as Record<string, unknown>;
+  if (v.jsonrpc !== '2.0') throw new RegateError('REGATE_ERR_INVALID_REQUEST', `${label}: "jsonrpc" must be "2.0"`);
+  const schema =
+    'method' in v
+      ? 'id' in v
+        ? JSONRPCRequestSchema
+        : JSONRPCNotificationSchema
+      : 'error' in v
+        ? JSONRPCErrorResponseSchema
+        : JSONRPCResultResponseSchema;
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const where = issue && issue.path.length ? ` at ${issue.path.join('.')}` : '';
+    throw new RegateError('REGATE_ERR_INVALID_REQUEST', `${label}${where}: ${issue?.message ?? 'invalid'}`);
+  }
+  return value as JSONRPCMessage;
+}
+
+export function kindOf(m: JSONRPCMessage): MessageKind {
+  if ('method' in m) return 'id' in m ? 'request' : 'notification';
+  return 'error' in m ? 'error' : 'response';
+}
+
+/** The id of a request, response or error; undefined for notifications. */
+export function idOf(m: JSONRPCMessage): RequestId | undefined {
+  return 'id' in m ? (m.id as RequestId | undefined) : undefined;
+}
+
+/** Method of a request or notification; undefined for responses. */
+export function methodOf(m: JSONRPCMessage): string | undefined {
+  return 'method' in m ? m.method : undefined;
+}
+
+/** A map key for a request id that keeps `1` and `"1"` apart. */
+export function idKey(id: RequestId): string {
+  return typeof id === 'number' ? `n:${id}` : `s:${id}`;
+}
+
+/** Builds a JSON-RPC error response. `id` is null when the request id is unknown (parse errors). */
+export function errorResponse(id: RequestId | null | undefined, code: number, message: string, data?: unknown) {
+  return {
+    jsonrpc: '2.0' as const,
+    id: id ?? null,
+    error: data === undefined ? { code, message } : { code, message, data },
+  };
+}
+
+/** The JSON-RPC error response for a RegateError, carrying its stable code as `data.code`. */
+export function errorResponseFor(id: RequestId | null | undefined, err: RegateError) {
+  return errorResponse(id, err.rpc, err.message, { code: err.code });
+}

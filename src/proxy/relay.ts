@@ -1,0 +1,200 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { RegateError, asRegateError } from '../errors.ts';
+import {
+  errorResponseFor,
+  idKey,
+  idOf,
+  kindOf,
+  parseJsonRpcText,
+  type JSONRPCMessage,
+} from '../mcp/jsonrpc.ts';
+import { SseParser, formatSseComment, formatSseEvent } from '../mcp/sse.ts';
+import { clientResponseHeaders, headerValue } from './headers.ts';
+import type { ExchangeContext, MessageHook, PendingRequest } from './hook.ts';
+import type { ProxyMetrics } from './metrics.ts';
+import { sendJson } from './respond.ts';
+import { writeChunk } from './write.ts';
+
+/** Everything the relay needs to deliver one upstream response to the client. */
+export interface RelayContext {
+  readonly ctx: ExchangeContext;
+  readonly hook: MessageHook;
+  readonly log: Logger;
+  readonly metrics: ProxyMetrics;
+  /** Forwarded requests of this exchange by id key, answered by the response. */
+  readonly pending: Map<string, PendingRequest>;
+  /** Replies regate produced itself (e.g. denials) that must reach the client with the upstream's. */
+  readonly localReplies: readonly JSONRPCMessage[];
+  /** The client sent a batch, so a JSON answer must be an array. */
+  readonly batch: boolean;
+  readonly maxResponseBytes: number;
+  readonly maxDepth: number;
+  /** Rewrites non-message SSE events (the legacy `endpoint` event); return null to drop. */
+  readonly rewriteEvent?: (event: string, data: string) => string | null;
+  /** Called when a streamed response starts and ends (open-stream gauge, shutdown tracking). */
+  readonly onStream?: (open: boolean, res: ServerResponse) => void;
+}
+
+/** Delivers an upstream response to the client, passing every message through the hook. */
+export async function relayResponse(upstream: IncomingMessage, res: ServerResponse, r: RelayContext): Promise<void> {
+  const status = upstream.statusCode ?? 502;
+  const type = (headerValue(upstream.headers, 'content-type') ?? '').toLowerCase();
+
+  if (status === 401 || status === 403) {
+    // The upstream refused the gateway's own credential: the agent can do nothing about it, and
+    // must not see the upstream's challenge.
+    upstream.resume();
+    const err = new RegateError('REGATE_ERR_UPSTREAM_AUTH', `${r.ctx.connection.name} answered HTTP ${status}`);
+    r.metrics.upstreamError(r.ctx.connection.name, err.code);
+    return sendJsonRpcErrors(res, err, r);
+  }
+  if (type.startsWith('text/event-stream')) return relaySse(upstream, res, r, status);
+  if (type.startsWith('application/json')) return relayJson(upstream, res, r, status);
+
+  // No body (202 Accepted for notifications/responses, 204, 405 for an unsupported GET stream...).
+  const body = await readBounded(upstream, 64 * 1024).catch(() => Buffer.alloc(0));
+  if (body.length === 0 && status < 400) {
+    if (r.localReplies.length > 0) return sendJson(res, 200, r.batch ? r.localReplies : r.localReplies[0], clientResponseHeaders(upstream.headers));
+    res.writeHead(status, clientResponseHeaders(upstream.headers));
+    res.end();
+    return;
+  }
+  // Anything else is not MCP: keep the status (clients act on 404 / 405), never the raw body.
+  const snippet = body.toString('utf8').replace(/\s+/g, ' ').trim().slice(0, 200);
+  const err = new RegateError('REGATE_ERR_UPSTREAM_STATUS', `${r.ctx.connection.name} answered HTTP ${status}${snippet ? `: ${snippet}` : ''}`);
+  r.metrics.upstreamError(r.ctx.connection.name, err.code);
+  const replies = [...r.localReplies, ...[...r.pending.values()].map((p) => errorResponseFor(idOf(p.message), err))];
+  const payload = replies.length === 0 ? errorResponseFor(null, err) : r.batch ? replies : replies[0];
+  sendJson(res, status >= 400 ? status : 502, payload, clientResponseHeaders(upstream.headers));
+}
+
+async function relayJson(upstream: IncomingMessage, res: ServerResponse, r: RelayContext, status: number): Promise<void> {
+  let text: string;
+  let parsed: JSONRPCMessage | JSONRPCMessage[];
+  try {
+    text = (await readBounded(upstream, r.maxResponseBytes)).toString('utf8');
+    parsed = parseJsonRpcText(text, r.maxDepth);
+  } catch (err) {
+    const e = asRegateError(err, 'REGATE_ERR_UPSTREAM_PROTOCOL');
+    const wrapped = e.code === 'REGATE_ERR_UPSTREAM_TOO_LARGE' ? e : new RegateError('REGATE_ERR_UPSTREAM_PROTOCOL', e.message);
+    r.metrics.upstreamError(r.ctx.connection.name, wrapped.code);
+    return sendJsonRpcErrors(res, wrapped, r);
+  }
+  const out: JSONRPCMessage[] = [...r.localReplies];
+  for (const m of Array.isArray(parsed) ? parsed : [parsed]) {
+    const delivered = await deliver(m, r);
+    if (delivered) out.push(delivered);
+  }
+  if (out.length === 0) {
+    res.writeHead(202, clientResponseHeaders(upstream.headers));
+    res.end();
+    return;
+  }
+  sendJson(res, status, r.batch || Array.isArray(parsed) ? out : out[0], clientResponseHeaders(upstream.headers));
+}
+
+async function relaySse(upstream: IncomingMessage, res: ServerResponse, r: RelayContext, status: number): Promise<void> {
+  const headers = clientResponseHeaders(upstream.headers);
+  headers['cache-control'] = 'no-cache, no-transform';
+  headers['x-accel-buffering'] = 'no';
+  res.writeHead(status, headers);
+  res.flushHeaders();
+  r.onStream?.(true, res);
+  const parser = new SseParser(r.maxResponseBytes);
+  try {
+    for (const m of r.localReplies) {
+      if (!(await writeChunk(res, formatSseEvent({ event: 'message', data: JSON.stringify(m) })))) return;
+    }
+    for await (const chunk of upstream) {
+      for (const item of parser.push(chunk as Buffer)) {
+        let frame: string | null;
+        if (item.type === 'comment') {
+          frame = formatSseComment(item.text); // keepalives keep idle proxies from closing the stream
+        } else if (item.event === undefined || item.event === 'message') {
+          frame = await sseMessage(item.data, item.id, item.retry, r);
+        } else if (r.rewriteEvent) {
+          const data = r.rewriteEvent(item.event, item.data);
+          frame = data === null ? null : formatSseEvent({ event: item.event, data, id: item.id, retry: item.retry });
+        } else {
+          r.log.warn({ event: item.event }, 'dropped SSE event of unknown type from upstream');
+          frame = null;
+        }
+        if (frame !== null && !(await writeChunk(res, frame))) return;
+      }
+    }
+  } catch (err) {
+    const e = asRegateError(err, 'REGATE_ERR_UPSTREAM_PROTOCOL');
+    if (!res.destroyed) {
+      r.metrics.upstreamError(r.ctx.connection.name, e.code);
+      r.log.warn({ err: e, code: e.code }, 'upstream SSE stream failed');
+      // Tell every request still waiting on this stream why it will not be answered.
+      for (const p of r.pending.values()) {
+        await writeChunk(res, formatSseEvent({ event: 'message', data: JSON.stringify(errorResponseFor(idOf(p.message), e)) }));
+      }
+    }
+  } finally {
+    r.onStream?.(false, res);
+    if (!res.writableEnded) res.end();
+  }
+}
+
+async function sseMessage(data: string, id: string | undefined, retry: number | undefined, r: RelayContext): Promise<string | null> {
+  let parsed: JSONRPCMessage | JSONRPCMessage[];
+  try {
+    parsed = parseJsonRpcText(data, r.maxDepth);
+  } catch (err) {
+    // Fail closed: content regate cannot parse cannot be inspected, so it is not delivered.
+    r.metrics.upstreamError(r.ctx.connection.name, 'REGATE_ERR_UPSTREAM_PROTOCOL');
+    r.log.warn({ err: asRegateError(err) }, 'dropped unparseable SSE message from upstream');
+    return null;
+  }
+  const out: JSONRPCMessage[] = [];
+  for (const m of Array.isArray(parsed) ? parsed : [parsed]) {
+    const delivered = await deliver(m, r);
+    if (delivered) out.push(delivered);
+  }
+  if (out.length === 0) return null;
+  return formatSseEvent({ event: 'message', data: JSON.stringify(Array.isArray(parsed) ? out : out[0]), id, retry });
+}
+
+/** Passes one server message through the hook; on hook failure the client gets an error, not the message. */
+async function deliver(m: JSONRPCMessage, r: RelayContext): Promise<JSONRPCMessage | null> {
+  const kind = kindOf(m);
+  const id = idOf(m);
+  let request: PendingRequest | undefined;
+  if ((kind === 'response' || kind === 'error') && id !== undefined) {
+    request = r.pending.get(idKey(id));
+    r.pending.delete(idKey(id));
+  }
+  r.metrics.message(r.ctx.connection.name, 'server', 'method' in m ? m.method : kind);
+  try {
+    return await r.hook.onServerMessage(r.ctx, m, request);
+  } catch (err) {
+    const e = asRegateError(err);
+    r.log.error({ err: e, code: e.code }, 'message hook failed on a server message');
+    return id !== undefined && kind !== 'request' ? (errorResponseFor(id, e) as JSONRPCMessage) : null;
+  }
+}
+
+/** Reads a whole body, refusing more than `limit` bytes. */
+export async function readBounded(stream: IncomingMessage, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    size += (chunk as Buffer).length;
+    if (size > limit) {
+      stream.destroy();
+      throw new RegateError('REGATE_ERR_UPSTREAM_TOO_LARGE', `more than ${limit} bytes`);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Answers every pending request of the exchange with the same error (plus any local replies). */
+function sendJsonRpcErrors(res: ServerResponse, err: RegateError, r: RelayContext): void {
+  const replies = [...r.localReplies, ...[...r.pending.values()].map((p) => errorResponseFor(idOf(p.message), err))];
+  const payload = replies.length === 0 ? errorResponseFor(null, err) : r.batch ? replies : replies[0];
+  sendJson(res, err.status, payload);
+}

@@ -1,0 +1,30 @@
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { RegateError } from '../errors.ts';
+import { errorResponseFor, type JSONRPCMessage, type RequestId } from '../mcp/jsonrpc.ts';
+
+/** Sends a JSON body with an explicit length (no chunking, no compression). */
+export function sendJson(res: ServerResponse, status: number, payload: unknown, extra: OutgoingHttpHeaders = {}): void {
+  if (res.headersSent) {
+    if (!res.writableEnded) res.end();
+    return;
+  }
+  const body = JSON.stringify(payload);
+  res.writeHead(status, { ...extra, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+/** Answers with a JSON-RPC error for each id (or one with id null), using the error's HTTP status. */
+export function sendRpcError(res: ServerResponse, err: RegateError, ids: readonly RequestId[] = [], batch = false): void {
+  const replies = ids.map((id) => errorResponseFor(id, err));
+  const payload = replies.length === 0 ? errorResponseFor(null, err) : batch ? replies : replies[0];
+  sendJson(res, err.status, payload);
+}
+
+/** Answers with the replies regate produced itself: 202 when there are none. */
+export function sendLocalReplies(res: ServerResponse, replies: readonly JSONRPCMessage[], batch: boolean): void {
+  if (replies.length === 0) {
+    res.writeHead(202).end();
+    return;
+  }
+  sendJson(res, 200, batch ? replies : replies[0]);
+}
