@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { clientResponseHeaders, upstreamRequestHeaders } from '../../../src/proxy/headers.ts';
+
+describe('headers at the trust boundary', () => {
+  const client = {
+    authorization: 'Bearer client-token',
+    cookie: 'session=abc',
+    'proxy-authorization': 'Basic x',
+    'x-forwarded-for': '10.0.0.1',
+    'mcp-session-id': 's1',
+    'mcp-protocol-version': '2025-06-18',
+    'last-event-id': '42',
+    accept: 'application/json, text/event-stream',
+    'content-type': 'application/json',
+    'accept-encoding': 'gzip',
+    'x-custom': 'nope',
+  };
+
+  it('sends the gateway credential upstream and never the client token or cookies', () => {
+    const h = upstreamRequestHeaders(client, { Authorization: 'Bearer gateway' }, 'rid');
+    assert.equal(h.authorization, 'Bearer gateway');
+    assert.equal(h.cookie, undefined);
+    assert.equal(h['proxy-authorization'], undefined);
+    assert.equal(h['x-forwarded-for'], undefined);
+    assert.equal(h['x-custom'], undefined);
+  });
+
+  it('drops the client token even when the connection has no credential of its own', () => {
+    assert.equal(upstreamRequestHeaders(client, {}, 'rid').authorization, undefined);
+  });
+
+  it('passes the MCP headers through and asks for an uncompressed response', () => {
+    const h = upstreamRequestHeaders(client, {}, 'rid');
+    assert.equal(h['mcp-session-id'], 's1');
+    assert.equal(h['mcp-protocol-version'], '2025-06-18');
+    assert.equal(h['last-event-id'], '42');
+    assert.equal(h['accept-encoding'], 'identity');
+    assert.equal(h['x-request-id'], 'rid');
+  });
+
+  it('keeps the session id but not cookies or challenges on the way back', () => {
+    const h = clientResponseHeaders({
+      'mcp-session-id': 's1',
+      'set-cookie': ['a=b'],
+      'www-authenticate': 'Bearer',
+      'content-type': 'text/event-stream',
+      'transfer-encoding': 'chunked',
+    });
+    assert.deepEqual(h, { 'mcp-session-id': 's1', 'content-type': 'text/event-stream' });
+  });
+});
