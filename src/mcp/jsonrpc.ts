@@ -80,7 +80,10 @@ export function validateMessage(value: unknown, label: string): JSONRPCMessage {
       : 'error' in v
         ? JSONRPCErrorResponseSchema
         : JSONRPCResultResponseSchema;
-  const result = schema.safeParse(value);
+  // JSON-RPC 2.0 answers errors it cannot attribute (parse errors) with `id: null`, which the SDK
+  // schema does not model; validate the rest of such an error and keep the original.
+  const checked = schema === JSONRPCErrorResponseSchema && v.id === null ? { ...v, id: undefined } : value;
+  const result = schema.safeParse(checked);
   if (!result.success) {
     const issue = result.error.issues[0];
     const where = issue && issue.path.length ? ` at ${issue.path.join('.')}` : '';
@@ -94,9 +97,9 @@ export function kindOf(m: JSONRPCMessage): MessageKind {
   return 'error' in m ? 'error' : 'response';
 }
 
-/** The id of a request, response or error; undefined for notifications. */
+/** The id of a request, response or error; undefined for notifications and `id: null` errors. */
 export function idOf(m: JSONRPCMessage): RequestId | undefined {
-  return 'id' in m ? (m.id as RequestId | undefined) : undefined;
+  return 'id' in m && m.id !== null ? (m.id as RequestId | undefined) : undefined;
 }
 
 /** Method of a request or notification; undefined for responses. */

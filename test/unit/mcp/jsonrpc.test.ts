@@ -10,6 +10,7 @@ describe('JSON-RPC body parsing', () => {
     { name: 'a request with a string id', body: '{"jsonrpc":"2.0","id":"a","method":"ping"}', batch: false, kinds: ['request'] },
     { name: 'a notification', body: '{"jsonrpc":"2.0","method":"notifications/initialized"}', batch: false, kinds: ['notification'] },
     { name: 'a response (answer to an elicitation)', body: '{"jsonrpc":"2.0","id":0,"result":{"action":"accept"}}', batch: false, kinds: ['response'] },
+    { name: 'an error response with id null (parse error from a peer)', body: '{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"bad"}}', batch: false, kinds: ['error'] },
     { name: 'an error response', body: '{"jsonrpc":"2.0","id":5,"error":{"code":-1,"message":"no"}}', batch: false, kinds: ['error'] },
     {
       name: 'a batch (2025-03-26)',

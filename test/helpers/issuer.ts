@@ -1,0 +1,183 @@
+/**
+ * A local HTTPS OpenID issuer for tests, Entra-shaped or generic: discovery metadata, a JWKS, keys
+ * made with jose, key rotation, and signing of any token, including forged ones (alg none, HS256
+ * keyed with the public key, tampered payloads, keys outside the JWKS). Counts JWKS fetches so
+ * tests can see refetch-on-unknown-kid and its cooldown.
+ */
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
+import type { TestCa } from './test-ca.ts';
+
+interface SigningKey {
+  readonly kid: string;
+  readonly alg: 'RS256' | 'ES256';
+  readonly privateKey: CryptoKey;
+  readonly publicKey: CryptoKey;
+  readonly publicJwk: JWK;
+}
+
+export interface IssuerOptions {
+  readonly ca: TestCa;
+  /** Signing algorithm of the issuer's own keys; default RS256 (Entra's only one). */
+  readonly alg?: 'RS256' | 'ES256';
+  /** `issuer` in the discovery document; default the server's own URL. */
+  readonly metadataIssuer?: string;
+}
+
+export interface SignOptions {
+  readonly kid?: string;
+  /** Extra or overriding protected header members. */
+  readonly header?: Record<string, unknown>;
+}
+
+let kidCounter = 0;
+
+async function newKey(alg: 'RS256' | 'ES256'): Promise<SigningKey> {
+  const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
+  const kid = `test-key-${++kidCounter}-${Math.random().toString(36).slice(2, 8)}`;
+  const publicJwk = { ...(await exportJWK(publicKey)), kid, use: 'sig', alg };
+  return { kid, alg, privateKey, publicKey, publicJwk };
+}
+
+const b64url = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+export class TestIssuer {
+  readonly url: string;
+  /** Number of JWKS responses served. */
+  jwksFetches = 0;
+  metadataFetches = 0;
+  readonly #server: https.Server;
+  readonly #alg: 'RS256' | 'ES256';
+  #metadataIssuer: string;
+  #current: SigningKey;
+  #published: SigningKey[];
+  #foreign: Promise<SigningKey> | undefined;
+
+  private constructor(server: https.Server, url: string, key: SigningKey, options: IssuerOptions) {
+    this.#server = server;
+    this.url = url;
+    this.#alg = options.alg ?? 'RS256';
+    this.#metadataIssuer = options.metadataIssuer ?? url;
+    this.#current = key;
+    this.#published = [key];
+  }
+
+  /** Starts an issuer on 127.0.0.1 with a fresh key. */
+  static async start(options: IssuerOptions): Promise<TestIssuer> {
+    const key = await newKey(options.alg ?? 'RS256');
+    let self: TestIssuer | undefined;
+    const server = https.createServer({ key: options.ca.keyPem, cert: options.ca.certPem }, (req, res) => self?.handle(req, res));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    self = new TestIssuer(server, `https://127.0.0.1:${port}`, key, options);
+    return self;
+  }
+
+  /** Generic OIDC discovery document URL. */
+  get metadataUrl(): string {
+    return `${this.url}/.well-known/openid-configuration`;
+  }
+
+  /** Entra-shaped discovery URL (`/{tenant}/v2.0/.well-known/openid-configuration`). */
+  entraMetadataUrl(tenant: string): string {
+    return `${this.url}/${tenant}/v2.0/.well-known/openid-configuration`;
+  }
+
+  get jwksUri(): string {
+    return `${this.url}/discovery/v2.0/keys`;
+  }
+
+  get currentKid(): string {
+    return this.#current.kid;
+  }
+
+  /** Changes the `issuer` the discovery document names. */
+  setMetadataIssuer(issuer: string): void {
+    this.#metadataIssuer = issuer;
+  }
+
+  /** Signs claims with the current key (or the published key `kid`). */
+  async sign(claims: JWTPayload, options: SignOptions = {}): Promise<string> {
+    const key = options.kid === undefined ? this.#current : this.#published.find((k) => k.kid === options.kid);
+    if (key === undefined) throw new Error(`no published key ${options.kid}`);
+    return new SignJWT(claims)
+      .setProtectedHeader({ alg: key.alg, typ: 'JWT', kid: key.kid, ...options.header })
+      .sign(key.privateKey);
+  }
+
+  /**
+   * Starts signing with a new key. `keepPrevious: true` is a planned rollover (both keys published);
+   * false is an emergency one (the old key disappears from the JWKS at once).
+   */
+  async rotate(options: { keepPrevious?: boolean } = {}): Promise<string> {
+    const key = await newKey(this.#alg);
+    this.#published = options.keepPrevious ? [...this.#published, key] : [key];
+    this.#current = key;
+    return key.kid;
+  }
+
+  /** A token signed by a key that is not (and never was) in the JWKS, with its own kid. */
+  async signWithForeignKey(claims: JWTPayload, kid = 'attacker-key'): Promise<string> {
+    // One attacker key per issuer: RSA key generation is slow, and any unpublished key will do.
+    this.#foreign ??= newKey(this.#alg);
+    const key = await this.#foreign;
+    return new SignJWT(claims).setProtectedHeader({ alg: key.alg, typ: 'JWT', kid }).sign(key.privateKey);
+  }
+
+  /** A forged unsecured token: `alg: none`, empty signature, the current kid. */
+  unsigned(claims: JWTPayload): string {
+    return `${b64url({ alg: 'none', typ: 'JWT', kid: this.#current.kid })}.${b64url(claims)}.`;
+  }
+
+  /**
+   * The classic key-confusion forgery: HS256 with the issuer's public key (SPKI PEM, as published)
+   * used as the HMAC secret, carrying the current kid.
+   */
+  async hs256WithPublicKey(claims: JWTPayload): Promise<string> {
+    const pem = await exportSPKI(this.#current.publicKey);
+    return new SignJWT(claims)
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT', kid: this.#current.kid })
+      .sign(new TextEncoder().encode(pem));
+  }
+
+  /** Closes the server and its connections. */
+  async close(): Promise<void> {
+    this.#server.closeAllConnections();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+
+  private handle(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse): void {
+    const path = new URL(req.url ?? '/', this.url).pathname;
+    if (req.method !== 'GET') return this.json(res, 405, { error: 'method not allowed' });
+    if (path.endsWith('/.well-known/openid-configuration')) {
+      this.metadataFetches++;
+      return this.json(res, 200, {
+        issuer: this.#metadataIssuer,
+        jwks_uri: this.jwksUri,
+        authorization_endpoint: `${this.url}/oauth2/v2.0/authorize`,
+        token_endpoint: `${this.url}/oauth2/v2.0/token`,
+        id_token_signing_alg_values_supported: [this.#alg],
+        response_types_supported: ['code'],
+        subject_types_supported: ['pairwise'],
+      });
+    }
+    if (path === '/discovery/v2.0/keys' || path.endsWith('/discovery/v2.0/keys')) {
+      this.jwksFetches++;
+      return this.json(res, 200, { keys: this.#published.map((k) => k.publicJwk) });
+    }
+    return this.json(res, 404, { error: 'not found' });
+  }
+
+  private json(res: import('node:http').ServerResponse, status: number, body: unknown): void {
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body));
+  }
+}
+
+/** Replaces payload members of a signed token while keeping its header and signature. */
+export function tamper(token: string, patch: Record<string, unknown>): string {
+  const [header, payload, signature] = token.split('.') as [string, string, string];
+  const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>;
+  return `${header}.${b64url({ ...claims, ...patch })}.${signature}`;
+}

@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connectClient } from '../../helpers/peers.ts';
+
+const main = join(import.meta.dirname, '../../../src/main.ts');
+
+function run(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const child = spawn(process.execPath, [main, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)));
+  return { child, exited, out: () => out, err: () => err };
+}
+
+describe('the regate command', function () {
+  this.timeout(30_000);
+
+  it('exits non-zero with one line naming the key path when the config is bad', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'regate-cli-'));
+    const file = join(dir, 'bad.yaml');
+    await writeFile(file, 'connections:\n  - name: crm\n    url: not-a-url\n');
+    const p = run(['serve', '--config', file]);
+    assert.equal(await p.exited, 2);
+    const lines = p.err().trim().split('\n');
+    assert.equal(lines.length, 1);
+    assert.match(lines[0]!, /REGATE_ERR_CONFIG_INVALID.*connections\[0\]\.url/);
+  });
+
+  it('prints a config with secrets redacted', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'regate-cli-'));
+    const file = join(dir, 'ok.yaml');
+    await writeFile(file, 'connections:\n  - name: crm\n    url: http://127.0.0.1:1/mcp\n    headers: { Authorization: "Bearer ${CRM_TOKEN}" }\n');
+    const p = run(['config', '--config', file], { CRM_TOKEN: 'super-secret-value' });
+    assert.equal(await p.exited, 0);
+    assert.match(p.out(), /Authorization: "?\[REDACTED\]"?/);
+    assert.doesNotMatch(p.out(), /super-secret-value/);
+  });
+
+  it('serves the embedded defaults, prints how to call them, and stops cleanly on SIGTERM', async () => {
+    const p = run(['serve'], { REGATE_LISTEN_PORT: '0', REGATE_LOG_LEVEL: 'warn' });
+    try {
+      const deadline = Date.now() + 15_000;
+      let url: string | undefined;
+      while (!url && Date.now() < deadline) {
+        url = /MCP endpoint \(Streamable HTTP\): (\S+)/.exec(p.out())?.[1];
+        if (!url) await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.ok(url, `no endpoint printed:\n${p.out()}\n${p.err()}`);
+      assert.match(p.out(), /curl/);
+      const c = await connectClient(url, 'streamable-http');
+      const tools = await c.client.listTools();
+      assert.ok(tools.tools.some((t) => t.name === 'delete_customer'));
+      await c.close();
+      p.child.kill('SIGTERM');
+      assert.equal(await p.exited, 0);
+    } finally {
+      p.child.kill('SIGKILL');
+    }
+  });
+});
