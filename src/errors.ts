@@ -75,6 +75,26 @@ export const catalogue = {
   REGATE_ERR_AUTH_KEYS_UNAVAILABLE: { status: 503, rpc: JsonRpcCode.unavailable, message: "the issuer's signing keys could not be fetched; retry later" },
   REGATE_ERR_AUTH_GROUPS_UNAVAILABLE: { status: 503, rpc: JsonRpcCode.unavailable, message: "the caller's group memberships could not be resolved through Microsoft Graph; retry later" },
 
+  // --- policy bundles (refusals of a bundle; the previous policy stays active)
+  REGATE_ERR_BUNDLE_ARCHIVE: { status: 500, rpc: JsonRpcCode.internalError, message: 'policy bundle is not a readable gzip tar archive' },
+  REGATE_ERR_BUNDLE_TOO_LARGE: { status: 500, rpc: JsonRpcCode.internalError, message: 'policy bundle exceeds the size limit' },
+  REGATE_ERR_BUNDLE_FORMAT: { status: 500, rpc: JsonRpcCode.internalError, message: 'policy bundle content is malformed' },
+  REGATE_ERR_BUNDLE_NO_POLICY: { status: 500, rpc: JsonRpcCode.internalError, message: 'policy bundle has no WebAssembly policy for regate/decision; build it with opa build -t wasm -e regate/decision' },
+  REGATE_ERR_BUNDLE_UNSIGNED: { status: 500, rpc: JsonRpcCode.internalError, message: 'policy bundle is not signed but verification is required' },
+  REGATE_ERR_BUNDLE_SIGNATURE: { status: 500, rpc: JsonRpcCode.internalError, message: 'policy bundle signature is not valid' },
+  REGATE_ERR_BUNDLE_DIGEST: { status: 500, rpc: JsonRpcCode.internalError, message: 'policy bundle file does not match its signed digest' },
+  REGATE_ERR_BUNDLE_UNSIGNED_FILE: { status: 500, rpc: JsonRpcCode.internalError, message: 'policy bundle contains a file that its signature does not cover' },
+  REGATE_ERR_BUNDLE_FILE_MISSING: { status: 500, rpc: JsonRpcCode.internalError, message: 'policy bundle lacks a file that its signature covers' },
+  REGATE_ERR_BUNDLE_KEY: { status: 500, rpc: JsonRpcCode.internalError, message: 'bundle verification key cannot be used' },
+  REGATE_ERR_BUNDLE_FETCH: { status: 503, rpc: JsonRpcCode.unavailable, message: 'policy bundle could not be fetched' },
+
+  // --- policy evaluation
+  REGATE_ERR_POLICY_LOAD: { status: 500, rpc: JsonRpcCode.internalError, message: 'policy WebAssembly module cannot be loaded' },
+  REGATE_ERR_POLICY_EVAL: { status: 500, rpc: JsonRpcCode.policyDenied, message: 'policy evaluation failed, so the request was denied' },
+  REGATE_ERR_POLICY_UNDEFINED: { status: 500, rpc: JsonRpcCode.policyDenied, message: 'policy returned no decision, so the request was denied' },
+  REGATE_ERR_POLICY_RESULT: { status: 500, rpc: JsonRpcCode.policyDenied, message: 'policy returned a malformed decision, so the request was denied' },
+  REGATE_ERR_POLICY_NOT_READY: { status: 503, rpc: JsonRpcCode.unavailable, message: 'no policy is loaded yet; retry shortly' },
+
   // --- internal
   REGATE_ERR_INTERNAL: { status: 500, rpc: JsonRpcCode.internalError, message: 'internal error' },
 } as const satisfies Record<string, Entry>;
