@@ -3,7 +3,11 @@ import { stringify } from 'yaml';
 import { loadConfigFile } from '../config/load.ts';
 import { redactConfig } from '../config/redact.ts';
 import { RegateError } from '../errors.ts';
-import { embeddedBanner, serve } from './serve.ts';
+import { buildConfig } from '../config/load.ts';
+import { embeddedConfig } from '../config/embedded.ts';
+import { createLogger } from '../log.ts';
+import { mintTokenCommand, type TokenCommandArgs } from './token.ts';
+import { embeddedBanner, embeddedTokens, serve } from './serve.ts';
 
 export interface CliIo {
   readonly env: NodeJS.ProcessEnv;
@@ -27,10 +31,30 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .option('-c, --config <file>', 'YAML configuration file')
     .action(async (opts: { config?: string }) => {
       const running = await serve({ config: opts.config, env: io.env });
-      if (!opts.config) io.out(embeddedBanner(running.regate.url));
+      if (!opts.config) io.out(embeddedBanner(running.regate.url, await embeddedTokens(running.identity)));
       const signal = await io.stopSignal;
       running.log.info({ signal }, 'stopping');
       await running.stop();
+    });
+
+  program
+    .command('token')
+    .description('mint a short-lived dev token (only with auth.provider: dev and dev.enabled: true)')
+    .option('-c, --config <file>', 'YAML configuration file (default: the embedded defaults)')
+    .requiredOption('--sub <id>', 'subject (principal id)')
+    .option('--name <name>', 'display name')
+    .option('--type <type>', 'user or app', 'user')
+    .option('--groups <list>', 'comma-separated group ids')
+    .option('--roles <list>', 'comma-separated app roles')
+    .option('--scopes <list>', 'comma-separated scopes')
+    .option('--ttl <seconds>', 'lifetime in seconds')
+    .action(async (opts: TokenCommandArgs & { config?: string }) => {
+      const config = opts.config
+        ? await loadConfigFile(opts.config, io.env)
+        : buildConfig(embeddedConfig({ url: 'http://127.0.0.1:1/mcp', token: 'unused' }), io.env);
+      if (!config.auth) throw new RegateError('REGATE_ERR_CONFIG_INVALID', 'auth: required to mint a token');
+      const log = createLogger('warn', process.stderr);
+      io.out(await mintTokenCommand(config.auth, opts, { logger: log }));
     });
 
   program

@@ -1,7 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
+import { dirname } from 'node:path';
+import { DefaultAzureCredential } from '@azure/identity';
 import { buildConfig, loadConfigFile } from '../config/load.ts';
-import { embeddedConfig } from '../config/embedded.ts';
+import { embeddedAgents, embeddedConfig } from '../config/embedded.ts';
+import { RegateError } from '../errors.ts';
+import { createIdentity, type Identity } from '../identity/create.ts';
 import type { Config } from '../config/schema.ts';
 import { startDemoServer, type DemoServer } from '../demo/demo-server.ts';
 import { startRegate, type RunningRegate } from '../http/server.ts';
@@ -12,6 +16,7 @@ export interface ServeResult {
   readonly demo: DemoServer | undefined;
   readonly config: Config;
   readonly log: Logger;
+  readonly identity: Identity;
   stop(): Promise<void>;
 }
 
@@ -27,9 +32,21 @@ export async function serve(opts: { config?: string | undefined; env: NodeJS.Pro
     config = buildConfig(embeddedConfig({ url: demo.url, token }), opts.env);
   }
   const log = createLogger(config.logging.level);
+  if (!config.auth) {
+    await demo?.close();
+    throw new RegateError('REGATE_ERR_CONFIG_INVALID', 'auth: required; regate has no anonymous mode (provider entra, oidc, or dev for a laptop)');
+  }
   let regate: RunningRegate;
+  let identity: Identity;
   try {
-    regate = await startRegate({ config, log });
+    identity = await createIdentity(config.auth, {
+      logger: log.child({ component: 'identity' }),
+      publicBaseUrl: config.public_url ?? `http://${config.listen.host}:${config.listen.port}`,
+      // Graph groups-overage lookups use the gateway's own Azure identity (managed identity, env, CLI...).
+      ...(config.auth.provider === 'entra' ? { credential: new DefaultAzureCredential() } : {}),
+      baseDir: opts.config ? dirname(opts.config) : process.cwd(),
+    });
+    regate = await startRegate({ config, log, identity });
   } catch (err) {
     await demo?.close();
     throw err;
@@ -40,6 +57,7 @@ export async function serve(opts: { config?: string | undefined; env: NodeJS.Pro
     demo,
     config,
     log,
+    identity,
     stop: async () => {
       await regate.stop();
       await demo?.close();
@@ -47,9 +65,19 @@ export async function serve(opts: { config?: string | undefined; env: NodeJS.Pro
   };
 }
 
+/** Dev tokens for the embedded default's demo principals, printed in the banner. */
+export async function embeddedTokens(identity: Identity): Promise<Array<{ sub: string; groups: readonly string[]; token: string }>> {
+  const out = [];
+  for (const a of embeddedAgents) {
+    out.push({ sub: a.sub, groups: a.groups, token: await identity.dev!.mint({ sub: a.sub, name: a.name, groups: [...a.groups] }) });
+  }
+  return out;
+}
+
 /** What `npm start` prints so a first-time user can make a call straight away. */
-export function embeddedBanner(url: string): string {
+export function embeddedBanner(url: string, tokens: ReadonlyArray<{ sub: string; groups: readonly string[]; token: string }>): string {
   const mcp = `${url}/mcp/demo`;
+  const reader = tokens[0]!;
   return [
     '',
     `regate is running on its embedded defaults at ${url}`,
@@ -57,12 +85,17 @@ export function embeddedBanner(url: string): string {
     '  upstream: the demo CRM (customer records with names, emails and card numbers; delete_customer is destructive).',
     '  regate holds the demo credential; agents never see it.',
     '',
+    'DEV MODE auth: tokens below are signed by a local key (valid for 1 hour). Never use dev auth in production.',
+    ...tokens.map((t) => `  ${t.sub} (groups: ${t.groups.join(', ')}):\n    ${t.token}`),
+    `  more: npm run regate -- token --sub alice --groups mcp-readers`,
+    '',
     'Try it:',
-    `  curl -s ${mcp} -H 'content-type: application/json' -H 'accept: application/json, text/event-stream' \\`,
+    `  export TOKEN=${reader.token}`,
+    `  curl -s ${mcp} -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -H 'accept: application/json, text/event-stream' \\`,
     `    -d '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"curl","version":"1"}}}' -D -`,
-    '  then repeat with -H "mcp-session-id: <id from the response>" and',
+    '  then repeat with -H "mcp-session-id: <id from the response>" (and the token) and',
     `    -d '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"list_customers","arguments":{"limit":3}}}'`,
-    `  or point an MCP client (e.g. npx @modelcontextprotocol/inspector) at ${mcp}`,
+    `  or point an MCP client (e.g. npx @modelcontextprotocol/inspector) at ${mcp} with the bearer token`,
     `  health: ${url}/healthz  readiness: ${url}/readyz  metrics: ${url}/metrics`,
     '',
   ].join('\n');

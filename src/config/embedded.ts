@@ -1,5 +1,11 @@
 import type { ConfigInput } from './schema.ts';
 
+/** The dev principals the embedded default prints tokens for. */
+export const embeddedAgents = [
+  { sub: 'demo-agent', name: 'Demo agent (reader)', groups: ['mcp-readers'] },
+  { sub: 'demo-approver', name: 'Demo approver', groups: ['mcp-readers', 'mcp-approvers'] },
+] as const;
+
 /**
  * The embedded default used by `npm start` / `regate serve` without `--config`: one connection to
  * the in-process demo CRM, whose bearer credential only regate holds.
@@ -16,5 +22,7 @@ export function embeddedConfig(demo: { url: string; token: string }): ConfigInpu
         tags: ['demo', 'pii'],
       },
     ],
+    // Dev tokens are minted from a local key (data/dev-auth-key.json, shared with `regate token`).
+    auth: { provider: 'dev', dev: { enabled: true } },
   };
 }

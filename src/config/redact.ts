@@ -6,7 +6,8 @@ export function redactConfig<T>(config: T): T {
   return redact(config, []) as T;
 }
 
-const secretKey = /(secret|token|password|passwd|credential|private|api[_-]?key|authorization|cookie)/i;
+// `token` alone would hide settings such as token_ttl_seconds; secrets named *token are values.
+const secretKey = /(secret|password|passwd|credential|private|api[_-]?key|authorization|cookie|(^|_)token$)/i;
 export const REDACTED = '[REDACTED]';
 
 function redact(value: unknown, path: readonly string[]): unknown {

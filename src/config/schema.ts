@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { authConfigSchema } from '../identity/config.ts';
 
 /**
  * The configuration schema. Keys are snake_case as in DESIGN.md; `listen` and
@@ -51,6 +52,8 @@ export const configSchema = z
       })
       .prefault({}),
     connections: z.array(connectionSchema).min(1, 'at least one connection is required'),
+    /** How agents authenticate. Required by `regate serve` (there is no anonymous mode). */
+    auth: authConfigSchema.optional(),
     logging: z
       .strictObject({
         level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),

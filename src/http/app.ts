@@ -10,7 +10,9 @@ import { handleStreamableOther, handleStreamablePost, type Exchange, type ProxyD
 import { createUpstream, type Upstream } from '../proxy/upstream.ts';
 import type { Lifecycle } from './lifecycle.ts';
 import type { Metrics } from './metrics.ts';
+import { bearerAuthentication } from './auth.ts';
 import { requestContext } from './request-context.ts';
+import type { Identity } from '../identity/create.ts';
 
 export interface AppDeps {
   readonly config: Config;
@@ -19,8 +21,8 @@ export interface AppDeps {
   readonly lifecycle: Lifecycle;
   readonly components: ComponentRegistry;
   readonly hook: MessageHook;
-  /** Middleware run before every MCP route (authentication); sets `res.locals.principal`. */
-  readonly authenticate?: express.RequestHandler;
+  /** Bearer authentication for every MCP route; without it regate is a bare proxy (tests only). */
+  readonly identity?: Identity;
 }
 
 export interface App {
@@ -67,13 +69,30 @@ export function createApp(deps: AppDeps): App {
     res.end(body);
   });
 
+  if (deps.identity) {
+    const identity = deps.identity;
+    // RFC 9728: where agents learn which authorization server issues tokens for regate.
+    app.get('/.well-known/oauth-protected-resource', (_req, res) => {
+      res.locals.route = '/.well-known/oauth-protected-resource';
+      sendJson(res, 200, identity.metadata(), { 'cache-control': 'public, max-age=3600' });
+    });
+    app.get(['/.well-known/oauth-protected-resource/mcp/:connection', '/.well-known/oauth-protected-resource/sse/:connection'], (req, res) => {
+      res.locals.route = '/.well-known/oauth-protected-resource';
+      const name = String(req.params.connection);
+      if (!upstreams.has(name)) {
+        return sendJson(res, 404, { error: { code: 'REGATE_ERR_UNKNOWN_CONNECTION', message: `no MCP connection named "${name}" is configured` } });
+      }
+      sendJson(res, 200, identity.metadata(name), { 'cache-control': 'public, max-age=3600' });
+    });
+  }
+
   // Everything below is MCP traffic: refused while draining, then authenticated.
   const mcp = express.Router();
   mcp.use((_req, res, next) => {
     if (lifecycle.draining) return sendRpcError(res, new RegateError('REGATE_ERR_SHUTTING_DOWN'), [], false);
     next();
   });
-  if (deps.authenticate) mcp.use(deps.authenticate);
+  if (deps.identity) mcp.use(['/mcp', '/sse'], bearerAuthentication(deps.identity));
 
   const exchange = (req: Request, res: Response, route: string): Exchange | undefined => {
     res.locals.route = route;

@@ -1,10 +1,10 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type express from 'express';
 import type { Logger } from 'pino';
 import { ComponentRegistry } from '../components/component.ts';
 import type { Config } from '../config/schema.ts';
 import { passthroughHook, type MessageHook } from '../proxy/hook.ts';
+import type { Identity } from '../identity/create.ts';
 import { createApp } from './app.ts';
 import { Lifecycle } from './lifecycle.ts';
 import { Metrics } from './metrics.ts';
@@ -14,7 +14,7 @@ export interface RegateOptions {
   readonly log: Logger;
   readonly hook?: MessageHook;
   readonly components?: ComponentRegistry;
-  readonly authenticate?: express.RequestHandler;
+  readonly identity?: Identity;
 }
 
 export interface RunningRegate {
@@ -34,7 +34,7 @@ export async function startRegate(opts: RegateOptions): Promise<RunningRegate> {
   const metrics = new Metrics();
   const lifecycle = new Lifecycle();
   await components.startAll();
-  const app = createApp({ config, log, metrics, lifecycle, components, hook: opts.hook ?? passthroughHook, authenticate: opts.authenticate });
+  const app = createApp({ config, log, metrics, lifecycle, components, hook: opts.hook ?? passthroughHook, identity: opts.identity });
 
   // noDelay: small JSON-RPC frames must not wait for Nagle. No server-side timeouts on responses:
   // long tool calls and SSE streams are bounded by the connection's own upstream timeouts.

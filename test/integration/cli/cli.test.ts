@@ -31,6 +31,29 @@ describe('the regate command', function () {
     assert.match(lines[0]!, /REGATE_ERR_CONFIG_INVALID.*connections\[0\]\.url/);
   });
 
+  it('refuses to serve without an auth section', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'regate-cli-'));
+    const file = join(dir, 'noauth.yaml');
+    await writeFile(file, 'connections:\n  - name: crm\n    url: http://127.0.0.1:1/mcp\n');
+    const p = run(['serve', '--config', file]);
+    assert.equal(await p.exited, 2);
+    assert.match(p.err(), /auth: required/);
+  });
+
+  it('mints a dev token only when the config enables dev auth', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'regate-cli-'));
+    const entra = join(dir, 'entra.yaml');
+    await writeFile(entra, 'connections: [{ name: crm, url: "http://127.0.0.1:1/mcp" }]\nauth: { provider: entra, tenant_id: 72f988bf-86f1-41af-91ab-2d7cd011db47, audience: [api://regate] }\n');
+    const refused = run(['token', '--config', entra, '--sub', 'alice']);
+    assert.equal(await refused.exited, 2);
+    const dev = join(dir, 'dev.yaml');
+    await writeFile(dev, 'connections: [{ name: crm, url: "http://127.0.0.1:1/mcp" }]\nauth: { provider: dev, dev: { enabled: true, key_file: null } }\n');
+    const minted = run(['token', '--config', dev, '--sub', 'alice', '--groups', 'a,b']);
+    assert.equal(await minted.exited, 0);
+    const payload = JSON.parse(Buffer.from(minted.out().trim().split('.')[1]!, 'base64url').toString()) as { sub: string; groups: string[] };
+    assert.deepEqual({ sub: payload.sub, groups: payload.groups }, { sub: 'alice', groups: ['a', 'b'] });
+  });
+
   it('prints a config with secrets redacted', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'regate-cli-'));
     const file = join(dir, 'ok.yaml');
@@ -52,7 +75,11 @@ describe('the regate command', function () {
       }
       assert.ok(url, `no endpoint printed:\n${p.out()}\n${p.err()}`);
       assert.match(p.out(), /curl/);
-      const c = await connectClient(url, 'streamable-http');
+      const token = /export TOKEN=(\S+)/.exec(p.out())?.[1];
+      assert.ok(token, 'a dev token is printed');
+      const anonymous = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"jsonrpc":"2.0","id":1,"method":"ping"}' });
+      assert.equal(anonymous.status, 401, 'the embedded default is not open to anonymous callers');
+      const c = await connectClient(url, 'streamable-http', { headers: { Authorization: `Bearer ${token}` } });
       const tools = await c.client.listTools();
       assert.ok(tools.tools.some((t) => t.name === 'delete_customer'));
       await c.close();
