@@ -5,10 +5,10 @@ import { parseJsonRpcBody, type JSONRPCMessage } from '../mcp/jsonrpc.ts';
 import { formatSseEvent } from '../mcp/sse.ts';
 import { decideClientMessages } from './client-messages.ts';
 import { upstreamRequestHeaders } from './headers.ts';
-import { relayResponse, type RelayContext } from './relay.ts';
+import { relayResponse } from './relay.ts';
 import { readJsonBody } from './request-body.ts';
 import { sendRpcError } from './respond.ts';
-import { streamTracker, upstreamFailed, type Exchange, type ProxyDeps } from './streamable.ts';
+import { relayContext, streamTracker, upstreamFailed, type Exchange, type ProxyDeps } from './streamable.ts';
 import { writeChunk } from './write.ts';
 
 /**
@@ -68,16 +68,8 @@ export async function handleLegacyStream(x: Exchange, deps: ProxyDeps, sessions:
     principal: ctx.principal,
     inject: (m) => writeChunk(res, formatSseEvent({ event: 'message', data: JSON.stringify(m) })),
   };
-  const relay: RelayContext = {
-    ctx,
-    hook: deps.hook,
-    log,
-    metrics: deps.metrics,
+  const relay = relayContext({ ...x, ctx }, deps, {
     pending: session.pending,
-    localReplies: [],
-    batch: false,
-    maxResponseBytes: deps.limits.max_response_bytes,
-    maxDepth: deps.limits.max_json_depth,
     onStream: streamTracker(deps, x.connection.name, 'listen'),
     rewriteEvent: (event, data) => {
       if (event !== 'endpoint') {
@@ -94,7 +86,7 @@ export async function handleLegacyStream(x: Exchange, deps: ProxyDeps, sessions:
       sessions.add(session);
       return `${publicBase}/sse/${encodeURIComponent(x.connection.name)}/message?session_id=${id}`;
     },
-  };
+  });
   res.once('close', () => sessions.delete(id));
   x.upstream.forward(req, res, {
     target: new URL(x.connection.url),
@@ -145,17 +137,7 @@ export async function handleLegacyMessage(x: Exchange, deps: ProxyDeps, sessions
         return;
       }
       for (const k of d.pending.keys()) session.pending.delete(k);
-      const relay: RelayContext = {
-        ctx,
-        hook: deps.hook,
-        log,
-        metrics: deps.metrics,
-        pending: d.pending,
-        localReplies: [],
-        batch: parsed.batch,
-        maxResponseBytes: deps.limits.max_response_bytes,
-        maxDepth: deps.limits.max_json_depth,
-      };
+      const relay = relayContext({ ...x, ctx }, deps, { pending: d.pending, batch: parsed.batch });
       relayResponse(upstream, res, relay).catch((err) => log.error({ err }, 'legacy relay failed'));
     },
     onError: (err) => {

@@ -30,6 +30,25 @@ export interface Exchange {
   readonly log: Logger;
 }
 
+/** The relay settings shared by every response of an exchange; `over` sets what differs. */
+export function relayContext(
+  x: Exchange,
+  deps: ProxyDeps,
+  over: Pick<RelayContext, 'pending'> & Partial<RelayContext>,
+): RelayContext {
+  return {
+    ctx: x.ctx,
+    hook: deps.hook,
+    log: x.log,
+    metrics: deps.metrics,
+    localReplies: [],
+    batch: false,
+    maxResponseBytes: deps.limits.max_response_bytes,
+    maxDepth: deps.limits.max_json_depth,
+    ...over,
+  };
+}
+
 /** POST /mcp/{connection}: one JSON-RPC message or batch from the client. */
 export async function handleStreamablePost(x: Exchange, deps: ProxyDeps): Promise<void> {
   const { req, res, ctx, log } = x;
@@ -47,18 +66,12 @@ export async function handleStreamablePost(x: Exchange, deps: ProxyDeps): Promis
 
   const body = Buffer.from(JSON.stringify(parsed.batch ? d.forwarded : d.forwarded[0]));
   const started = process.hrtime.bigint();
-  const relay: RelayContext = {
-    ctx,
-    hook: deps.hook,
-    log,
-    metrics: deps.metrics,
+  const relay = relayContext(x, deps, {
     pending: d.pending,
     localReplies: d.local,
     batch: parsed.batch,
-    maxResponseBytes: deps.limits.max_response_bytes,
-    maxDepth: deps.limits.max_json_depth,
     onStream: streamTracker(deps, x.connection.name, 'call'),
-  };
+  });
   x.upstream.forward(req, res, {
     target: new URL(x.connection.url),
     headers: upstreamRequestHeaders(req.headers, x.connection.headers, ctx.requestId),
@@ -82,18 +95,7 @@ export async function handleStreamableOther(x: Exchange, deps: ProxyDeps): Promi
     refused = asRegateError(err);
   }
   if (refused) return sendRpcError(res, refused);
-  const relay: RelayContext = {
-    ctx,
-    hook: deps.hook,
-    log,
-    metrics: deps.metrics,
-    pending: new Map(),
-    localReplies: [],
-    batch: false,
-    maxResponseBytes: deps.limits.max_response_bytes,
-    maxDepth: deps.limits.max_json_depth,
-    onStream: streamTracker(deps, x.connection.name, 'listen'),
-  };
+  const relay = relayContext(x, deps, { pending: new Map(), onStream: streamTracker(deps, x.connection.name, 'listen') });
   x.upstream.forward(req, res, {
     target: new URL(x.connection.url),
     headers: upstreamRequestHeaders(req.headers, x.connection.headers, ctx.requestId),
