@@ -89,6 +89,7 @@ export const catalogue = {
   REGATE_ERR_BUNDLE_FETCH: { status: 503, rpc: JsonRpcCode.unavailable, message: 'policy bundle could not be fetched' },
 
   // --- policy evaluation
+  REGATE_ERR_POLICY_DENIED: { status: 403, rpc: JsonRpcCode.policyDenied, message: 'request refused' },
   REGATE_ERR_POLICY_LOAD: { status: 500, rpc: JsonRpcCode.internalError, message: 'policy WebAssembly module cannot be loaded' },
   REGATE_ERR_POLICY_EVAL: { status: 500, rpc: JsonRpcCode.policyDenied, message: 'policy evaluation failed, so the request was denied' },
   REGATE_ERR_POLICY_UNDEFINED: { status: 500, rpc: JsonRpcCode.policyDenied, message: 'policy returned no decision, so the request was denied' },

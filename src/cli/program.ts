@@ -51,7 +51,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .action(async (opts: TokenCommandArgs & { config?: string }) => {
       const config = opts.config
         ? await loadConfigFile(opts.config, io.env)
-        : buildConfig(embeddedConfig({ url: 'http://127.0.0.1:1/mcp', token: 'unused' }), io.env);
+        : buildConfig(embeddedConfig({ url: 'http://127.0.0.1:1/mcp', token: 'unused', bundle: 'unused' }), io.env);
       if (!config.auth) throw new RegateError('REGATE_ERR_CONFIG_INVALID', 'auth: required to mint a token');
       const log = createLogger('warn', process.stderr);
       io.out(await mintTokenCommand(config.auth, opts, { logger: log }));

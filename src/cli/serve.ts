@@ -6,6 +6,10 @@ import { buildConfig, loadConfigFile } from '../config/load.ts';
 import { embeddedAgents, embeddedConfig } from '../config/embedded.ts';
 import { RegateError } from '../errors.ts';
 import { createIdentity, type Identity } from '../identity/create.ts';
+import { ComponentRegistry } from '../components/component.ts';
+import { createEnforcement } from '../enforcement/create.ts';
+import { Metrics } from '../http/metrics.ts';
+import { fileURLToPath } from 'node:url';
 import type { Config } from '../config/schema.ts';
 import { startDemoServer, type DemoServer } from '../demo/demo-server.ts';
 import { startRegate, type RunningRegate } from '../http/server.ts';
@@ -29,7 +33,7 @@ export async function serve(opts: { config?: string | undefined; env: NodeJS.Pro
   } else {
     const token = randomBytes(24).toString('base64url');
     demo = await startDemoServer({ host: '127.0.0.1', port: 0, requiredToken: token });
-    config = buildConfig(embeddedConfig({ url: demo.url, token }), opts.env);
+    config = buildConfig(embeddedConfig({ url: demo.url, token, bundle: committedBundle }), opts.env);
   }
   const log = createLogger(config.logging.level);
   if (!config.auth) {
@@ -46,7 +50,11 @@ export async function serve(opts: { config?: string | undefined; env: NodeJS.Pro
       ...(config.auth.provider === 'entra' ? { credential: new DefaultAzureCredential() } : {}),
       baseDir: opts.config ? dirname(opts.config) : process.cwd(),
     });
-    regate = await startRegate({ config, log, identity });
+    const metrics = new Metrics();
+    const enforcement = await createEnforcement(config, opts.config ? dirname(opts.config) : process.cwd(), log, metrics);
+    const components = new ComponentRegistry();
+    components.add(enforcement.manager);
+    regate = await startRegate({ config, log, identity, metrics, components, hook: enforcement.hook });
   } catch (err) {
     await demo?.close();
     throw err;
@@ -65,6 +73,9 @@ export async function serve(opts: { config?: string | undefined; env: NodeJS.Pro
   };
 }
 
+/** The default bundle committed in bundles/ (same relative place from src/cli and dist/cli). */
+const committedBundle = fileURLToPath(new URL('../../bundles/regate.tar.gz', import.meta.url));
+
 /** Dev tokens for the embedded default's demo principals, printed in the banner. */
 export async function embeddedTokens(identity: Identity): Promise<Array<{ sub: string; groups: readonly string[]; token: string }>> {
   const out = [];
@@ -76,7 +87,7 @@ export async function embeddedTokens(identity: Identity): Promise<Array<{ sub: s
 
 /** What `npm start` prints so a first-time user can make a call straight away. */
 export function embeddedBanner(url: string, tokens: ReadonlyArray<{ sub: string; groups: readonly string[]; token: string }>): string {
-  const mcp = `${url}/mcp/demo`;
+  const mcp = `${url}/mcp/crm`;
   const reader = tokens[0]!;
   return [
     '',

@@ -10,18 +10,20 @@ export const embeddedAgents = [
  * The embedded default used by `npm start` / `regate serve` without `--config`: one connection to
  * the in-process demo CRM, whose bearer credential only regate holds.
  */
-export function embeddedConfig(demo: { url: string; token: string }): ConfigInput {
+export function embeddedConfig(demo: { url: string; token: string; bundle: string }): ConfigInput {
   return {
     listen: { host: '127.0.0.1', port: 8080 },
     connections: [
       {
-        name: 'demo',
+        name: 'crm',
         url: demo.url,
         transport: 'streamable-http',
         headers: { Authorization: `Bearer ${demo.token}` },
         tags: ['demo', 'pii'],
       },
     ],
+    // The committed default bundle (unsigned: built from rego/ by scripts/build-bundle.sh).
+    policy: { bundle: { path: demo.bundle } },
     // Dev tokens are minted from a local key (data/dev-auth-key.json, shared with `regate token`).
     auth: { provider: 'dev', dev: { enabled: true } },
   };

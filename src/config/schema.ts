@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { authConfigSchema } from '../identity/config.ts';
+import { policyConfigSchema } from '../policy/config.ts';
 
 /**
  * The configuration schema. Keys are snake_case as in DESIGN.md; `listen` and
@@ -21,6 +22,8 @@ export const connectionSchema = z
     headers: z.record(z.string().regex(/^[A-Za-z0-9-]+$/, 'an HTTP header name'), z.string()).default({}),
     /** Free-form labels handed to policy as input.connection.tags. */
     tags: z.array(z.string()).default([]),
+    /** Per-connection override of policy.mode, to roll a new policy out one connection at a time. */
+    policy: z.strictObject({ mode: z.enum(['enforce', 'shadow']).optional() }).optional(),
     timeouts: z
       .strictObject({
         connect_seconds: seconds(10),
@@ -52,6 +55,8 @@ export const configSchema = z
       })
       .prefault({}),
     connections: z.array(connectionSchema).min(1, 'at least one connection is required'),
+    /** The Rego bundle every MCP message is decided by; defaults to the committed bundle. */
+    policy: policyConfigSchema.prefault({}),
     /** How agents authenticate. Required by `regate serve` (there is no anonymous mode). */
     auth: authConfigSchema.optional(),
     logging: z

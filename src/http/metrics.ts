@@ -43,6 +43,31 @@ export class Metrics implements ProxyMetrics {
     registers: [this.registry],
   });
 
+  readonly #decisions = new Counter({
+    name: 'regate_policy_decisions_total',
+    help: 'Policy decisions by connection, outcome, rule and whether they were enforced (false in shadow mode)',
+    labelNames: ['connection', 'outcome', 'rule', 'enforced'] as const,
+    registers: [this.registry],
+  });
+  readonly #evaluation = new Histogram({
+    name: 'regate_policy_evaluation_seconds',
+    help: 'Time to evaluate one decision in WASM',
+    buckets: [0.000005, 0.00001, 0.00002, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.005],
+    registers: [this.registry],
+  });
+  readonly #bundle = new Gauge({
+    name: 'regate_policy_bundle_info',
+    help: 'The active policy bundle (value 1), labelled by revision',
+    labelNames: ['revision'] as const,
+    registers: [this.registry],
+  });
+  readonly #refusals = new Counter({
+    name: 'regate_policy_bundle_refusals_total',
+    help: 'Policy bundles refused (bad signature, broken tarball, failing WASM); the previous policy stayed active',
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'regate_' });
   }
@@ -64,6 +89,17 @@ export class Metrics implements ProxyMetrics {
   }
   streamClosed(connection: string): void {
     this.#openStreams.dec({ connection });
+  }
+  policyDecision(connection: string, outcome: string, rule: string, enforced: boolean, seconds: number): void {
+    this.#decisions.inc({ connection, outcome, rule, enforced: String(enforced) });
+    this.#evaluation.observe(seconds);
+  }
+  bundleActivated(revision: string): void {
+    this.#bundle.reset();
+    this.#bundle.set({ revision }, 1);
+  }
+  bundleRefused(code: string): void {
+    this.#refusals.inc({ code });
   }
   upstreamLatency(connection: string, seconds: number): void {
     this.#upstreamLatency.observe({ connection }, seconds);

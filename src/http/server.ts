@@ -15,6 +15,8 @@ export interface RegateOptions {
   readonly hook?: MessageHook;
   readonly components?: ComponentRegistry;
   readonly identity?: Identity;
+  /** Shared with components that report metrics of their own (the policy manager). */
+  readonly metrics?: Metrics;
 }
 
 export interface RunningRegate {
@@ -31,7 +33,7 @@ export interface RunningRegate {
 export async function startRegate(opts: RegateOptions): Promise<RunningRegate> {
   const { config, log } = opts;
   const components = opts.components ?? new ComponentRegistry();
-  const metrics = new Metrics();
+  const metrics = opts.metrics ?? new Metrics();
   const lifecycle = new Lifecycle();
   await components.startAll();
   const app = createApp({ config, log, metrics, lifecycle, components, hook: opts.hook ?? passthroughHook, identity: opts.identity });

@@ -1,0 +1,42 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.ts';
+import type { Metrics } from '../http/metrics.ts';
+import { policyRuntimeOptions } from '../policy/config.ts';
+import { PolicyManager } from '../policy/manager.ts';
+import type { MessageHook } from '../proxy/hook.ts';
+import { createPolicyHook } from './policy-hook.ts';
+
+export interface Enforcement {
+  readonly manager: PolicyManager;
+  readonly hook: MessageHook;
+}
+
+/**
+ * Builds the policy runtime from configuration: the bundle source and manager (a component whose
+ * status is in /readyz), and the hook that decides every message. Every decision becomes one
+ * decision-log line and one metrics sample; the transcript pipeline will take them too.
+ */
+export async function createEnforcement(config: Config, baseDir: string, log: Logger, metrics: Metrics): Promise<Enforcement> {
+  const policyLog = log.child({ component: 'policy' });
+  const runtime = await policyRuntimeOptions(config.policy, baseDir, policyLog);
+  const manager = new PolicyManager({
+    source: runtime.source,
+    engine: runtime.engine,
+    maxBundleBytes: runtime.maxBundleBytes,
+    log: policyLog,
+    ...(runtime.verification ? { verification: runtime.verification } : {}),
+    onActivate: (engine) => metrics.bundleActivated(engine.revision),
+    onRefuse: (err) => metrics.bundleRefused(err.code),
+  });
+  const decisionLog = log.child({ component: 'decision_log' });
+  const hook = createPolicyHook({
+    evaluate: (input) => manager.evaluate(input),
+    modeFor: (c) => c.policy?.mode ?? config.policy.mode,
+    onDecision: (record) => {
+      metrics.policyDecision(record.connection, record.outcome, record.rule, record.enforced, record.duration_us / 1e6);
+      decisionLog.info(record, record.outcome === 'allow' ? 'decision' : record.enforced ? 'decision: refused' : 'decision: would refuse (shadow)');
+    },
+    log: policyLog,
+  });
+  return { manager, hook };
+}

@@ -1,0 +1,39 @@
+import type { PolicyDecision } from '../policy/decision.ts';
+import { JsonRpcCode } from '../errors.ts';
+import type { JSONRPCMessage, RequestId } from '../mcp/jsonrpc.ts';
+
+/**
+ * How a refused request is answered, in words an agent can act on. `tools/call` gets a tool result
+ * with `isError: true` (MCP's channel for errors the model should see and adapt to); every other
+ * request gets a JSON-RPC error. Both keep the request id and carry the rule and decision id so a
+ * human can find the decision in the logs.
+ */
+export function denialReply(id: RequestId, method: string, toolName: string | undefined, d: PolicyDecision): JSONRPCMessage {
+  const text = denialText(method, toolName, d);
+  const meta = { rule: d.rule, decision_id: d.decision_id, revision: d.revision, outcome: d.outcome };
+  if (method === 'tools/call') {
+    return {
+      jsonrpc: '2.0',
+      id,
+      result: { content: [{ type: 'text', text }], isError: true, _meta: { 'regate/decision': meta } },
+    } as JSONRPCMessage;
+  }
+  return {
+    jsonrpc: '2.0',
+    id,
+    error: { code: JsonRpcCode.policyDenied, message: text, data: { code: 'REGATE_ERR_POLICY_DENIED', ...meta } },
+  } as JSONRPCMessage;
+}
+
+/** The sentence the agent reads. */
+export function denialText(method: string, toolName: string | undefined, d: PolicyDecision): string {
+  const what = method === 'tools/call' && toolName ? `the call to tool "${toolName}"` : `this ${method} request`;
+  if (d.outcome === 'approval' && d.approval) {
+    return (
+      `regate policy requires human approval for ${what}: ${d.approval.reason} ` +
+      `(approvers: ${d.approval.approvers.join(', ')}). Approvals are not enabled on this gateway, so the call was not made; ` +
+      `ask an operator, or use a read-only alternative. [rule ${d.rule}, decision ${d.decision_id}]`
+    );
+  }
+  return `regate policy denied ${what}: ${d.reason} [rule ${d.rule}, decision ${d.decision_id}]`;
+}

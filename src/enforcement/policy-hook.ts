@@ -1,0 +1,164 @@
+import type { Logger } from 'pino';
+import type { ConnectionConfig } from '../config/schema.ts';
+import { RegateError } from '../errors.ts';
+import type { Principal } from '../identity/principal.ts';
+import { idOf, kindOf, type JSONRPCMessage } from '../mcp/jsonrpc.ts';
+import type { PolicyDecision } from '../policy/decision.ts';
+import { buildPolicyInput, type HttpOperation, type InputContext, type PolicyInput, type ToolAnnotations } from '../policy/input.ts';
+import type { ExchangeContext, MessageHook } from '../proxy/hook.ts';
+import { BoundedMap } from './bounded-map.ts';
+import { denialReply, denialText } from './denial.ts';
+import { listKinds } from './list-filter.ts';
+
+export type PolicyMode = 'enforce' | 'shadow';
+
+/** One structured record per evaluation, handed to the audit pipeline. */
+export interface DecisionRecord {
+  readonly decision_id: string;
+  readonly revision: string;
+  readonly rule: string;
+  readonly reason: string;
+  readonly outcome: PolicyDecision['outcome'];
+  readonly allow: boolean;
+  readonly enforced: boolean;
+  readonly duration_us: number;
+  readonly connection: string;
+  readonly session_id: string | undefined;
+  readonly method: string;
+  readonly tool: string | undefined;
+  readonly principal_id: string | undefined;
+  readonly principal_type: string | undefined;
+  readonly request_id: string;
+  readonly error_code: string | undefined;
+}
+
+export interface PolicyHookOptions {
+  /** Decides one input with the active bundle; never throws (fails closed inside). */
+  readonly evaluate: (input: PolicyInput) => PolicyDecision;
+  /** `policy.mode`, possibly overridden per connection. */
+  readonly modeFor: (connection: ConnectionConfig) => PolicyMode;
+  /** Receives every decision (log line, metrics, transcript). */
+  readonly onDecision: (record: DecisionRecord, decision: PolicyDecision) => void;
+  readonly log: Logger;
+  /** Clock, nanoseconds since the epoch; injectable for tests. */
+  readonly now?: () => bigint;
+}
+
+/** What the hook remembers about a forwarded request, handed back with its response. */
+export interface ForwardNote {
+  readonly decision: PolicyDecision;
+  readonly method: string;
+}
+
+const nowNs = () => BigInt(Date.now()) * 1_000_000n;
+
+/**
+ * Policy enforcement at the message hook: every client message and HTTP operation is decided by
+ * the active bundle before anything goes upstream; denials are answered by regate; listings are
+ * filtered so a principal sees only what it could use. In shadow mode everything is decided and
+ * recorded, nothing is blocked or filtered.
+ */
+export function createPolicyHook(o: PolicyHookOptions): MessageHook {
+  const now = o.now ?? nowNs;
+  // Tool annotations come from the upstream's own tools/list answers, never from the client.
+  const annotations = new BoundedMap<string, ToolAnnotations>(10_000);
+  const calls = new BoundedMap<string, number>(10_000);
+
+  const inputFor = (ctx: ExchangeContext, parts: Pick<InputContext, 'message' | 'httpOperation'>, count: boolean): PolicyInput => {
+    const sessionKey = `${ctx.connection.name}\u0000${ctx.sessionId ?? ''}`;
+    const n = (calls.get(sessionKey) ?? 0) + (count ? 1 : 0);
+    if (count && ctx.sessionId !== undefined) calls.set(sessionKey, n);
+    const params = (parts.message as { params?: { name?: unknown } } | undefined)?.params;
+    const toolName = typeof params?.name === 'string' ? params.name : undefined;
+    const toolAnnotations = toolName !== undefined ? annotations.get(`${ctx.connection.name}\u0000${toolName}`) : undefined;
+    return buildPolicyInput({
+      principal: ctx.principal as Principal | undefined,
+      connection: { name: ctx.connection.name, tags: ctx.connection.tags },
+      ...parts,
+      session: { id: ctx.sessionId, calls: n },
+      http: { method: ctx.http.method, path: ctx.http.path, remote_addr: ctx.http.remoteAddress, headers: ctx.http.headers },
+      now: now(),
+      ...(toolAnnotations !== undefined ? { toolAnnotations } : {}),
+    });
+  };
+
+  const decide = (ctx: ExchangeContext, input: PolicyInput, record: boolean): { decision: PolicyDecision; enforced: boolean } => {
+    const decision = o.evaluate(input);
+    const enforced = o.modeFor(ctx.connection) === 'enforce';
+    if (record) {
+      const principal = ctx.principal as Principal | undefined;
+      o.onDecision(
+        {
+          decision_id: decision.decision_id,
+          revision: decision.revision,
+          rule: decision.rule,
+          reason: decision.reason,
+          outcome: decision.outcome,
+          allow: decision.allow,
+          enforced,
+          duration_us: decision.duration_us,
+          connection: ctx.connection.name,
+          session_id: ctx.sessionId,
+          method: input.mcp.method,
+          tool: typeof input.mcp.tool?.name === 'string' ? input.mcp.tool.name : undefined,
+          principal_id: principal?.id,
+          principal_type: principal?.type,
+          request_id: ctx.requestId,
+          error_code: decision.error?.code,
+        },
+        decision,
+      );
+    }
+    return { decision, enforced };
+  };
+
+  return {
+    async onClientMessage(ctx, message) {
+      const kind = kindOf(message);
+      const input = inputFor(ctx, { message: message as unknown as Record<string, unknown> }, kind === 'request');
+      const { decision, enforced } = decide(ctx, input, true);
+      const note: ForwardNote = { decision, method: input.mcp.method };
+      if (decision.outcome === 'allow' || !enforced) return { action: 'forward', message, note };
+      const id = idOf(message);
+      if (kind !== 'request' || id === undefined) {
+        // Notifications and responses cannot be answered; refusing them means not delivering them.
+        return { action: 'reply' };
+      }
+      const tool = typeof input.mcp.tool?.name === 'string' ? input.mcp.tool.name : undefined;
+      return { action: 'reply', reply: denialReply(id, input.mcp.method, tool, decision) };
+    },
+
+    async onServerMessage(ctx, message, request) {
+      const note = request?.note as ForwardNote | undefined;
+      if (note === undefined || kindOf(message) !== 'response') return message;
+      const list = listKinds[note.method];
+      if (list === undefined) return message;
+      const result = (message as { result?: Record<string, unknown> }).result;
+      const items = result?.[list.field];
+      if (!Array.isArray(items)) return message;
+      if (list.field === 'tools') {
+        for (const t of items as Array<{ name?: unknown; annotations?: ToolAnnotations }>) {
+          if (typeof t.name === 'string' && t.annotations) annotations.set(`${ctx.connection.name}\u0000${t.name}`, t.annotations);
+        }
+      }
+      if (o.modeFor(ctx.connection) !== 'enforce') return message;
+      const requestId = idOf(message);
+      const kept = items.filter((item: Record<string, unknown>) => {
+        const asRequest = list.asRequest(item);
+        if (asRequest === undefined) return false; // an item policy cannot be asked about is not shown
+        const probe = { jsonrpc: '2.0', id: requestId ?? 0, method: asRequest.method, params: asRequest.params };
+        return decide(ctx, inputFor(ctx, { message: probe }, false), false).decision.outcome !== 'deny';
+      });
+      if (kept.length === items.length) return message;
+      return { ...message, result: { ...result, [list.field]: kept } } as JSONRPCMessage;
+    },
+
+    async onHttpOperation(ctx, op: HttpOperation) {
+      const input = inputFor(ctx, { httpOperation: op }, false);
+      const { decision, enforced } = decide(ctx, input, true);
+      if (decision.outcome === 'allow' || !enforced) return undefined;
+      return new RegateError('REGATE_ERR_POLICY_DENIED', denialText(input.mcp.method, undefined, decision));
+    },
+  };
+}
+
