@@ -1,18 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import { dirname } from 'node:path';
-import { DefaultAzureCredential } from '@azure/identity';
 import { buildConfig, loadConfigFile } from '../config/load.ts';
 import { embeddedAgents, embeddedConfig } from '../config/embedded.ts';
-import { RegateError } from '../errors.ts';
-import { createIdentity, type Identity } from '../identity/create.ts';
-import { ComponentRegistry } from '../components/component.ts';
-import { createEnforcement } from '../enforcement/create.ts';
-import { Metrics } from '../http/metrics.ts';
+import { startGateway, type Gateway } from '../compose.ts';
+import type { Identity } from '../identity/create.ts';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../config/schema.ts';
 import { startDemoServer, type DemoServer } from '../demo/demo-server.ts';
-import { startRegate, type RunningRegate } from '../http/server.ts';
+import type { RunningRegate } from '../http/server.ts';
 import { createLogger } from '../log.ts';
 
 export interface ServeResult {
@@ -36,29 +32,14 @@ export async function serve(opts: { config?: string | undefined; env: NodeJS.Pro
     config = buildConfig(embeddedConfig({ url: demo.url, token, bundle: committedBundle }), opts.env);
   }
   const log = createLogger(config.logging.level);
-  if (!config.auth) {
-    await demo?.close();
-    throw new RegateError('REGATE_ERR_CONFIG_INVALID', 'auth: required; regate has no anonymous mode (provider entra, oidc, or dev for a laptop)');
-  }
-  let regate: RunningRegate;
-  let identity: Identity;
+  let gateway: Gateway;
   try {
-    identity = await createIdentity(config.auth, {
-      logger: log.child({ component: 'identity' }),
-      publicBaseUrl: config.public_url ?? `http://${config.listen.host}:${config.listen.port}`,
-      // Graph groups-overage lookups use the gateway's own Azure identity (managed identity, env, CLI...).
-      ...(config.auth.provider === 'entra' ? { credential: new DefaultAzureCredential() } : {}),
-      baseDir: opts.config ? dirname(opts.config) : process.cwd(),
-    });
-    const metrics = new Metrics();
-    const enforcement = await createEnforcement(config, opts.config ? dirname(opts.config) : process.cwd(), log, metrics);
-    const components = new ComponentRegistry();
-    components.add(enforcement.manager);
-    regate = await startRegate({ config, log, identity, metrics, components, hook: enforcement.hook });
+    gateway = await startGateway(config, { baseDir: opts.config ? dirname(opts.config) : process.cwd(), log });
   } catch (err) {
     await demo?.close();
     throw err;
   }
+  const { regate, identity } = gateway;
   log.info({ url: regate.url, connections: config.connections.map((c) => c.name) }, 'regate listening');
   return {
     regate,

@@ -8,7 +8,7 @@ import { buildPolicyInput, type HttpOperation, type InputContext, type PolicyInp
 import type { ExchangeContext, MessageHook } from '../proxy/hook.ts';
 import { BoundedMap } from './bounded-map.ts';
 import { denialReply, denialText } from './denial.ts';
-import { listKinds } from './list-filter.ts';
+import { filterListResult, isFilteredList, type ListProbe } from '../policy/list-filter.ts';
 
 export type PolicyMode = 'enforce' | 'shadow';
 
@@ -64,17 +64,18 @@ export function createPolicyHook(o: PolicyHookOptions): MessageHook {
   const annotations = new BoundedMap<string, ToolAnnotations>(10_000);
   const calls = new BoundedMap<string, number>(10_000);
 
-  const inputFor = (ctx: ExchangeContext, parts: Pick<InputContext, 'message' | 'httpOperation'>, count: boolean): PolicyInput => {
+  const inputFor = (ctx: ExchangeContext, parts: Pick<InputContext, 'message' | 'httpOperation'> & Partial<ListProbe>, count: boolean): PolicyInput => {
     const sessionKey = `${ctx.connection.name}\u0000${ctx.sessionId ?? ''}`;
     const n = (calls.get(sessionKey) ?? 0) + (count ? 1 : 0);
     if (count && ctx.sessionId !== undefined) calls.set(sessionKey, n);
     const params = (parts.message as { params?: { name?: unknown } } | undefined)?.params;
     const toolName = typeof params?.name === 'string' ? params.name : undefined;
-    const toolAnnotations = toolName !== undefined ? annotations.get(`${ctx.connection.name}\u0000${toolName}`) : undefined;
+    const toolAnnotations = parts.toolAnnotations ?? (toolName !== undefined ? annotations.get(`${ctx.connection.name}\u0000${toolName}`) : undefined);
     return buildPolicyInput({
       principal: ctx.principal as Principal | undefined,
       connection: { name: ctx.connection.name, tags: ctx.connection.tags },
-      ...parts,
+      ...(parts.message !== undefined ? { message: parts.message } : {}),
+      ...(parts.httpOperation !== undefined ? { httpOperation: parts.httpOperation } : {}),
       session: { id: ctx.sessionId, calls: n },
       http: { method: ctx.http.method, path: ctx.http.path, remote_addr: ctx.http.remoteAddress, headers: ctx.http.headers },
       now: now(),
@@ -130,27 +131,16 @@ export function createPolicyHook(o: PolicyHookOptions): MessageHook {
 
     async onServerMessage(ctx, message, request) {
       const note = request?.note as ForwardNote | undefined;
-      if (note === undefined || kindOf(message) !== 'response') return message;
-      const list = listKinds[note.method];
-      if (list === undefined) return message;
+      if (note === undefined || kindOf(message) !== 'response' || !isFilteredList(note.method)) return message;
       const result = (message as { result?: Record<string, unknown> }).result;
-      const items = result?.[list.field];
-      if (!Array.isArray(items)) return message;
-      if (list.field === 'tools') {
-        for (const t of items as Array<{ name?: unknown; annotations?: ToolAnnotations }>) {
-          if (typeof t.name === 'string' && t.annotations) annotations.set(`${ctx.connection.name}\u0000${t.name}`, t.annotations);
-        }
-      }
-      if (o.modeFor(ctx.connection) !== 'enforce') return message;
-      const requestId = idOf(message);
-      const kept = items.filter((item: Record<string, unknown>) => {
-        const asRequest = list.asRequest(item);
-        if (asRequest === undefined) return false; // an item policy cannot be asked about is not shown
-        const probe = { jsonrpc: '2.0', id: requestId ?? 0, method: asRequest.method, params: asRequest.params };
-        return decide(ctx, inputFor(ctx, { message: probe }, false), false).decision.outcome !== 'deny';
-      });
-      if (kept.length === items.length) return message;
-      return { ...message, result: { ...result, [list.field]: kept } } as JSONRPCMessage;
+      if (result === undefined) return message;
+      const filtered = filterListResult(note.method, result, (probe) => decide(ctx, inputFor(ctx, probe, false), false).decision);
+      for (const [name, a] of filtered.toolAnnotations) annotations.set(`${ctx.connection.name}\u0000${name}`, a);
+      // Shadow mode shows everything; what it would hide is in the debug log.
+      const enforce = o.modeFor(ctx.connection) === 'enforce';
+      if (filtered.hidden.length === 0) return message;
+      o.log.debug({ connection: ctx.connection.name, method: note.method, hidden: filtered.hidden, enforced: enforce }, 'listing filtered by policy');
+      return enforce ? ({ ...message, result: filtered.result } as JSONRPCMessage) : message;
     },
 
     async onHttpOperation(ctx, op: HttpOperation) {

@@ -1,0 +1,45 @@
+import { DefaultAzureCredential } from '@azure/identity';
+import type { Logger } from 'pino';
+import { ComponentRegistry } from './components/component.ts';
+import type { Config } from './config/schema.ts';
+import { createEnforcement } from './enforcement/create.ts';
+import { RegateError } from './errors.ts';
+import { Metrics } from './http/metrics.ts';
+import { startRegate, type RunningRegate } from './http/server.ts';
+import { createIdentity, type Identity, type IdentityDeps } from './identity/create.ts';
+import type { PolicyManager } from './policy/manager.ts';
+
+export interface Gateway {
+  readonly regate: RunningRegate;
+  readonly identity: Identity;
+  readonly policy: PolicyManager;
+}
+
+/**
+ * Assembles the whole gateway from a validated configuration: identity, the policy runtime and its
+ * hook, metrics and components, then the HTTP server. `regate serve` and the end-to-end tests both
+ * start regate through this one function.
+ */
+export async function startGateway(
+  config: Config,
+  opts: { baseDir: string; log: Logger; identityOverrides?: Partial<Pick<IdentityDeps, 'fetch' | 'credential'>> },
+): Promise<Gateway> {
+  const { log } = opts;
+  if (!config.auth) {
+    throw new RegateError('REGATE_ERR_CONFIG_INVALID', 'auth: required; regate has no anonymous mode (provider entra, oidc, or dev for a laptop)');
+  }
+  const identity = await createIdentity(config.auth, {
+    logger: log.child({ component: 'identity' }),
+    publicBaseUrl: config.public_url ?? `http://${config.listen.host}:${config.listen.port}`,
+    // Graph groups-overage lookups use the gateway's own Azure identity (managed identity, env, CLI...).
+    ...(config.auth.provider === 'entra' ? { credential: new DefaultAzureCredential() } : {}),
+    baseDir: opts.baseDir,
+    ...opts.identityOverrides,
+  });
+  const metrics = new Metrics();
+  const enforcement = await createEnforcement(config, opts.baseDir, log, metrics);
+  const components = new ComponentRegistry();
+  components.add(enforcement.manager);
+  const regate = await startRegate({ config, log, identity, metrics, components, hook: enforcement.hook });
+  return { regate, identity, policy: enforcement.manager };
+}
