@@ -6,8 +6,10 @@ import { RegateError } from '../errors.ts';
 import { buildConfig } from '../config/load.ts';
 import { embeddedConfig } from '../config/embedded.ts';
 import { createLogger } from '../log.ts';
+import { dirname } from 'node:path';
+import { evalCommand } from './eval.ts';
 import { mintTokenCommand, type TokenCommandArgs } from './token.ts';
-import { embeddedBanner, embeddedTokens, serve } from './serve.ts';
+import { committedBundle, embeddedBanner, embeddedTokens, serve } from './serve.ts';
 
 export interface CliIo {
   readonly env: NodeJS.ProcessEnv;
@@ -35,6 +37,20 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       const signal = await io.stopSignal;
       running.log.info({ signal }, 'stopping');
       await running.stop();
+    });
+
+  program
+    .command('eval')
+    .description('dry run: print the decision, rule and bundle revision for one policy input or transcript event')
+    .option('-c, --config <file>', 'YAML configuration file (default: the embedded defaults)')
+    .requiredOption('-i, --input <file>', 'JSON policy input, or a recorded transcript event')
+    .option('--groups <list>', "comma-separated groups for the principal (transcript events do not record them)")
+    .action(async (opts: { config?: string; input: string; groups?: string }) => {
+      const config = opts.config
+        ? await loadConfigFile(opts.config, io.env)
+        : buildConfig(embeddedConfig({ url: 'http://127.0.0.1:1/mcp', token: 'unused', bundle: committedBundle }), io.env);
+      const groups = opts.groups === undefined ? {} : { groups: opts.groups.split(',').map((g) => g.trim()).filter(Boolean) };
+      io.out(JSON.stringify(await evalCommand(config, opts.config ? dirname(opts.config) : process.cwd(), opts.input, groups), null, 2));
     });
 
   program

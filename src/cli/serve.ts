@@ -55,7 +55,7 @@ export async function serve(opts: { config?: string | undefined; env: NodeJS.Pro
 }
 
 /** The default bundle committed in bundles/ (same relative place from src/cli and dist/cli). */
-const committedBundle = fileURLToPath(new URL('../../bundles/regate.tar.gz', import.meta.url));
+export const committedBundle = fileURLToPath(new URL('../../bundles/regate.tar.gz', import.meta.url));
 
 /** Dev tokens for the embedded default's demo principals, printed in the banner. */
 export async function embeddedTokens(identity: Identity): Promise<Array<{ sub: string; groups: readonly string[]; token: string }>> {

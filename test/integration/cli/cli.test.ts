@@ -54,6 +54,44 @@ describe('the regate command', function () {
     assert.deepEqual({ sub: payload.sub, groups: payload.groups }, { sub: 'alice', groups: ['a', 'b'] });
   });
 
+  describe('regate eval (policy dry run)', () => {
+    const cases: ReadonlyArray<{ name: string; doc: unknown; args: string[]; decision: string; rule: RegExp }> = [
+      {
+        name: 'a policy input',
+        doc: {
+          principal: { type: 'user', id: 'alice', name: 'Alice', tenant: 'dev', groups: ['mcp-readers'], roles: [], scopes: [], client_id: 'x', issuer: 'x', expires_at: 0 },
+          connection: { name: 'crm', tags: [] },
+          mcp: { method: 'tools/call', id: 1, tool: { name: 'get_customer', arguments: { id: 'cus_001' } } },
+          session: { calls: 1 },
+          http: { method: 'POST', path: '/mcp/crm', remote_addr: '127.0.0.1', headers: {} },
+        },
+        args: [],
+        decision: 'allow',
+        rule: /\S/,
+      },
+      {
+        name: 'a recorded transcript event, with the groups given on the command line',
+        doc: { kind: 'request', time: '2026-11-20T10:00:00Z', connection: 'crm', principal_id: 'alice', principal_type: 'user', method: 'tools/call', tool: 'delete_customer', arguments: { id: 'cus_001' } },
+        args: ['--groups', 'mcp-readers'],
+        decision: 'approval',
+        rule: /^regate\.tools\.destructive$/,
+      },
+    ];
+    for (const c of cases) {
+      it(`prints the decision, rule and revision for ${c.name}`, async () => {
+        const dir = await mkdtemp(join(tmpdir(), 'regate-cli-'));
+        const file = join(dir, 'input.json');
+        await writeFile(file, JSON.stringify(c.doc));
+        const p = run(['eval', '--input', file, ...c.args]);
+        assert.equal(await p.exited, 0, p.err());
+        const out = JSON.parse(p.out()) as { decision: string; rule: string; revision: string };
+        assert.equal(out.decision, c.decision);
+        assert.match(out.rule, c.rule);
+        assert.match(out.revision, /\S/);
+      });
+    }
+  });
+
   it('prints a config with secrets redacted', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'regate-cli-'));
     const file = join(dir, 'ok.yaml');
