@@ -1,0 +1,62 @@
+package regate_test
+
+import data.regate
+
+plumbing_methods := [
+	"initialize", "ping", "tools/list", "resources/list", "resources/templates/list", "prompts/list",
+	"completion/complete", "logging/setLevel", "http/get_stream", "http/delete_session", "rpc/response",
+	"notifications/initialized", "notifications/cancelled", "notifications/progress",
+	"notifications/roots/list_changed",
+]
+
+test_plumbing_is_allowed_for_any_identified_caller if {
+	every m in plumbing_methods {
+		every p in [reader, outsider] {
+			d := regate.decision with input as method_call(p, m)
+			d.allow == true
+			d.rule == "regate.protocol.plumbing"
+			contains(d.reason, m)
+		}
+	}
+}
+
+test_plumbing_is_denied_without_identity if {
+	every m in plumbing_methods {
+		d := regate.decision with input as object.remove(method_call(reader, m), ["principal"])
+		d.allow == false
+		d.rule == "regate.auth.unauthenticated"
+	}
+}
+
+test_unknown_method_is_denied_with_its_name if {
+	d := regate.decision with input as method_call(reader, "sampling/createMessage")
+	d.allow == false
+	d.rule == "regate.protocol.unknown_method"
+	contains(d.reason, "'sampling/createMessage'")
+}
+
+test_missing_method_is_denied if {
+	d := regate.decision with input as message(reader, "crm", {})
+	d.rule == "regate.protocol.unknown_method"
+	contains(d.reason, "(none)")
+}
+
+test_session_call_limit_denies_tool_calls if {
+	d := regate.decision with input as call(reader, "list_customers")
+		with input.session.calls as 10000
+	d.allow == false
+	d.rule == "regate.session.call_limit"
+	contains(d.reason, "10000")
+}
+
+test_session_call_limit_leaves_plumbing_alone if {
+	d := regate.decision with input as method_call(reader, "ping")
+		with input.session.calls as 10000
+	d.allow == true
+}
+
+test_below_the_call_limit_is_allowed if {
+	d := regate.decision with input as call(reader, "list_customers")
+		with input.session.calls as 9999
+	d.allow == true
+}

@@ -1,0 +1,45 @@
+/**
+ * One structured record per policy evaluation, modelled on OPA's decision log event: what was
+ * decided, by which rule of which bundle revision, how long it took, and for whom. Arguments and
+ * other message content are left out on purpose: transcripts carry them, after redaction.
+ */
+import type { PolicyDecision } from './decision.ts';
+import type { PolicyInput } from './input.ts';
+
+export interface DecisionLogRecord {
+  readonly decision_id: string;
+  readonly revision: string;
+  readonly outcome: PolicyDecision['outcome'];
+  readonly rule: string;
+  readonly reason: string;
+  readonly duration_us: number;
+  readonly connection: string;
+  readonly method: string;
+  readonly tool?: string;
+  readonly principal_id?: string;
+  readonly session_id?: string;
+  /** Present for fail-closed denies: the REGATE_ERR_POLICY_* code. */
+  readonly error_code?: string;
+  /** True when shadow mode let a non-allow decision through. */
+  readonly shadowed?: boolean;
+}
+
+/** Builds the decision log record for one evaluation. */
+export function decisionLogRecord(decision: PolicyDecision, input: PolicyInput, options: { shadowed?: boolean } = {}): DecisionLogRecord {
+  const tool = input.mcp.tool?.name;
+  return {
+    decision_id: decision.decision_id,
+    revision: decision.revision,
+    outcome: decision.outcome,
+    rule: decision.rule,
+    reason: decision.reason,
+    duration_us: Math.round(decision.duration_us * 10) / 10,
+    connection: input.connection.name,
+    method: input.mcp.method,
+    ...(typeof tool === 'string' ? { tool } : {}),
+    ...(input.principal ? { principal_id: input.principal.id } : {}),
+    ...(input.session.id !== undefined ? { session_id: input.session.id } : {}),
+    ...(decision.error ? { error_code: decision.error.code } : {}),
+    ...(options.shadowed ? { shadowed: true } : {}),
+  };
+}
