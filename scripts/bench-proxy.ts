@@ -32,6 +32,9 @@ function start(args: string[], ready: RegExp, env: NodeJS.ProcessEnv = {}): Prom
       const m = ready.exec(out);
       if (m) {
         clearTimeout(timer);
+        // Keep draining the child's output (decision logs) without holding on to it.
+        child.stdout!.removeAllListeners('data');
+        child.stdout!.resume();
         resolve({ child, match: m });
       }
     });
@@ -74,11 +77,19 @@ interface Row {
   rps: number;
 }
 
-async function measure(scenario: string, directUrl: string, proxiedUrl: string, upstreamHeaders: Record<string, string>, tool: string, args: (i: number) => unknown): Promise<Row[]> {
+async function measure(
+  scenario: string,
+  directUrl: string,
+  proxiedUrl: string,
+  upstreamHeaders: Record<string, string>,
+  agentHeaders: Record<string, string>,
+  tool: string,
+  args: (i: number) => unknown,
+): Promise<Row[]> {
   const rows: Row[] = [];
   for (const [path, url, headers] of [
     ['direct', directUrl, upstreamHeaders],
-    ['through regate', proxiedUrl, { authorization: 'Bearer agent' }],
+    ['through regate', proxiedUrl, agentHeaders],
   ] as const) {
     const session = await initialize(url, headers);
     const h = { ...headers, ...(session ? { 'mcp-session-id': session } : {}) };
@@ -99,28 +110,50 @@ const minimalUrl = minimal.match[1]!;
 const demoUrl = demo.match[1]!;
 
 const dir = await mkdtemp(join(os.tmpdir(), 'regate-bench-'));
-const cfg = join(dir, 'regate.yaml');
-await writeFile(
-  cfg,
-  [
-    'listen: { host: 127.0.0.1, port: 0 }',
-    'logging: { level: info }',
-    'connections:',
-    `  - { name: minimal, url: "${minimalUrl}" }`,
-    `  - { name: demo, url: "${demoUrl}", headers: { Authorization: "Bearer ${token}" } }`,
-  ].join('\n'),
-);
-// --profile: write a V8 CPU profile of the regate process (for finding hot-path costs).
-const regate = await start(
-  [...(process.argv.includes('--profile') ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []), join(here, '../src/main.ts'), 'serve', '--config', cfg],
-  /"url":"(http:[^"]+)"/,
-);
-const base = regate.match[1]!;
+const profile = process.argv.includes('--profile');
 
-const rows = [
-  ...(await measure('minimal JSON upstream, 1 KB arguments', minimalUrl, `${base}/mcp/minimal`, {}, 'echo', (i) => ({ i, pad: 'x'.repeat(1000) }))),
-  ...(await measure('demo CRM (SDK server, SSE answer), get_customer', demoUrl, `${base}/mcp/demo`, { authorization: `Bearer ${token}` }, 'get_customer', (i) => ({ id: `cus_${String((i % 50) + 1).padStart(3, '0')}` }))),
+/**
+ * regate as users run it: dev bearer auth, the committed default policy bundle deciding every
+ * message, and one connection `crm` (the name the default policy knows) to the given upstream.
+ */
+async function startRegateFor(upstreamUrl: string, upstreamHeaders: Record<string, string>): Promise<{ base: string; token: string; stop: () => Promise<void> }> {
+  const cfg = join(dir, `regate-${children.length}.yaml`);
+  await writeFile(
+    cfg,
+    [
+      'listen: { host: 127.0.0.1, port: 0 }',
+      'logging: { level: info }',
+      'connections:',
+      `  - name: crm`,
+      `    url: "${upstreamUrl}"`,
+      `    headers: ${JSON.stringify(upstreamHeaders)}`,
+      `auth: { provider: dev, dev: { enabled: true, key_file: "${join(dir, 'dev-key.json')}" } }`,
+      `policy: { bundle: { path: "${join(here, '../bundles/regate.tar.gz')}" } }`,
+    ].join('\n'),
+  );
+  // --profile: a V8 CPU profile of the regate process (for finding hot-path costs).
+  const regate = await start([...(profile ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []), join(here, '../src/main.ts'), 'serve', '--config', cfg], /"url":"(http:[^"]+)"/);
+  const minted = await start([join(here, '../src/main.ts'), 'token', '--config', cfg, '--sub', 'bench-agent', '--groups', 'mcp-readers'], /^(ey\S+)$/m);
+  return {
+    base: regate.match[1]!,
+    token: minted.match[1]!,
+    stop: async () => {
+      regate.child.kill('SIGTERM');
+      await new Promise((r) => regate.child.once('exit', r));
+    },
+  };
+}
+
+const rows: Row[] = [];
+const scenarios: Array<{ name: string; url: string; headers: Record<string, string>; args: (i: number) => unknown }> = [
+  { name: 'minimal JSON upstream, 1 KB arguments', url: minimalUrl, headers: {}, args: (i: number) => ({ id: `cus_${i % 50}`, pad: 'x'.repeat(1000) }) },
+  { name: 'demo CRM (SDK server, SSE answer)', url: demoUrl, headers: { authorization: `Bearer ${token}` }, args: (i: number) => ({ id: `cus_${String((i % 50) + 1).padStart(3, '0')}` }) },
 ];
+for (const scenario of scenarios) {
+  const r = await startRegateFor(scenario.url, scenario.headers);
+  rows.push(...(await measure(scenario.name, scenario.url, `${r.base}/mcp/crm`, scenario.headers, { authorization: `Bearer ${r.token}` }, 'get_customer', scenario.args)));
+  await r.stop();
+}
 
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
 console.log(`Machine: ${os.cpus().length} cores (${cpu}), Node ${process.version}, ${quick ? 'quick run' : `${N} sequential calls after ${WARMUP} warm-up; throughput ${CONCURRENCY} concurrent for ${SECONDS} s`}\n`);
@@ -133,8 +166,6 @@ for (let i = 0; i < rows.length; i += 2) {
   const p = rows[i + 1]!;
   console.log(`- ${d.scenario}: regate adds ${(p.p50 - d.p50).toFixed(3)} ms at p50, ${(p.p99 - d.p99).toFixed(3)} ms at p99, keeps ${((p.rps / d.rps) * 100).toFixed(0)}% of direct throughput`);
 }
-regate.child.kill('SIGTERM');
-await new Promise((r) => regate.child.once('exit', r));
-if (process.argv.includes('--profile')) console.log(`\nCPU profile of regate written to ${dir}`);
+if (profile) console.log(`\nCPU profile of regate written to ${dir}`);
 for (const c of children) c.kill('SIGTERM');
 process.exit(0);

@@ -66,8 +66,9 @@ export function createPolicyHook(o: PolicyHookOptions): MessageHook {
 
   const inputFor = (ctx: ExchangeContext, parts: Pick<InputContext, 'message' | 'httpOperation'> & Partial<ListProbe>, count: boolean): PolicyInput => {
     const sessionKey = `${ctx.connection.name}\u0000${ctx.sessionId ?? ''}`;
-    const n = (calls.get(sessionKey) ?? 0) + (count ? 1 : 0);
-    if (count && ctx.sessionId !== undefined) calls.set(sessionKey, n);
+    // input.session.calls counts the requests made before this one (the policy's limit reads so).
+    const n = calls.get(sessionKey) ?? 0;
+    if (count && ctx.sessionId !== undefined) calls.set(sessionKey, n + 1);
     const params = (parts.message as { params?: { name?: unknown } } | undefined)?.params;
     const toolName = typeof params?.name === 'string' ? params.name : undefined;
     const toolAnnotations = parts.toolAnnotations ?? (toolName !== undefined ? annotations.get(`${ctx.connection.name}\u0000${toolName}`) : undefined);
