@@ -4,6 +4,7 @@ import { RegateError } from '../errors.ts';
 import type { Principal } from '../identity/principal.ts';
 import { idOf, kindOf, type JSONRPCMessage } from '../mcp/jsonrpc.ts';
 import type { PolicyDecision } from '../policy/decision.ts';
+import { decisionLogRecord, type DecisionLogRecord } from '../policy/decision-log.ts';
 import { buildPolicyInput, type HttpOperation, type InputContext, type PolicyInput, type ToolAnnotations } from '../policy/input.ts';
 import type { ExchangeContext, MessageHook } from '../proxy/hook.ts';
 import { BoundedMap } from './bounded-map.ts';
@@ -12,24 +13,12 @@ import { filterListResult, isFilteredList, type ListProbe } from '../policy/list
 
 export type PolicyMode = 'enforce' | 'shadow';
 
-/** One structured record per evaluation, handed to the audit pipeline. */
-export interface DecisionRecord {
-  readonly decision_id: string;
-  readonly revision: string;
-  readonly rule: string;
-  readonly reason: string;
-  readonly outcome: PolicyDecision['outcome'];
-  readonly allow: boolean;
+/** The policy's decision-log record plus what only the gateway knows about the exchange. */
+export interface DecisionRecord extends DecisionLogRecord {
+  /** False in shadow mode: decided and recorded, not applied. */
   readonly enforced: boolean;
-  readonly duration_us: number;
-  readonly connection: string;
-  readonly session_id: string | undefined;
-  readonly method: string;
-  readonly tool: string | undefined;
-  readonly principal_id: string | undefined;
-  readonly principal_type: string | undefined;
   readonly request_id: string;
-  readonly error_code: string | undefined;
+  readonly principal_type: string | undefined;
 }
 
 export interface PolicyHookOptions {
@@ -88,28 +77,9 @@ export function createPolicyHook(o: PolicyHookOptions): MessageHook {
     const decision = o.evaluate(input);
     const enforced = o.modeFor(ctx.connection) === 'enforce';
     if (record) {
+      const base = decisionLogRecord(decision, input, { shadowed: !enforced && decision.outcome !== 'allow' });
       const principal = ctx.principal as Principal | undefined;
-      o.onDecision(
-        {
-          decision_id: decision.decision_id,
-          revision: decision.revision,
-          rule: decision.rule,
-          reason: decision.reason,
-          outcome: decision.outcome,
-          allow: decision.allow,
-          enforced,
-          duration_us: decision.duration_us,
-          connection: ctx.connection.name,
-          session_id: ctx.sessionId,
-          method: input.mcp.method,
-          tool: typeof input.mcp.tool?.name === 'string' ? input.mcp.tool.name : undefined,
-          principal_id: principal?.id,
-          principal_type: principal?.type,
-          request_id: ctx.requestId,
-          error_code: decision.error?.code,
-        },
-        decision,
-      );
+      o.onDecision({ ...base, enforced, request_id: ctx.requestId, principal_type: principal?.type }, decision);
     }
     return { decision, enforced };
   };

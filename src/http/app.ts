@@ -31,6 +31,10 @@ export interface App {
   close(): void;
 }
 
+function unknownConnection(res: Response, name: string): void {
+  sendJson(res, 404, { error: { code: 'REGATE_ERR_UNKNOWN_CONNECTION', message: `no MCP connection named "${name}" is configured` } });
+}
+
 /** Builds the Express application: operations routes, then MCP routes behind authentication. */
 export function createApp(deps: AppDeps): App {
   const { config, log, metrics, lifecycle, components } = deps;
@@ -79,9 +83,7 @@ export function createApp(deps: AppDeps): App {
     app.get(['/.well-known/oauth-protected-resource/mcp/:connection', '/.well-known/oauth-protected-resource/sse/:connection'], (req, res) => {
       res.locals.route = '/.well-known/oauth-protected-resource';
       const name = String(req.params.connection);
-      if (!upstreams.has(name)) {
-        return sendJson(res, 404, { error: { code: 'REGATE_ERR_UNKNOWN_CONNECTION', message: `no MCP connection named "${name}" is configured` } });
-      }
+      if (!upstreams.has(name)) return unknownConnection(res, name);
       sendJson(res, 200, identity.metadata(name), { 'cache-control': 'public, max-age=3600' });
     });
   }
@@ -89,7 +91,7 @@ export function createApp(deps: AppDeps): App {
   // Everything below is MCP traffic: refused while draining, then authenticated.
   const mcp = express.Router();
   mcp.use((_req, res, next) => {
-    if (lifecycle.draining) return sendRpcError(res, new RegateError('REGATE_ERR_SHUTTING_DOWN'), [], false);
+    if (lifecycle.draining) return sendRpcError(res, new RegateError('REGATE_ERR_SHUTTING_DOWN'));
     next();
   });
   if (deps.identity) mcp.use(['/mcp', '/sse'], bearerAuthentication(deps.identity));
@@ -99,9 +101,7 @@ export function createApp(deps: AppDeps): App {
     const entry = upstreams.get(String(req.params.connection));
     if (!entry) {
       req.resume();
-      sendJson(res, 404, {
-        error: { code: 'REGATE_ERR_UNKNOWN_CONNECTION', message: `no MCP connection named "${String(req.params.connection)}" is configured` },
-      });
+      unknownConnection(res, String(req.params.connection));
       return undefined;
     }
     const l = res.locals.log as Logger;

@@ -5,7 +5,7 @@ import { parseJsonRpcBody, type JSONRPCMessage } from '../mcp/jsonrpc.ts';
 import { formatSseEvent } from '../mcp/sse.ts';
 import { decideClientMessages } from './client-messages.ts';
 import { upstreamRequestHeaders } from './headers.ts';
-import { relayResponse } from './relay.ts';
+import { pendingIds, relayResponse } from './relay.ts';
 import { readJsonBody } from './request-body.ts';
 import { sendRpcError } from './respond.ts';
 import { relayContext, streamTracker, upstreamFailed, type Exchange, type ProxyDeps } from './streamable.ts';
@@ -142,7 +142,7 @@ export async function handleLegacyMessage(x: Exchange, deps: ProxyDeps, sessions
     },
     onError: (err) => {
       for (const k of d.pending.keys()) session.pending.delete(k);
-      upstreamFailed(x, deps, err, [...d.pending.values()].map((p) => (p.message as { id: string | number }).id), [], parsed.batch);
+      upstreamFailed(x, deps, err, pendingIds(d.pending), [], parsed.batch);
     },
   });
 }

@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { RegateError, asRegateError } from '../errors.ts';
 import {
@@ -8,12 +8,13 @@ import {
   kindOf,
   parseJsonRpcText,
   type JSONRPCMessage,
+  type RequestId,
 } from '../mcp/jsonrpc.ts';
 import { SseParser, formatSseComment, formatSseEvent } from '../mcp/sse.ts';
 import { clientResponseHeaders, headerValue } from './headers.ts';
 import type { ExchangeContext, MessageHook, PendingRequest } from './hook.ts';
 import type { ProxyMetrics } from './metrics.ts';
-import { sendJson } from './respond.ts';
+import { sendJson, sendRpcError } from './respond.ts';
 import { writeChunk } from './write.ts';
 
 /** Everything the relay needs to deliver one upstream response to the client. */
@@ -64,9 +65,7 @@ export async function relayResponse(upstream: IncomingMessage, res: ServerRespon
   const snippet = body.toString('utf8').replace(/\s+/g, ' ').trim().slice(0, 200);
   const err = new RegateError('REGATE_ERR_UPSTREAM_STATUS', `${r.ctx.connection.name} answered HTTP ${status}${snippet ? `: ${snippet}` : ''}`);
   r.metrics.upstreamError(r.ctx.connection.name, err.code);
-  const replies = [...r.localReplies, ...[...r.pending.values()].map((p) => errorResponseFor(idOf(p.message), err))];
-  const payload = replies.length === 0 ? errorResponseFor(null, err) : r.batch ? replies : replies[0];
-  sendJson(res, status >= 400 ? status : 502, payload, clientResponseHeaders(upstream.headers));
+  sendJsonRpcErrors(res, err, r, { status: status >= 400 ? status : 502, headers: clientResponseHeaders(upstream.headers) });
 }
 
 async function relayJson(upstream: IncomingMessage, res: ServerResponse, r: RelayContext, status: number): Promise<void> {
@@ -193,8 +192,11 @@ export async function readBounded(stream: IncomingMessage, limit: number): Promi
 }
 
 /** Answers every pending request of the exchange with the same error (plus any local replies). */
-function sendJsonRpcErrors(res: ServerResponse, err: RegateError, r: RelayContext): void {
-  const replies = [...r.localReplies, ...[...r.pending.values()].map((p) => errorResponseFor(idOf(p.message), err))];
-  const payload = replies.length === 0 ? errorResponseFor(null, err) : r.batch ? replies : replies[0];
-  sendJson(res, err.status, payload);
+function sendJsonRpcErrors(res: ServerResponse, err: RegateError, r: RelayContext, extra: { status?: number; headers?: OutgoingHttpHeaders } = {}): void {
+  sendRpcError(res, err, { ...extra, ids: pendingIds(r.pending), local: r.localReplies, batch: r.batch });
+}
+
+/** Ids of the forwarded requests still waiting for an answer. */
+export function pendingIds(pending: ReadonlyMap<string, PendingRequest>): RequestId[] {
+  return [...pending.values()].map((p) => idOf(p.message)).filter((id): id is RequestId => id !== undefined);
 }

@@ -13,11 +13,18 @@ export function sendJson(res: ServerResponse, status: number, payload: unknown, 
   res.end(body);
 }
 
-/** Answers with a JSON-RPC error for each id (or one with id null), using the error's HTTP status. */
-export function sendRpcError(res: ServerResponse, err: RegateError, ids: readonly RequestId[] = [], batch = false): void {
-  const replies = ids.map((id) => errorResponseFor(id, err));
-  const payload = replies.length === 0 ? errorResponseFor(null, err) : batch ? replies : replies[0];
-  sendJson(res, err.status, payload);
+/**
+ * Answers with regate's own replies plus the same JSON-RPC error for each forwarded request id (or
+ * one error with id null when there is nothing else), mirroring a batch as an array.
+ */
+export function sendRpcError(
+  res: ServerResponse,
+  err: RegateError,
+  opts: { ids?: readonly RequestId[]; local?: readonly JSONRPCMessage[]; batch?: boolean; status?: number; headers?: OutgoingHttpHeaders } = {},
+): void {
+  const replies = [...(opts.local ?? []), ...(opts.ids ?? []).map((id) => errorResponseFor(id, err))];
+  const payload = replies.length === 0 ? errorResponseFor(null, err) : opts.batch ? replies : replies[0];
+  sendJson(res, opts.status ?? err.status, payload, opts.headers);
 }
 
 /** Answers with the replies regate produced itself: 202 when there are none. */

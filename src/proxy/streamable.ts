@@ -2,14 +2,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Config, ConnectionConfig } from '../config/schema.ts';
 import { asRegateError, type RegateError } from '../errors.ts';
-import { errorResponseFor, idOf, parseJsonRpcBody, type JSONRPCMessage } from '../mcp/jsonrpc.ts';
+import { parseJsonRpcBody, type JSONRPCMessage } from '../mcp/jsonrpc.ts';
 import { decideClientMessages } from './client-messages.ts';
 import { upstreamRequestHeaders } from './headers.ts';
 import type { ExchangeContext, MessageHook } from './hook.ts';
 import type { ProxyMetrics } from './metrics.ts';
-import { relayResponse, type RelayContext } from './relay.ts';
+import { pendingIds, relayResponse, type RelayContext } from './relay.ts';
 import { readJsonBody } from './request-body.ts';
-import { sendJson, sendLocalReplies, sendRpcError } from './respond.ts';
+import { sendLocalReplies, sendRpcError } from './respond.ts';
 import type { Upstream } from './upstream.ts';
 
 /** What the MCP handlers share for the life of the process. */
@@ -80,7 +80,7 @@ export async function handleStreamablePost(x: Exchange, deps: ProxyDeps): Promis
       deps.metrics.upstreamLatency(x.connection.name, Number(process.hrtime.bigint() - started) / 1e9);
       relayResponse(upstream, res, relay).catch((err) => failAfterStart(res, log, err));
     },
-    onError: (err) => upstreamFailed(x, deps, err, [...d.pending.values()].map((p) => idOf(p.message)!), d.local, parsed.batch),
+    onError: (err) => upstreamFailed(x, deps, err, pendingIds(d.pending), d.local, parsed.batch),
   });
 }
 
@@ -135,9 +135,7 @@ export function upstreamFailed(
   }
   if (local.length > 0 && ids.length === 0) return sendLocalReplies(x.res, local, batch);
   // Keep regate's own replies and add the upstream failure for every forwarded request.
-  const replies = [...local, ...ids.map((id) => errorResponseFor(id, err))];
-  if (replies.length === 0) return sendRpcError(x.res, err);
-  sendJson(x.res, err.status, batch ? replies : replies[0]);
+  sendRpcError(x.res, err, { ids, local, batch });
 }
 
 function failAfterStart(res: ServerResponse, log: Logger, err: unknown): void {
