@@ -39,6 +39,13 @@ export interface ForwardNote {
   readonly method: string;
 }
 
+function listMethodByShape(result: Record<string, unknown>): string | undefined {
+  if (Array.isArray(result.tools)) return 'tools/list';
+  if (Array.isArray(result.prompts)) return 'prompts/list';
+  if (Array.isArray(result.resources)) return 'resources/list';
+  return undefined;
+}
+
 const nowNs = () => BigInt(Date.now()) * 1_000_000n;
 
 /**
@@ -101,16 +108,19 @@ export function createPolicyHook(o: PolicyHookOptions): MessageHook {
     },
 
     async onServerMessage(ctx, message, request) {
-      const note = request?.note as ForwardNote | undefined;
-      if (note === undefined || kindOf(message) !== 'response' || !isFilteredList(note.method)) return message;
+      if (kindOf(message) !== 'response') return message;
       const result = (message as { result?: Record<string, unknown> }).result;
       if (result === undefined) return message;
-      const filtered = filterListResult(note.method, result, (probe) => decide(ctx, inputFor(ctx, probe, false), false).decision);
+      // A listing regate cannot tie to its request (e.g. replayed on a resumed GET stream) is still
+      // filtered: the method is recognised by the result's shape, so it never goes out unchecked.
+      const method = (request?.note as ForwardNote | undefined)?.method ?? listMethodByShape(result);
+      if (method === undefined || !isFilteredList(method)) return message;
+      const filtered = filterListResult(method, result, (probe) => decide(ctx, inputFor(ctx, probe, false), false).decision);
       for (const [name, a] of filtered.toolAnnotations) annotations.set(`${ctx.connection.name}\u0000${name}`, a);
       // Shadow mode shows everything; what it would hide is in the debug log.
       const enforce = o.modeFor(ctx.connection) === 'enforce';
       if (filtered.hidden.length === 0) return message;
-      o.log.debug({ connection: ctx.connection.name, method: note.method, hidden: filtered.hidden, enforced: enforce }, 'listing filtered by policy');
+      o.log.debug({ connection: ctx.connection.name, method, hidden: filtered.hidden, enforced: enforce }, 'listing filtered by policy');
       return enforce ? ({ ...message, result: filtered.result } as JSONRPCMessage) : message;
     },
 

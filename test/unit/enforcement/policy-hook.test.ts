@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import pino from 'pino';
+import { buildConfig } from '../../../src/config/load.ts';
+import { createPolicyHook } from '../../../src/enforcement/policy-hook.ts';
+import type { PolicyDecision } from '../../../src/policy/decision.ts';
+import type { PolicyInput } from '../../../src/policy/input.ts';
+import type { ExchangeContext } from '../../../src/proxy/hook.ts';
+
+const connection = buildConfig({ connections: [{ name: 'crm', url: 'http://127.0.0.1:1/mcp' }] }, {}).connections[0]!;
+const ctx: ExchangeContext = {
+  requestId: 'r1',
+  connection,
+  sessionId: 's1',
+  http: { method: 'GET', path: '/mcp/crm', remoteAddress: '127.0.0.1', headers: {} },
+  principal: { id: 'alice' },
+  state: new Map(),
+};
+
+/** A policy that denies tools/call of anything named secret_*, allows the rest. */
+function decide(input: PolicyInput): PolicyDecision {
+  const name = input.mcp.tool?.name;
+  const deny = typeof name === 'string' && name.startsWith('secret_');
+  return { allow: !deny, reason: deny ? 'secret tool' : 'ok', rule: deny ? 't.deny' : 't.allow', outcome: deny ? 'deny' : 'allow', revision: 'r', decision_id: 'd', duration_us: 1 };
+}
+
+describe('policy hook', () => {
+  const hook = createPolicyHook({ evaluate: decide, modeFor: () => 'enforce', onDecision: () => {}, log: pino({ level: 'silent' }) });
+  const tools = { tools: [{ name: 'get_customer' }, { name: 'secret_export' }] };
+
+  it('filters a listing it can tie to its tools/list request', async () => {
+    const out = await hook.onServerMessage(ctx, { jsonrpc: '2.0', id: 1, result: tools }, {
+      message: { jsonrpc: '2.0', id: 1, method: 'tools/list' },
+      note: { method: 'tools/list' },
+    });
+    assert.deepEqual((out as { result: typeof tools }).result.tools, [{ name: 'get_customer' }]);
+  });
+
+  it('filters a listing that arrives without its request (resumed stream), recognised by its shape', async () => {
+    const out = await hook.onServerMessage(ctx, { jsonrpc: '2.0', id: 1, result: tools }, undefined);
+    assert.deepEqual((out as { result: typeof tools }).result.tools, [{ name: 'get_customer' }]);
+  });
+
+  it('answers a denied tools/call itself, keeping the id and the reason', async () => {
+    const v = await hook.onClientMessage(ctx, { jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name: 'secret_export', arguments: {} } });
+    assert.equal(v.action, 'reply');
+    const reply = (v as { reply: { id: number; result: { isError: boolean; content: Array<{ text: string }> } } }).reply;
+    assert.equal(reply.id, 9);
+    assert.equal(reply.result.isError, true);
+    assert.match(reply.result.content[0]!.text, /secret tool \[rule t\.deny/);
+  });
+});
