@@ -32,18 +32,18 @@ describe('policy hook', () => {
       message: { jsonrpc: '2.0', id: 1, method: 'tools/list' },
       note: { method: 'tools/list' },
     });
-    assert.deepEqual((out as { result: typeof tools }).result.tools, [{ name: 'get_customer' }]);
+    assert.deepEqual((out as unknown as { result: typeof tools }).result.tools, [{ name: 'get_customer' }]);
   });
 
   it('filters a listing that arrives without its request (resumed stream), recognised by its shape', async () => {
     const out = await hook.onServerMessage(ctx, { jsonrpc: '2.0', id: 1, result: tools }, undefined);
-    assert.deepEqual((out as { result: typeof tools }).result.tools, [{ name: 'get_customer' }]);
+    assert.deepEqual((out as unknown as { result: typeof tools }).result.tools, [{ name: 'get_customer' }]);
   });
 
   it('answers a denied tools/call itself, keeping the id and the reason', async () => {
     const v = await hook.onClientMessage(ctx, { jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name: 'secret_export', arguments: {} } });
     assert.equal(v.action, 'reply');
-    const reply = (v as { reply: { id: number; result: { isError: boolean; content: Array<{ text: string }> } } }).reply;
+    const reply = (v as unknown as { reply: { id: number; result: { isError: boolean; content: Array<{ text: string }> } } }).reply;
     assert.equal(reply.id, 9);
     assert.equal(reply.result.isError, true);
     assert.match(reply.result.content[0]!.text, /secret tool \[rule t\.deny/);
