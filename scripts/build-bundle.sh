@@ -13,6 +13,12 @@
 # -o          output tarball (default bundles/regate.tar.gz).
 # --signing-key/--signing-alg/--key-id/--claims-file  sign the bundle (.signatures.json) with
 #             `opa build --signing-key`; --key-id becomes the JWT `kid` (opa's default: "default").
+# --no-projection  leave out the input projection (below).
+#
+# Input projection: before compiling to WASM, the same sources are compiled to OPA's plan (-t plan)
+# and scripts/input-projection.ts records, in the manifest's metadata.regate.input_projection, the
+# input paths the policy can read. regate then hands the WASM module only those (docs/policy.md).
+# The manifest is part of what a signature covers.
 #
 # opa build is deterministic (fixed mtimes, sorted entries): the same sources, revision and opa
 # version give a byte-identical unsigned tarball.
@@ -28,6 +34,7 @@ signing_key=""
 signing_alg="RS256"
 key_id=""
 claims_file=""
+projection=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --source) source_dir="$2"; shift 2 ;;
@@ -37,6 +44,7 @@ while [ $# -gt 0 ]; do
     --signing-alg) signing_alg="$2"; shift 2 ;;
     --key-id) key_id="$2"; shift 2 ;;
     --claims-file) claims_file="$2"; shift 2 ;;
+    --no-projection) projection=0; shift ;;
     -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "build-bundle: unknown argument $1" >&2; exit 2 ;;
   esac
@@ -65,6 +73,17 @@ if [ -n "$signing_key" ]; then
 fi
 mkdir -p "$(dirname "$out")"
 # opa resolves bundle paths relative to the directory it is given; build from inside it so that
-# file names in the tarball do not depend on where the script was called from.
-(cd "$source_dir" && "$opa" "${args[@]}" --bundle .)
+# file names in the tarball do not depend on where the script was called from. The build runs on
+# a copy, so that the manifest carrying the projection never lands in the source directory.
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cp -R "$source_dir/." "$work/src"
+if [ "$projection" = 1 ]; then
+  node="$here/node_modules/.bin/node"
+  [ -x "$node" ] || { echo "build-bundle: $node missing; run npm ci (or pass --no-projection)" >&2; exit 1; }
+  (cd "$work/src" && "$opa" build -t plan -e regate/decision --ignore '*_test.rego' -o "$work/plan.tar.gz" --bundle .)
+  mkdir "$work/plan" && tar -xzf "$work/plan.tar.gz" -C "$work/plan" 2>/dev/null
+  "$node" "$here/scripts/input-projection.ts" "$work/plan/plan.json" "$work/src/.manifest"
+fi
+(cd "$work/src" && "$opa" "${args[@]}" --bundle .)
 echo "build-bundle: wrote $out (revision $revision)" >&2

@@ -7,6 +7,7 @@
  *   verification: { public_key_file: keys/bundle.pub, key_id: default, required: true }
  *   mode: enforce                                         # or shadow: evaluate and log, never block
  *   persist_dir: data/policy                              # last good downloaded bundle
+ *   project_input: true                                   # evaluate only the input paths the policy reads
  */
 import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
@@ -57,6 +58,11 @@ export const policyConfigSchema = z
     max_bundle_bytes: z.number().int().positive().default(DEFAULT_MAX_BUNDLE_BYTES),
     /** Hard cap on the WASM memory of one engine. */
     max_memory_mb: z.number().int().positive().default(256),
+    /**
+     * Hand the policy only the input paths its bundle's projection lists (same decisions, less
+     * to parse); false hands it the whole input, for debugging a policy built another way.
+     */
+    project_input: z.boolean().default(true),
   })
   .strict();
 
@@ -99,7 +105,7 @@ export async function policyRuntimeOptions(config: PolicyConfig, baseDir: string
   return {
     source,
     ...(verification ? { verification } : {}),
-    engine: { maxMemoryBytes: config.max_memory_mb * 1024 * 1024 },
+    engine: { maxMemoryBytes: config.max_memory_mb * 1024 * 1024, projectInput: config.project_input },
     maxBundleBytes: config.max_bundle_bytes,
     mode: config.mode,
   };

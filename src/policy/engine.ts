@@ -17,6 +17,7 @@ import { createRequire } from 'node:module';
 import type { LoadedPolicy } from '@open-policy-agent/opa-wasm';
 import { RegateError } from '../errors.ts';
 import { DECISION_ENTRYPOINT, type Bundle } from './bundle/read-bundle.ts';
+import { projectingSerializer } from './projection/projection.ts';
 import { failClosedResult, outcomeOf, parseResultSet, type PolicyDecision, type PolicyResult } from './decision.ts';
 import { describeThrown, wasmError } from './wasm-error.ts';
 
@@ -36,6 +37,11 @@ export interface EngineOptions {
   readonly resetGrowthBytes?: number;
   /** Validated results kept by their JSON text (decisions repeat: same tool, same outcome). Default 1024. */
   readonly resultCacheSize?: number;
+  /**
+   * Hand the policy only the input paths the bundle's projection lists (when it has one).
+   * Default true; false evaluates the whole input (same decisions, slower).
+   */
+  readonly projectInput?: boolean;
 }
 
 export interface EngineStats {
@@ -94,6 +100,10 @@ export class PolicyEngine {
   /** Memory size above which an evaluation triggers a reset (baseline after data + growth). */
   #resetAbove = 0;
   readonly #cacheSize: number;
+  /** Input -> the JSON text handed to the policy (only the projected paths when there is a projection). */
+  readonly #serialize: (input: unknown) => string | undefined;
+  /** Whether inputs are projected before evaluation. */
+  readonly projected: boolean;
   /** Result JSON text -> validated, frozen result; insertion-ordered, so the oldest goes first. */
   readonly #results = new Map<string, ValidatedResult>();
   #policy: LoadedPolicy;
@@ -111,6 +121,8 @@ export class PolicyEngine {
     this.#maxPages = Math.max(2, Math.floor((options.maxMemoryBytes ?? 256 * 1024 * 1024) / PAGE));
     this.#resetGrowth = options.resetGrowthBytes ?? 32 * 1024 * 1024;
     this.#cacheSize = options.resultCacheSize ?? 1024;
+    this.projected = options.projectInput !== false && bundle.inputProjection !== undefined;
+    this.#serialize = projectingSerializer(this.projected ? bundle.inputProjection : undefined);
     const { policy, entrypoint } = this.#instantiate();
     this.#policy = policy;
     this.#entrypoint = entrypoint;
@@ -171,9 +183,9 @@ export class PolicyEngine {
    */
   #evaluateRaw(input: unknown): string {
     const p = this.#policy;
-    if (!(p.minorVersion >= 2)) return JSON.stringify(p.evaluate(input, this.#entrypoint));
-    const json = JSON.stringify(input);
+    const json = this.#serialize(input);
     if (json === undefined) throw new RegateError('REGATE_ERR_POLICY_EVAL', 'input is not JSON-serialisable');
+    if (!(p.minorVersion >= 2)) return JSON.stringify(p.evaluate(JSON.parse(json), this.#entrypoint));
     const mem = p.mem as WasmMemory;
     const addr: number = p.dataHeapPtr;
     let view = new Uint8Array(mem.buffer);

@@ -5,6 +5,7 @@
  */
 import { RegateError } from '../../errors.ts';
 import { DEFAULT_MAX_BUNDLE_BYTES, unpackBundle, type BundleFile } from './archive.ts';
+import { parseProjection, PROJECTION_METADATA_KEY, type Projection } from '../projection/projection.ts';
 import { structuredText } from './canonical-json.ts';
 import {
   isSignaturesFile, parseSignaturesFile, signaturesEmpty, verifyFiles, verifySignatures,
@@ -35,6 +36,11 @@ export interface Bundle {
   readonly files: ReadonlyMap<string, Buffer>;
   /** True when the bundle carried a signature and it verified. */
   readonly signed: boolean;
+  /**
+   * The input paths the policy can read (manifest metadata.regate.input_projection, written by
+   * scripts/build-bundle.sh); absent when the bundle has none, and the policy then sees all input.
+   */
+  readonly inputProjection?: Projection;
 }
 
 export interface ReadBundleOptions {
@@ -107,6 +113,14 @@ function collectData(files: readonly BundleFile[]): { data: Record<string, unkno
   return { data, dataJson: count === 1 && single !== undefined ? single : JSON.stringify(data) };
 }
 
+function projectionOf(manifest: Manifest): Projection | undefined {
+  const regate = manifest.metadata?.['regate'];
+  if (regate === undefined) return undefined;
+  if (!isObject(regate)) throw format('.manifest metadata.regate is not an object');
+  const p = regate[PROJECTION_METADATA_KEY];
+  return p === undefined ? undefined : parseProjection(p);
+}
+
 function wasmModulePath(manifest: Manifest): string {
   const resolvers = manifest.wasm ?? [];
   if (resolvers.length === 0) return 'policy.wasm';
@@ -146,5 +160,6 @@ export async function readBundle(tarball: Buffer, options: ReadBundleOptions = {
   const wasm = byPath.get(modulePath);
   if (wasm === undefined) throw new RegateError('REGATE_ERR_BUNDLE_NO_POLICY', `the bundle has no ${modulePath}`);
   const { data, dataJson } = collectData(files);
-  return { manifest, revision: manifest.revision, wasm, data, dataJson, files: byPath, signed };
+  const inputProjection = projectionOf(manifest);
+  return { manifest, revision: manifest.revision, wasm, data, dataJson, files: byPath, signed, ...(inputProjection ? { inputProjection } : {}) };
 }

@@ -13,6 +13,7 @@ describe('policy config: the policy section', () => {
       assert.deepEqual(c.bundle, { path: 'bundles/regate.tar.gz', poll_seconds: 2 });
       assert.equal(c.mode, 'enforce');
       assert.equal(c.verification, undefined);
+      assert.equal(c.project_input, true);
     }],
     ['takes a bundle server with poll interval and headers', { bundle: { url: 'https://bundles.example/regate.tar.gz', poll_seconds: 10, headers: { authorization: 'Bearer t' } } }, (c) => {
       assert.deepEqual(c.bundle, { url: 'https://bundles.example/regate.tar.gz', poll_seconds: 10, headers: { authorization: 'Bearer t' }, timeout_seconds: 30 });
@@ -37,6 +38,7 @@ describe('policy config: the policy section', () => {
     ['an unknown signing algorithm', { verification: { public_key_file: 'k', algorithm: 'HS256' } }],
     ['an unknown key', { bundel: { path: 'x' } }],
     ['a zero poll interval', { bundle: { url: 'https://x/b', poll_seconds: 0 } }],
+    ['project_input that is not a boolean', { project_input: 'yes' }],
   ];
   for (const [name, input] of invalid) {
     it(`rejects ${name}`, () => assert.equal(policyConfigSchema.safeParse(input).success, false));
@@ -53,6 +55,12 @@ describe('policy config: the policy section', () => {
       assert.ok(o.source instanceof FileBundleSource);
       assert.equal(o.source.location, join(dir, 'b.tar.gz'));
       assert.equal(o.verification, undefined);
+      assert.deepEqual(o.engine, { maxMemoryBytes: 256 * 1024 * 1024, projectInput: true });
+    });
+
+    it('passes project_input: false to the engine', async () => {
+      const o = await policyRuntimeOptions(policyConfigSchema.parse({ project_input: false }), dir);
+      assert.equal(o.engine.projectInput, false);
     });
 
     it('builds an HTTP source and loads the verification key', async () => {

@@ -128,18 +128,25 @@ describe('policy engine: evaluating regate/decision in WASM', function () {
       assert.equal(e.evaluate({}).rule, 'test.fine');
     });
 
-    it('denies an input that cannot be serialised', () => {
-      const cyclic: Record<string, unknown> = {};
-      cyclic['self'] = cyclic;
-      const d = engine.evaluate(cyclic);
+    it('denies an input that cannot be serialised where the policy reads it', async () => {
+      const cyclic: unknown[] = [];
+      cyclic.push(cyclic);
+      const d = engine.evaluate({ principal: { id: 'a', groups: cyclic } });
       assert.equal(d.rule, FAIL_CLOSED_RULE);
       assert.equal(d.error?.code, 'REGATE_ERR_POLICY_EVAL');
-      assert.equal(engine.evaluate({ big: 10n }).rule, FAIL_CLOSED_RULE);
+      assert.equal(engine.evaluate({ session: { calls: 10n } }).rule, FAIL_CLOSED_RULE);
+      // Without a projection, anywhere in the input.
+      const whole = await PolicyEngine.fromBundle(await readBundle(fixtures['main']!), { projectInput: false });
+      const self: Record<string, unknown> = {};
+      self['self'] = self;
+      assert.equal(whole.evaluate(self).rule, FAIL_CLOSED_RULE);
+      assert.equal(whole.evaluate({ big: 10n }).rule, FAIL_CLOSED_RULE);
     });
 
     it('denies an input too large for the memory cap, then decides normally again', async () => {
       const e = await PolicyEngine.fromBundle(await readBundle(fixtures['main']!), { maxMemoryBytes: 4 * 1024 * 1024 });
-      const d = e.evaluate(call('search_customers', { query: 'x'.repeat(8 * 1024 * 1024) }));
+      // The tool name is among the paths the policy reads, so it reaches the WASM memory.
+      const d = e.evaluate(call('x'.repeat(8 * 1024 * 1024)));
       assert.equal(d.rule, FAIL_CLOSED_RULE);
       assert.equal(d.error?.code, 'REGATE_ERR_POLICY_EVAL');
       assert.equal(e.evaluate(call('list_customers')).rule, 'regate.tools.read_only');
@@ -150,7 +157,7 @@ describe('policy engine: evaluating regate/decision in WASM', function () {
     it('gives memory back after a large input by recreating the instance', async () => {
       const e = await PolicyEngine.fromBundle(await readBundle(fixtures['main']!), { resetGrowthBytes: 2 * 1024 * 1024 });
       const before = e.stats().memoryBytes;
-      e.evaluate(call('search_customers', { query: 'x'.repeat(3 * 1024 * 1024) }));
+      e.evaluate(call('x'.repeat(3 * 1024 * 1024)));
       assert.equal(e.stats().resets, 1);
       assert.equal(e.stats().memoryBytes, before);
       assert.equal(e.evaluate(call('list_customers')).outcome, 'allow');

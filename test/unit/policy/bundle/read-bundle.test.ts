@@ -321,4 +321,34 @@ describe('policy bundles: reading and verifying a tarball', function () {
       assert.equal((await readBundle(noManifest)).revision, '');
     });
   });
+
+  describe('the input projection in the manifest', () => {
+    const editManifest = (tarball: Buffer, edit: (m: Record<string, unknown>) => void) =>
+      replaceFile(tarball, '.manifest', (data) => {
+        const m = JSON.parse(data.toString()) as Record<string, unknown>;
+        edit(m);
+        return Buffer.from(JSON.stringify(m));
+      });
+
+    it('exposes the projection build-bundle.sh recorded, and none when built without it', async () => {
+      const b = await readBundle(rsSigned, { verification: rsaVerify });
+      assert.deepEqual((b.inputProjection as { connection: unknown }).connection, { name: true });
+      const without = await readBundle(await buildBundle(dir, { revision: 'plain-2', noProjection: true }));
+      assert.equal(without.inputProjection, undefined);
+      assert.equal(without.manifest.metadata, undefined);
+    });
+
+    it('refuses a signed bundle whose projection was changed (the manifest is signed)', async () => {
+      // Widening or narrowing what the policy sees would change decisions, so it must be covered.
+      const altered = editManifest(rsSigned, (m) => ((m.metadata as { regate: { input_projection: unknown } }).regate.input_projection = { principal: true }));
+      await refused(readBundle(altered, { verification: rsaVerify }), 'REGATE_ERR_BUNDLE_DIGEST', /\.manifest: digest mismatch/);
+    });
+
+    it('refuses a malformed projection instead of guessing', async () => {
+      const bad = editManifest(unsigned, (m) => ((m.metadata as { regate: { input_projection: unknown } }).regate.input_projection = { mcp: 'all' }));
+      await refused(readBundle(bad), 'REGATE_ERR_BUNDLE_FORMAT', /input_projection is malformed: input\.mcp is neither true nor an object/);
+      const notObject = editManifest(unsigned, (m) => (m.metadata = { regate: 'x' }));
+      await refused(readBundle(notObject), 'REGATE_ERR_BUNDLE_FORMAT', /metadata\.regate is not an object/);
+    });
+  });
 });
