@@ -1,13 +1,12 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createProxyMiddleware, type RequestHandler } from 'http-proxy-middleware';
+import type { Socket } from 'node:net';
 import type { ConnectionConfig } from '../config/schema.ts';
 import { RegateError } from '../errors.ts';
 
 /**
- * One forwarding job: where to send, what body to send, and who handles the answer. The proxy
- * middleware is created once per connection; jobs are attached to the inbound request.
+ * One forwarding job: where to send, what body to send, and who handles the answer.
  */
 export interface ForwardJob {
   readonly target: URL;
@@ -27,105 +26,119 @@ export interface Upstream {
 }
 
 /**
- * Creates the forwarder for one connection on http-proxy-middleware. regate handles responses
- * itself (`selfHandleResponse`): every message is parsed and handed to the hook, and SSE is
- * relayed event by event. Upstream sockets are pooled with keep-alive and TCP_NODELAY.
+ * Creates the forwarder for one connection: one `http.request` per forwarded exchange on a
+ * keep-alive agent with TCP_NODELAY. regate handles every response itself (each message passes the
+ * hook, SSE is relayed event by event), so all a forwarder has to do is send the computed headers
+ * and body, apply regate's timeouts and tie the two sides' lifetimes together. This replaced
+ * http-proxy-middleware on the hot path: see docs/proxy.md for the measured reason.
+ *
+ * - Headers: exactly `job.headers` (the allowlist + gateway credential) plus `Host` of the target
+ *   and an exact `Content-Length` when there is a body; nothing of the client's request is copied.
+ * - Timeouts: `connect_seconds` until the TCP (and TLS) connection is up, `response_seconds` until
+ *   the response headers arrive (a long tool call is bounded by this, not by a socket idle timer),
+ *   then `idle_seconds` of silence on the response (0 = none).
+ * - A client that goes away before its response is complete cancels the upstream request; an
+ *   upstream response that breaks off mid-way breaks off the client's too.
  */
 export function createUpstream(connection: ConnectionConfig): Upstream {
-  const origin = new URL(connection.url);
-  const secure = origin.protocol === 'https:';
   const agentOptions = { keepAlive: true, keepAliveMsecs: 15_000, maxSockets: 512, maxFreeSockets: 64, noDelay: true };
-  const agent = secure ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
-  const jobs = new WeakMap<IncomingMessage, ForwardJob & { settled?: boolean }>();
+  const httpAgent = new http.Agent(agentOptions);
+  const httpsAgent = new https.Agent(agentOptions);
   const connectMs = connection.timeouts.connect_seconds * 1000;
   const responseMs = connection.timeouts.response_seconds * 1000;
   const idleMs = connection.timeouts.idle_seconds * 1000;
-
-  const fail = (req: IncomingMessage, err: RegateError) => {
-    const job = jobs.get(req);
-    if (!job || job.settled) return;
-    job.settled = true;
-    job.onError(err);
-  };
-
-  const middleware: RequestHandler = createProxyMiddleware<IncomingMessage, ServerResponse>({
-    router: (req) => jobs.get(req)!.target,
-    ignorePath: true,
-    changeOrigin: true,
-    selfHandleResponse: true,
-    xfwd: false,
-    agent,
-    on: {
-      proxyReq(proxyReq, req) {
-        const job = jobs.get(req);
-        if (!job) return;
-        // Replace the client's headers wholesale with the computed allowlist + gateway credential.
-        for (const name of proxyReq.getHeaderNames()) if (name !== 'host') proxyReq.removeHeader(name);
-        for (const [k, v] of Object.entries(job.headers)) proxyReq.setHeader(k, v);
-        const socket = proxyReq.socket;
-        socket?.setNoDelay(true);
-        let timer: NodeJS.Timeout | undefined;
-        const arm = (ms: number, what: string) => {
-          clearTimeout(timer);
-          if (ms > 0) {
-            timer = setTimeout(() => {
-              fail(req, new RegateError('REGATE_ERR_UPSTREAM_TIMEOUT', `${connection.name}: no ${what} within ${ms / 1000}s`));
-              proxyReq.destroy();
-            }, ms);
-          }
-        };
-        if (socket && (socket as { connecting?: boolean }).connecting) {
-          arm(connectMs, 'connection');
-          socket.once('connect', () => arm(responseMs, 'response'));
-        } else {
-          arm(responseMs, 'response');
-        }
-        proxyReq.once('response', (upstream: IncomingMessage) => {
-          clearTimeout(timer);
-          if (idleMs > 0) {
-            upstream.socket.setTimeout(idleMs, () => upstream.destroy());
-          }
-        });
-        proxyReq.once('close', () => clearTimeout(timer));
-        if (job.body !== undefined) {
-          proxyReq.setHeader('content-length', job.body.length);
-          proxyReq.removeHeader('transfer-encoding');
-          proxyReq.write(job.body);
-        } else {
-          proxyReq.removeHeader('content-length');
-        }
-      },
-      proxyRes(upstream, req) {
-        const job = jobs.get(req);
-        if (!job || job.settled) {
-          upstream.resume();
-          return;
-        }
-        job.settled = true;
-        job.onResponse(upstream);
-      },
-      error(err, req) {
-        fail(req, classify(connection, err));
-      },
-    },
-  });
+  const name = connection.name;
 
   return {
     forward(req, res, job) {
-      jobs.set(req, job);
-      middleware(req, res, (err?: unknown) => {
-        if (err) fail(req, classify(connection, err));
-      }).catch((err: unknown) => fail(req, classify(connection, err)));
+      const target = job.target;
+      const secure = target.protocol === 'https:';
+      const headers: Record<string, string | number> = { ...job.headers };
+      if (job.body !== undefined) headers['content-length'] = job.body.length;
+      let settled = false;
+      let timer: NodeJS.Timeout | undefined;
+
+      const proxyReq = (secure ? https : http).request({
+        protocol: target.protocol,
+        hostname: target.hostname.startsWith('[') ? target.hostname.slice(1, -1) : target.hostname,
+        port: target.port || (secure ? 443 : 80),
+        path: target.pathname + target.search,
+        method: req.method,
+        headers,
+        agent: secure ? httpsAgent : httpAgent,
+      });
+
+      const fail = (err: RegateError) => {
+        clearTimeout(timer);
+        if (settled) return;
+        settled = true;
+        job.onError(err);
+      };
+      const arm = (ms: number, what: string) => {
+        clearTimeout(timer);
+        if (ms > 0) {
+          timer = setTimeout(() => {
+            fail(new RegateError('REGATE_ERR_UPSTREAM_TIMEOUT', `${name}: no ${what} within ${ms / 1000}s`));
+            proxyReq.destroy();
+          }, ms);
+        }
+      };
+
+      proxyReq.once('socket', (socket: Socket) => {
+        socket.setNoDelay(true);
+        if (socket.connecting) {
+          arm(connectMs, 'connection');
+          socket.once(secure ? 'secureConnect' : 'connect', () => {
+            if (!settled) arm(responseMs, 'response');
+          });
+        } else {
+          arm(responseMs, 'response');
+        }
+      });
+      proxyReq.on('error', (err: NodeJS.ErrnoException) => {
+        // The client went away and the upstream request was cancelled with it: nobody to tell.
+        if (res.destroyed && !settled) {
+          settled = true;
+          clearTimeout(timer);
+          return;
+        }
+        fail(classify(name, err));
+      });
+      proxyReq.once('close', () => clearTimeout(timer));
+      proxyReq.once('response', (upstream: IncomingMessage) => {
+        clearTimeout(timer);
+        if (settled) {
+          upstream.resume();
+          return;
+        }
+        settled = true;
+        if (idleMs > 0) proxyReq.setTimeout(idleMs, () => upstream.destroy());
+        if (!res.writableEnded) {
+          res.once('close', () => upstream.destroy());
+          upstream.once('close', () => {
+            if (!upstream.complete && !res.destroyed) res.destroy();
+          });
+        }
+        job.onResponse(upstream);
+      });
+
+      // A client that hangs up before its answer is complete cancels the upstream request.
+      res.once('close', () => {
+        if (!res.writableFinished) proxyReq.destroy();
+      });
+
+      proxyReq.end(job.body);
     },
     close() {
-      agent.destroy();
+      httpAgent.destroy();
+      httpsAgent.destroy();
     },
   };
 }
 
-function classify(connection: ConnectionConfig, err: unknown): RegateError {
+function classify(name: string, err: unknown): RegateError {
   if (err instanceof RegateError) return err;
   const code = (err as NodeJS.ErrnoException)?.code;
-  if (code === 'ETIMEDOUT') return new RegateError('REGATE_ERR_UPSTREAM_TIMEOUT', `${connection.name}: ${code}`, { cause: err });
-  return new RegateError('REGATE_ERR_UPSTREAM_UNREACHABLE', `${connection.name}: ${code ?? (err as Error)?.message ?? 'error'}`, { cause: err });
+  if (code === 'ETIMEDOUT') return new RegateError('REGATE_ERR_UPSTREAM_TIMEOUT', `${name}: ${code}`, { cause: err });
+  return new RegateError('REGATE_ERR_UPSTREAM_UNREACHABLE', `${name}: ${code ?? (err as Error)?.message ?? 'error'}`, { cause: err });
 }
