@@ -65,13 +65,21 @@ export function parseJsonRpcText(text: string, maxDepth: number): JSONRPCMessage
   return validateMessage(value, 'message');
 }
 
-/** Returns the value as a JSON-RPC message or throws REGATE_ERR_INVALID_REQUEST saying why. */
+/**
+ * Returns the value as a JSON-RPC message or throws REGATE_ERR_INVALID_REQUEST saying why.
+ *
+ * The SDK's schemas are the authority. Most messages are checked by `wellFormed`, a structural
+ * check that accepts only what those schemas accept (it is stricter, never looser), so the common
+ * case costs no schema run; anything it does not accept goes through the SDK schema, which either
+ * accepts it or produces the error message.
+ */
 export function validateMessage(value: unknown, label: string): JSONRPCMessage {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new RegateError('REGATE_ERR_INVALID_REQUEST', `${label} is not a JSON object`);
   }
   const v = value as Record<string, unknown>;
   if (v.jsonrpc !== '2.0') throw new RegateError('REGATE_ERR_INVALID_REQUEST', `${label}: "jsonrpc" must be "2.0"`);
+  if (wellFormed(v)) return value as JSONRPCMessage;
   const schema =
     'method' in v
       ? 'id' in v
@@ -90,6 +98,78 @@ export function validateMessage(value: unknown, label: string): JSONRPCMessage {
     throw new RegateError('REGATE_ERR_INVALID_REQUEST', `${label}${where}: ${issue?.message ?? 'invalid'}`);
   }
   return value as JSONRPCMessage;
+}
+
+const RELATED_TASK = 'io.modelcontextprotocol/related-task';
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** `z.union([z.string(), z.number().int()])` (zod 4's int is a safe integer). */
+function isIdLike(v: unknown): boolean {
+  return typeof v === 'string' || Number.isSafeInteger(v);
+}
+
+/** The SDK's `RequestMetaSchema` for `params._meta` / `result._meta` (loose: other keys allowed). */
+function metaOk(meta: unknown): boolean {
+  if (meta === undefined) return true;
+  if (!isPlainObject(meta)) return false;
+  if (meta.progressToken !== undefined && !isIdLike(meta.progressToken)) return false;
+  const task = meta[RELATED_TASK];
+  return task === undefined || (isPlainObject(task) && typeof task.taskId === 'string');
+}
+
+/** Params / result objects: a plain object whose `_meta`, if any, is well formed. */
+function bodyOk(v: unknown): boolean {
+  return isPlainObject(v) && metaOk(v._meta);
+}
+
+/**
+ * True only for messages the SDK's strict JSON-RPC schemas accept; false sends the message to the
+ * schema itself (which may still accept it, e.g. an error with `id: null`). `jsonrpc` is already
+ * known to be "2.0".
+ */
+function wellFormed(v: Record<string, unknown>): boolean {
+  let hasId = false;
+  let hasMethod = false;
+  let hasParams = false;
+  let hasResult = false;
+  let hasError = false;
+  for (const k in v) {
+    switch (k) {
+      case 'jsonrpc':
+        break;
+      case 'id':
+        hasId = true;
+        break;
+      case 'method':
+        hasMethod = true;
+        break;
+      case 'params':
+        hasParams = true;
+        break;
+      case 'result':
+        hasResult = true;
+        break;
+      case 'error':
+        hasError = true;
+        break;
+      default:
+        return false; // the schemas are strict: unknown keys are refused there, with their message
+    }
+  }
+  if (hasMethod) {
+    if (hasResult || hasError || typeof v.method !== 'string') return false;
+    if (hasId && !isIdLike(v.id)) return false;
+    return !hasParams || (v.params !== undefined && bodyOk(v.params));
+  }
+  if (hasParams || !hasId || !isIdLike(v.id)) return false;
+  if (hasError) {
+    const e = v.error;
+    return !hasResult && isPlainObject(e) && Number.isSafeInteger(e.code) && typeof e.message === 'string';
+  }
+  return hasResult && bodyOk(v.result);
 }
 
 export function kindOf(m: JSONRPCMessage): MessageKind {

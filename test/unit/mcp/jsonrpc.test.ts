@@ -1,5 +1,11 @@
 import assert from 'node:assert/strict';
-import { idKey, kindOf, parseJsonRpcBody } from '../../../src/mcp/jsonrpc.ts';
+import {
+  JSONRPCErrorResponseSchema,
+  JSONRPCNotificationSchema,
+  JSONRPCRequestSchema,
+  JSONRPCResultResponseSchema,
+} from '@modelcontextprotocol/sdk/types.js';
+import { idKey, kindOf, parseJsonRpcBody, validateMessage } from '../../../src/mcp/jsonrpc.ts';
 import { jsonDepthExceeds } from '../../../src/mcp/depth.ts';
 
 const limits = { maxDepth: 16, maxBatch: 3 };
@@ -48,6 +54,70 @@ describe('JSON-RPC body parsing', () => {
   }
 
   it('keeps numeric and string ids apart', () => assert.notEqual(idKey(1), idKey('1')));
+
+  // validateMessage skips the SDK schema for messages its structural check accepts; it must accept
+  // exactly what the SDK's schemas accept, no more.
+  const sdkAccepts = (m: Record<string, unknown>): boolean => {
+    if (m.jsonrpc !== '2.0') return false;
+    if ('method' in m) return ('id' in m ? JSONRPCRequestSchema : JSONRPCNotificationSchema).safeParse(m).success;
+    if ('error' in m) return JSONRPCErrorResponseSchema.safeParse(m.id === null ? { ...m, id: undefined } : m).success;
+    return JSONRPCResultResponseSchema.safeParse(m).success;
+  };
+  const related = 'io.modelcontextprotocol/related-task';
+  const edge: ReadonlyArray<Record<string, unknown>> = [
+    { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 't', arguments: { a: [1, { b: null }] } } },
+    { jsonrpc: '2.0', id: 'x', method: 'm' },
+    { jsonrpc: '2.0', id: 1.5, method: 'm' },
+    { jsonrpc: '2.0', id: 2 ** 53, method: 'm' },
+    { jsonrpc: '2.0', id: -3, method: 'm' },
+    { jsonrpc: '2.0', id: null, method: 'm' },
+    { jsonrpc: '2.0', id: true, method: 'm' },
+    { jsonrpc: '2.0', id: [1], method: 'm' },
+    { jsonrpc: '2.0', id: 1, method: 'm', params: [] },
+    { jsonrpc: '2.0', id: 1, method: 'm', params: null },
+    { jsonrpc: '2.0', id: 1, method: 'm', params: 'p' },
+    { jsonrpc: '2.0', id: 1, method: 'm', params: { _meta: null } },
+    { jsonrpc: '2.0', id: 1, method: 'm', params: { _meta: [] } },
+    { jsonrpc: '2.0', id: 1, method: 'm', params: { _meta: { progressToken: 'p', other: 1 } } },
+    { jsonrpc: '2.0', id: 1, method: 'm', params: { _meta: { progressToken: 1.5 } } },
+    { jsonrpc: '2.0', id: 1, method: 'm', params: { _meta: { progressToken: null } } },
+    { jsonrpc: '2.0', id: 1, method: 'm', params: { _meta: { [related]: { taskId: 't' } } } },
+    { jsonrpc: '2.0', id: 1, method: 'm', params: { _meta: { [related]: { taskId: 1 } } } },
+    { jsonrpc: '2.0', id: 1, method: 'm', params: { _meta: { [related]: null } } },
+    { jsonrpc: '2.0', id: 1, method: 'm', extra: 1 },
+    { jsonrpc: '2.0', id: 1, method: 'm', result: {} },
+    { jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: 1, progress: 0.5 } },
+    { jsonrpc: '2.0', method: 7 },
+    { jsonrpc: '2.0', method: 'n', error: { code: 1, message: 'x' } },
+    { jsonrpc: '2.0', id: 1, result: { content: [] } },
+    { jsonrpc: '2.0', id: 1, result: [] },
+    { jsonrpc: '2.0', id: 1, result: null },
+    { jsonrpc: '2.0', id: 1, result: { _meta: { progressToken: {} } } },
+    { jsonrpc: '2.0', result: {} },
+    { jsonrpc: '2.0', id: 1, result: {}, error: { code: 1, message: 'x' } },
+    { jsonrpc: '2.0', id: 1, error: { code: 1, message: 'x', data: { any: 'thing' } } },
+    { jsonrpc: '2.0', id: 1, error: { code: 1.5, message: 'x' } },
+    { jsonrpc: '2.0', id: 1, error: { code: 1 } },
+    { jsonrpc: '2.0', id: 1, error: { code: 1, message: 'x', extra: true } },
+    { jsonrpc: '2.0', id: 1, error: [] },
+    { jsonrpc: '2.0', id: null, error: { code: -32700, message: 'x' } },
+    { jsonrpc: '2.0', error: { code: -32700, message: 'x' } },
+    { jsonrpc: '2.0', id: 1 },
+    { jsonrpc: '2.0' },
+    JSON.parse('{"jsonrpc":"2.0","id":1,"method":"m","__proto__":{"x":1}}') as Record<string, unknown>,
+  ];
+  for (const m of edge) {
+    it(`accepts exactly what the SDK schemas accept: ${JSON.stringify(m)}`, () => {
+      let accepted = true;
+      try {
+        validateMessage(m, 'message');
+      } catch (err) {
+        assert.equal((err as { code?: string }).code, 'REGATE_ERR_INVALID_REQUEST');
+        accepted = false;
+      }
+      assert.equal(accepted, sdkAccepts(m));
+    });
+  }
 });
 
 describe('JSON depth scan', () => {
