@@ -5,10 +5,13 @@
  *
  *   npm run bench:proxy            (writes a Markdown table to stdout)
  *   npm run bench:proxy -- --quick (fewer samples, for a smoke run)
+ *   npm run bench:proxy -- --only minimal|demo (one scenario)
+ *   npm run bench:proxy -- --profile (a V8 CPU profile of each regate process)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { latency, throughput, type Target } from './bench/http-load.ts';
 
@@ -75,6 +78,16 @@ interface Row {
   p50: number;
   p99: number;
   rps: number;
+  /** regate's own CPU time (user + system) per call during the sequential calls, in ms. */
+  cpu?: number;
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // fields[11] = utime, fields[12] = stime, in clock ticks (USER_HZ, 100 on Linux)
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 async function measure(
@@ -85,6 +98,7 @@ async function measure(
   agentHeaders: Record<string, string>,
   tool: string,
   args: (i: number) => unknown,
+  regatePid: number,
 ): Promise<Row[]> {
   const rows: Row[] = [];
   for (const [path, url, headers] of [
@@ -94,10 +108,16 @@ async function measure(
     const session = await initialize(url, headers);
     const h = { ...headers, ...(session ? { 'mcp-session-id': session } : {}) };
     const t = target(url, h, tool, args);
-    const lat = await latency(t, N, WARMUP);
+    const proxied = path === 'through regate';
+    // regate's CPU per call is measured over the sequential calls only (after warm-up).
+    let cpuStart = 0;
+    const lat = await latency(t, N, WARMUP, () => {
+      if (proxied) cpuStart = cpuSeconds(regatePid);
+    });
+    const cpu = proxied ? ((cpuSeconds(regatePid) - cpuStart) / N) * 1000 : undefined;
     const rps = await throughput(t, CONCURRENCY, SECONDS, 1_000_000);
-    rows.push({ scenario, path, p50: lat.p50, p99: lat.p99, rps });
-    process.stderr.write(`${scenario} ${path}: p50 ${lat.p50.toFixed(3)} ms p99 ${lat.p99.toFixed(3)} ms ${rps.toFixed(0)} calls/s\n`);
+    rows.push({ scenario, path, p50: lat.p50, p99: lat.p99, rps, ...(cpu !== undefined ? { cpu } : {}) });
+    process.stderr.write(`${scenario} ${path}: p50 ${lat.p50.toFixed(3)} ms p99 ${lat.p99.toFixed(3)} ms ${rps.toFixed(0)} calls/s${cpu !== undefined ? ` regate CPU ${cpu.toFixed(3)} ms/call` : ''}\n`);
   }
   return rows;
 }
@@ -116,7 +136,7 @@ const profile = process.argv.includes('--profile');
  * regate as users run it: dev bearer auth, the committed default policy bundle deciding every
  * message, and one connection `crm` (the name the default policy knows) to the given upstream.
  */
-async function startRegateFor(upstreamUrl: string, upstreamHeaders: Record<string, string>): Promise<{ base: string; token: string; stop: () => Promise<void> }> {
+async function startRegateFor(upstreamUrl: string, upstreamHeaders: Record<string, string>): Promise<{ base: string; token: string; pid: number; stop: () => Promise<void> }> {
   const cfg = join(dir, `regate-${children.length}.yaml`);
   await writeFile(
     cfg,
@@ -137,6 +157,7 @@ async function startRegateFor(upstreamUrl: string, upstreamHeaders: Record<strin
   return {
     base: regate.match[1]!,
     token: minted.match[1]!,
+    pid: regate.child.pid!,
     stop: async () => {
       regate.child.kill('SIGTERM');
       await new Promise((r) => regate.child.once('exit', r));
@@ -149,17 +170,19 @@ const scenarios: Array<{ name: string; url: string; headers: Record<string, stri
   { name: 'minimal JSON upstream, 1 KB arguments', url: minimalUrl, headers: {}, args: (i: number) => ({ id: `cus_${i % 50}`, pad: 'x'.repeat(1000) }) },
   { name: 'demo CRM (SDK server, SSE answer)', url: demoUrl, headers: { authorization: `Bearer ${token}` }, args: (i: number) => ({ id: `cus_${String((i % 50) + 1).padStart(3, '0')}` }) },
 ];
-for (const scenario of scenarios) {
+const onlyAt = process.argv.indexOf('--only');
+const only = onlyAt === -1 ? undefined : process.argv[onlyAt + 1];
+for (const scenario of scenarios.filter((s) => only === undefined || s.name.startsWith(only))) {
   const r = await startRegateFor(scenario.url, scenario.headers);
-  rows.push(...(await measure(scenario.name, scenario.url, `${r.base}/mcp/crm`, scenario.headers, { authorization: `Bearer ${r.token}` }, 'get_customer', scenario.args)));
+  rows.push(...(await measure(scenario.name, scenario.url, `${r.base}/mcp/crm`, scenario.headers, { authorization: `Bearer ${r.token}` }, 'get_customer', scenario.args, r.pid)));
   await r.stop();
 }
 
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
 console.log(`Machine: ${os.cpus().length} cores (${cpu}), Node ${process.version}, ${quick ? 'quick run' : `${N} sequential calls after ${WARMUP} warm-up; throughput ${CONCURRENCY} concurrent for ${SECONDS} s`}\n`);
-console.log('| scenario | path | p50 ms | p99 ms | calls/s |');
-console.log('|---|---|---:|---:|---:|');
-for (const r of rows) console.log(`| ${r.scenario} | ${r.path} | ${r.p50.toFixed(3)} | ${r.p99.toFixed(3)} | ${r.rps.toFixed(0)} |`);
+console.log('| scenario | path | p50 ms | p99 ms | calls/s | regate CPU ms/call |');
+console.log('|---|---|---:|---:|---:|---:|');
+for (const r of rows) console.log(`| ${r.scenario} | ${r.path} | ${r.p50.toFixed(3)} | ${r.p99.toFixed(3)} | ${r.rps.toFixed(0)} | ${r.cpu === undefined ? '' : r.cpu.toFixed(3)} |`);
 console.log('');
 for (let i = 0; i < rows.length; i += 2) {
   const d = rows[i]!;

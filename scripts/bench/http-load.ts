@@ -51,8 +51,9 @@ export interface Latency {
 }
 
 /** Sequential calls (one in flight): per-call latency in milliseconds. */
-export async function latency(t: Target, n: number, warmup: number): Promise<Latency> {
+export async function latency(t: Target, n: number, warmup: number, afterWarmup?: () => void): Promise<Latency> {
   for (let i = 0; i < warmup; i++) await call(t, i);
+  afterWarmup?.();
   const samples: number[] = [];
   for (let i = 0; i < n; i++) {
     const s = process.hrtime.bigint();
