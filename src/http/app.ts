@@ -104,7 +104,6 @@ export function createApp(deps: AppDeps): App {
       unknownConnection(res, String(req.params.connection));
       return undefined;
     }
-    const l = res.locals.log as Logger;
     const ctx: ExchangeContext = {
       requestId: res.locals.requestId as string,
       connection: entry.connection,
@@ -113,7 +112,18 @@ export function createApp(deps: AppDeps): App {
       principal: res.locals.principal,
       state: new Map(),
     };
-    return { req, res, connection: entry.connection, upstream: entry.upstream, ctx, log: l.child({ connection: entry.connection.name }) };
+    let log: Logger | undefined;
+    return {
+      req,
+      res,
+      connection: entry.connection,
+      upstream: entry.upstream,
+      ctx,
+      // Made on first use (a warning, an error): a call that goes well logs nothing of its own.
+      get log() {
+        return (log ??= (res.locals.log as Logger).child({ connection: entry.connection.name }));
+      },
+    };
   };
   const wrongTransport = (res: Response, c: ConnectionConfig, want: string) =>
     sendJson(res, 404, {

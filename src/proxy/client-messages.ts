@@ -22,7 +22,8 @@ export async function decideClientMessages(
   messages: readonly JSONRPCMessage[],
   hook: MessageHook,
   metrics: ProxyMetrics,
-  log: Logger,
+  /** Read only when something goes wrong (the exchange's logger is made on first use). */
+  logs: { readonly log: Logger },
 ): Promise<ClientDecisions> {
   const forwarded: JSONRPCMessage[] = [];
   const pending = new Map<string, PendingRequest>();
@@ -41,7 +42,7 @@ export async function decideClientMessages(
       }
     } catch (err) {
       const e = asRegateError(err);
-      log.error({ err: e, code: e.code, method: methodOf(m) }, 'message hook failed on a client message; denied');
+      logs.log.error({ err: e, code: e.code, method: methodOf(m) }, 'message hook failed on a client message; denied');
       const id = idOf(m);
       if (kind === 'request' && id !== undefined) local.push(errorResponseFor(id, e) as JSONRPCMessage);
     }

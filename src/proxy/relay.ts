@@ -14,6 +14,7 @@ import { SseParser, formatSseComment, formatSseEvent } from '../mcp/sse.ts';
 import { clientResponseHeaders, headerValue } from './headers.ts';
 import type { ExchangeContext, MessageHook, PendingRequest } from './hook.ts';
 import type { ProxyMetrics } from './metrics.ts';
+import { readAll } from './request-body.ts';
 import { sendJson, sendRpcError } from './respond.ts';
 import { writeChunk } from './write.ts';
 
@@ -177,18 +178,8 @@ async function deliver(m: JSONRPCMessage, r: RelayContext): Promise<JSONRPCMessa
 }
 
 /** Reads a whole body, refusing more than `limit` bytes. */
-export async function readBounded(stream: IncomingMessage, limit: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of stream) {
-    size += (chunk as Buffer).length;
-    if (size > limit) {
-      stream.destroy();
-      throw new RegateError('REGATE_ERR_UPSTREAM_TOO_LARGE', `more than ${limit} bytes`);
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+export function readBounded(stream: IncomingMessage, limit: number): Promise<Buffer> {
+  return readAll(stream, limit, () => new RegateError('REGATE_ERR_UPSTREAM_TOO_LARGE', `more than ${limit} bytes`), false);
 }
 
 /** Answers every pending request of the exchange with the same error (plus any local replies). */

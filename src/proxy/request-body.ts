@@ -18,15 +18,58 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
     req.resume();
     throw new RegateError('REGATE_ERR_BODY_TOO_LARGE', `${declared} bytes, limit ${limit}`);
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) {
-      req.resume();
-      throw new RegateError('REGATE_ERR_BODY_TOO_LARGE', `more than ${limit} bytes, limit ${limit}`);
+  return readAll(req, limit, () => new RegateError('REGATE_ERR_BODY_TOO_LARGE', `more than ${limit} bytes, limit ${limit}`), true).then((b) =>
+    b.toString('utf8'),
+  );
+}
+
+/**
+ * Reads a whole message body, refusing more than `limit` bytes with `tooLarge()`. With `drain`, the
+ * rest of a refused body is read and discarded (a client request, so its connection stays usable);
+ * otherwise the stream is destroyed (an upstream response). Plain events rather than an async
+ * iterator: this runs twice per call.
+ */
+export function readAll(stream: IncomingMessage, limit: number, tooLarge: () => RegateError, drain: boolean): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    if (stream.destroyed || stream.readableEnded) {
+      reject(Object.assign(new Error('body already consumed or aborted'), { code: 'ECONNRESET' }));
+      return;
     }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        cleanup();
+        if (drain) stream.resume();
+        else stream.destroy();
+        reject(tooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      reject(err);
+    };
+    // 'close' without 'end': the peer went away mid-body.
+    const onClose = () => {
+      cleanup();
+      reject(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
+    };
+    const cleanup = () => {
+      stream.off('data', onData);
+      stream.off('end', onEnd);
+      stream.off('error', onError);
+      stream.off('close', onClose);
+    };
+    stream.on('data', onData);
+    stream.on('end', onEnd);
+    stream.on('error', onError);
+    stream.on('close', onClose);
+  });
 }

@@ -30,6 +30,14 @@ export interface Exchange {
   readonly log: Logger;
 }
 
+const targets = new WeakMap<ConnectionConfig, URL>();
+/** The connection's URL, parsed once (forwarders never change it). */
+function targetOf(connection: ConnectionConfig): URL {
+  let url = targets.get(connection);
+  if (url === undefined) targets.set(connection, (url = new URL(connection.url)));
+  return url;
+}
+
 /** The relay settings shared by every response of an exchange; `over` sets what differs. */
 export function relayContext(
   x: Exchange,
@@ -39,7 +47,9 @@ export function relayContext(
   return {
     ctx: x.ctx,
     hook: deps.hook,
-    log: x.log,
+    get log() {
+      return x.log;
+    },
     metrics: deps.metrics,
     localReplies: [],
     batch: false,
@@ -51,17 +61,17 @@ export function relayContext(
 
 /** POST /mcp/{connection}: one JSON-RPC message or batch from the client. */
 export async function handleStreamablePost(x: Exchange, deps: ProxyDeps): Promise<void> {
-  const { req, res, ctx, log } = x;
+  const { req, res, ctx } = x;
   let parsed;
   try {
     const text = await readJsonBody(req, deps.limits.max_body_bytes);
     parsed = parseJsonRpcBody(text, { maxDepth: deps.limits.max_json_depth, maxBatch: deps.limits.max_batch_messages });
   } catch (err) {
     const e = asRegateError(err);
-    log.info({ code: e.code, detail: e.detail }, 'refused client body');
+    x.log.info({ code: e.code, detail: e.detail }, 'refused client body');
     return sendRpcError(res, e);
   }
-  const d = await decideClientMessages(ctx, parsed.messages, deps.hook, deps.metrics, log);
+  const d = await decideClientMessages(ctx, parsed.messages, deps.hook, deps.metrics, x);
   if (d.forwarded.length === 0) return sendLocalReplies(res, d.local, parsed.batch);
 
   const body = Buffer.from(JSON.stringify(parsed.batch ? d.forwarded : d.forwarded[0]));
@@ -73,12 +83,12 @@ export async function handleStreamablePost(x: Exchange, deps: ProxyDeps): Promis
     onStream: streamTracker(deps, x.connection.name, 'call'),
   });
   x.upstream.forward(req, res, {
-    target: new URL(x.connection.url),
+    target: targetOf(x.connection),
     headers: upstreamRequestHeaders(req.headers, x.connection.headers, ctx.requestId),
     body,
     onResponse: (upstream) => {
       deps.metrics.upstreamLatency(x.connection.name, Number(process.hrtime.bigint() - started) / 1e9);
-      relayResponse(upstream, res, relay).catch((err) => failAfterStart(res, log, err));
+      relayResponse(upstream, res, relay).catch((err) => failAfterStart(res, x.log, err));
     },
     onError: (err) => upstreamFailed(x, deps, err, pendingIds(d.pending), d.local, parsed.batch),
   });
@@ -86,7 +96,7 @@ export async function handleStreamablePost(x: Exchange, deps: ProxyDeps): Promis
 
 /** GET (listen for server messages) and DELETE (end session) on /mcp/{connection}. */
 export async function handleStreamableOther(x: Exchange, deps: ProxyDeps): Promise<void> {
-  const { req, res, ctx, log } = x;
+  const { req, res, ctx } = x;
   const op = req.method === 'DELETE' ? 'delete_session' : 'open_stream';
   let refused: RegateError | undefined;
   try {
@@ -97,10 +107,10 @@ export async function handleStreamableOther(x: Exchange, deps: ProxyDeps): Promi
   if (refused) return sendRpcError(res, refused);
   const relay = relayContext(x, deps, { pending: new Map(), onStream: streamTracker(deps, x.connection.name, 'listen') });
   x.upstream.forward(req, res, {
-    target: new URL(x.connection.url),
+    target: targetOf(x.connection),
     headers: upstreamRequestHeaders(req.headers, x.connection.headers, ctx.requestId),
     body: undefined,
-    onResponse: (upstream) => relayResponse(upstream, res, relay).catch((err) => failAfterStart(res, log, err)),
+    onResponse: (upstream) => relayResponse(upstream, res, relay).catch((err) => failAfterStart(res, x.log, err)),
     onError: (err) => upstreamFailed(x, deps, err, [], [], false),
   });
 }
