@@ -3,8 +3,10 @@
  *   - p50/p99 microseconds per decision in-process (WASM via PolicyEngine.evaluate, everything
  *     included: input serialisation, evaluation, result validation, decision id), for the default
  *     policy with 1 KB of tool arguments, and with a 10,000-entry data.json;
+ *   - the same with the input projection off (the whole input handed to the WASM module), to show
+ *     what the projection saves;
  *   - the floor: a policy returning a constant decision of the same size (the cost of moving the
- *     input into WASM and the decision out, whatever the policy does);
+ *     whole input into WASM and the decision out, whatever the policy does);
  *   - resident memory over 1,000,000 evaluations (bounded loop);
  *   - the same decisions through an OPA server sidecar (`opa run --server`, REST, keep-alive),
  *     and the ratio.
@@ -20,6 +22,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { readBundle } from '../src/policy/bundle/read-bundle.ts';
 import { PolicyEngine } from '../src/policy/engine.ts';
+import { projectingSerializer } from '../src/policy/projection/projection.ts';
 
 const run = promisify(execFile);
 const REPO = resolve(import.meta.dirname, '..');
@@ -52,12 +55,12 @@ function argumentsOf(bytes: number): Record<string, unknown> {
   return args;
 }
 
-function toolCall(tool: string, args: Record<string, unknown>, connection = 'crm'): object {
+function toolCall(tool: string, args: Record<string, unknown>, connection = 'crm', calls = 12): object {
   return {
     principal,
     connection: { name: connection, tags: ['pii'] },
     mcp: { protocol_version: '2025-06-18', method: 'tools/call', id: 42, params: { name: tool }, tool: { name: tool, arguments: args, annotations: { readOnlyHint: true } } },
-    session: { id: 'b7c1e4a0-0000-4000-8000-000000000001', calls: 12 },
+    session: { id: 'b7c1e4a0-0000-4000-8000-000000000001', calls },
     http: { method: 'POST', path: `/mcp/${connection}`, remote_addr: '127.0.0.1', headers: { 'user-agent': 'bench/1.0', 'mcp-protocol-version': '2025-06-18' } },
     time: { rfc3339: '2025-06-01T12:00:00.000Z', unix_ns: 1748779200000000000 },
   };
@@ -98,9 +101,9 @@ function timeInProcess(cases: readonly (() => unknown)[], n: number, rounds = 10
   return samples;
 }
 
-async function build(source: string, out: string, revision: string): Promise<PolicyEngine> {
+async function build(source: string, out: string, revision: string, options: { projectInput?: boolean } = {}): Promise<PolicyEngine> {
   await run('bash', [join(REPO, 'scripts/build-bundle.sh'), '--source', source, '--revision', revision, '-o', out]);
-  return PolicyEngine.fromBundle(await readBundle(await readFile(out)));
+  return PolicyEngine.fromBundle(await readBundle(await readFile(out)), options);
 }
 
 async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
@@ -202,8 +205,9 @@ function memoryRun(engine: PolicyEngine, total: number): { at: number; rssMb: nu
   const step = total / 4;
   sample(0);
   for (let i = 1; i <= total; i++) {
-    // Every input differs (arguments carry the counter); decisions repeat as they do in practice.
-    engine.evaluate(toolCall(tools[i % tools.length]!, { ...ARGS_1K, page: i }));
+    // Every input differs (arguments and the session's call count carry the counter); decisions
+    // repeat as they do in practice.
+    engine.evaluate(toolCall(tools[i % tools.length]!, { ...ARGS_1K, page: i }, 'crm', i % 9_000));
     if (i % step === 0) sample(i);
   }
   return points;
@@ -219,7 +223,12 @@ async function main(): Promise<void> {
   await withTempDir(async (dir) => {
     console.error('bench-policy: building the default bundle');
     const engine = await build(join(REPO, 'rego'), join(dir, 'default.tar.gz'), 'bench-default');
+    if (!engine.projected) throw new Error('the default bundle has no input projection');
+    const wholeEngine = await build(join(REPO, 'rego'), join(dir, 'default-whole.tar.gz'), 'bench-default', { projectInput: false });
     const reference = engine.evaluate(INPUT);
+    if (wholeEngine.evaluate(INPUT).rule !== reference.rule) throw new Error('the whole input decided differently');
+    const { inputProjection } = await readBundle(await readFile(join(dir, 'default.tar.gz')));
+    const projectedBytes = Buffer.byteLength(projectingSerializer(inputProjection)(INPUT) ?? '');
 
     // Memory first, while the process holds nothing else (the 10k-entry data set is large).
     console.error(`bench-policy: memory over ${MEMORY_EVALUATIONS} evaluations`);
@@ -230,14 +239,16 @@ async function main(): Promise<void> {
     const bigInput = toolCall('search_customers', ARGS_1K, 'crm-09999');
     if (bigEngine.evaluate(bigInput).rule !== reference.rule) throw new Error('10k-data policy decided differently');
     const { allow, reason, rule, mask, audit } = reference;
-    const floorEngine = await build(await floorSource(dir, { allow, reason, rule, mask, audit }), join(dir, 'floor.tar.gz'), 'bench-floor');
+    // The floor hands over the whole input (a constant policy reads none of it, so its projection
+    // would keep nothing): what any policy costs without a projection.
+    const floorEngine = await build(await floorSource(dir, { allow, reason, rule, mask, audit }), join(dir, 'floor.tar.gz'), 'bench-floor', { projectInput: false });
 
     console.error(`bench-policy: in-process, ${ITERATIONS} decisions each`);
     const inputText = JSON.stringify(INPUT);
-    const [inDefault, inBig, inFloor, calibration] = timeInProcess(
-      [() => engine.evaluate(INPUT), () => bigEngine.evaluate(bigInput), () => floorEngine.evaluate(INPUT), () => JSON.parse(inputText)],
+    const [inDefault, inWhole, inBig, inFloor, calibration] = timeInProcess(
+      [() => engine.evaluate(INPUT), () => wholeEngine.evaluate(INPUT), () => bigEngine.evaluate(bigInput), () => floorEngine.evaluate(INPUT), () => JSON.parse(inputText)],
       ITERATIONS,
-    ).map(percentiles) as [Stats, Stats, Stats, Stats];
+    ).map(percentiles) as [Stats, Stats, Stats, Stats, Stats];
 
     console.error(`bench-policy: OPA sidecar, ${SIDECAR_REQUESTS} requests each`);
     const sideDefault = await timeSidecar(join(REPO, 'rego'), INPUT, SIDECAR_REQUESTS);
@@ -255,8 +266,8 @@ async function main(): Promise<void> {
 Measured by \`scripts/bench-policy.ts\` on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} vCPU (${cpu}), Node ${process.version},
 opa ${opaVersion}. Input: a \`tools/call\` of \`search_customers\` by a reader, ${Buffer.byteLength(JSON.stringify(INPUT))} bytes of
 input JSON of which 1,024 bytes are tool arguments; the decision (allow, 8 mask obligations, audit) is
-\`${reference.rule}\`. In-process figures are \`PolicyEngine.evaluate\` end to end (input serialisation,
-WASM evaluation, result validation, decision id), ${ITERATIONS.toLocaleString('en')} decisions per case after warm-up, cases
+\`${reference.rule}\`. In-process figures are \`PolicyEngine.evaluate\` end to end (input projection and
+serialisation, WASM evaluation, result validation, decision id), ${ITERATIONS.toLocaleString('en')} decisions per case after warm-up, cases
 interleaved in 10 rounds. Sidecar figures
 are \`POST /v1/data/regate/decision\` to \`opa run --server\` on 127.0.0.1 over a keep-alive connection,
 ${SIDECAR_REQUESTS.toLocaleString('en')} sequential requests, same input, same decision.
@@ -266,8 +277,9 @@ Calibration, timed in the same interleaved rounds: plain \`JSON.parse\` of the $
 | case | in-process p50 | p99 | sidecar p50 | p99 | sidecar / in-process (p50) |
 |---|---:|---:|---:|---:|---:|
 | default policy, 1 KB arguments | ${fmt(inDefault.p50)} us | ${fmt(inDefault.p99)} us | ${fmt(sd.p50)} us | ${fmt(sd.p99)} us | ${fmt(sd.p50 / inDefault.p50)}x |
+| default policy, projection off (whole input) | ${fmt(inWhole.p50)} us | ${fmt(inWhole.p99)} us | | | |
 | + 10,000-entry data.json | ${fmt(inBig.p50)} us | ${fmt(inBig.p99)} us | ${fmt(sb.p50)} us | ${fmt(sb.p99)} us | ${fmt(sb.p50 / inBig.p50)}x |
-| floor: constant decision, same input and output | ${fmt(inFloor.p50)} us | ${fmt(inFloor.p99)} us | | | |
+| floor: constant decision, same output, whole input | ${fmt(inFloor.p50)} us | ${fmt(inFloor.p99)} us | | | |
 
 Memory over ${MEMORY_EVALUATIONS.toLocaleString('en')} evaluations of one engine, measured first in a fresh process (every input\ndifferent, six tools in turn, so allow, approval and deny decisions):
 
@@ -280,9 +292,11 @@ at least 20 times faster than the sidecar: **${sd.p50 / inDefault.p50 >= 20 ? 'm
 memory flat: **${flat ? 'met' : 'missed'}** (RSS ${fmt(memory[1]!.rssMb)} -> ${fmt(memory.at(-1)!.rssMb)} MiB from ${memory[1]!.at.toLocaleString('en')} to ${memory.at(-1)!.at.toLocaleString('en')} evaluations, WASM memory constant).
 
 How to read this:
-- The floor row is what any policy costs here: serialising the input, OPA's JSON parser inside WASM
-  reading it, building and dumping the result set, reading it back. The default policy's own rules
-  cost the difference. Both scale with the machine: to translate the figures to another machine,
+- The default policy's bundle carries an input projection (scripts/build-bundle.sh derives it from
+  the compiled plan): of the ${Buffer.byteLength(inputText)}-byte input only the paths the policy can read, ${projectedBytes} bytes, are
+  handed to the WASM module. "projection off" is the same bundle evaluated on the whole input.
+- The floor row is what any policy costs without a projection: serialising the whole input, OPA's
+  JSON parser inside WASM reading it, building and dumping the result set, reading it back. Both scale with the machine: to translate the figures to another machine,
   compare the calibration line (plain \`JSON.parse\` of the same input) with the same measurement there.
 - p99 is dominated by garbage collection and by the other tenants of a shared machine.
 - The 10,000-entry data set adds 10,000 connections to \`data.regate.config.connections\`; lookups

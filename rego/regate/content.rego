@@ -11,7 +11,14 @@ resource_uri := input.mcp.resource.uri if is_string(input.mcp.resource.uri)
 
 else := "(none)"
 
-resource_methods := {"resources/read", "resources/subscribe", "resources/unsubscribe"}
+# Rule bodies rather than a set literal: a literal set is built (and hashed) on every evaluation.
+default resource_method := false
+
+resource_method if method == "resources/read"
+
+resource_method if method == "resources/subscribe"
+
+resource_method if method == "resources/unsubscribe"
 
 default getting_prompt := false
 
@@ -24,7 +31,7 @@ default using_resource := false
 
 using_resource if {
 	ready
-	method in resource_methods
+	resource_method
 }
 
 default prompt_known := false

@@ -13,13 +13,15 @@ plumbing if method in cfg.plumbing_methods
 plumbing if startswith(method, "notifications/")
 
 # Methods that other files of this package decide.
-decided_elsewhere := {"tools/call", "prompts/get", "resources/read", "resources/subscribe", "resources/unsubscribe"}
-
 # A helper rather than `not method in ...`: with an undefined method that expression would be
 # undefined instead of true.
 default decided_elsewhere_method := false
 
-decided_elsewhere_method if method in decided_elsewhere
+decided_elsewhere_method if method == "tools/call"
+
+decided_elsewhere_method if method == "prompts/get"
+
+decided_elsewhere_method if resource_method
 
 allows contains {
 	"rule": "regate.protocol.plumbing",

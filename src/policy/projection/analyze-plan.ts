@@ -331,7 +331,9 @@ function toProjection(accessed: ReadonlySet<string>, whole: ReadonlySet<string>)
   for (const p of accessed) nodeAt(pathOf(p));
   for (const p of whole) nodeAt(pathOf(p)).whole = true;
   const build = (n: Node): Projection => {
-    if (n.whole || n.children.size === 0) return true;
+    // The root read without looking into it (a policy that ignores its input) keeps nothing;
+    // any other path read without looking further is kept whole.
+    if (n.whole || (n.children.size === 0 && n !== root)) return true;
     const out: Record<string, Projection> = {};
     for (const [k, child] of [...n.children].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
       Object.defineProperty(out, k, { value: build(child), enumerable: true });

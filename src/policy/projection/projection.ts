@@ -47,15 +47,14 @@ function invalid(detail: string): RegateError {
   return new RegateError('REGATE_ERR_BUNDLE_FORMAT', `.manifest metadata.regate.${PROJECTION_METADATA_KEY} is malformed: ${detail}`);
 }
 
-/** A projection prepared for serialisation: keys pre-quoted, children compiled. */
+/** A projection prepared for pruning: children compiled, undefined = keep whole. */
 interface Compiled {
-  readonly keys: readonly { readonly key: string; readonly quoted: string; readonly child: Compiled | undefined }[];
+  readonly keys: readonly { readonly key: string; readonly child: Compiled | undefined }[];
 }
 
-/** undefined = keep whole. */
 function compile(p: Projection): Compiled | undefined {
   if (p === true) return undefined;
-  return { keys: Object.entries(p).map(([key, child]) => ({ key, quoted: JSON.stringify(key), child: compile(child) })) };
+  return { keys: Object.entries(p).map(([key, child]) => ({ key, child: compile(child) })) };
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -64,21 +63,26 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return (proto === Object.prototype || proto === null) && typeof (v as { toJSON?: unknown }).toJSON !== 'function';
 }
 
-function write(value: unknown, c: Compiled | undefined): string | undefined {
-  if (c === undefined || !isPlainObject(value)) return JSON.stringify(value);
-  let out = '{';
-  for (const { key, quoted, child } of c.keys) {
+/**
+ * A copy of `value` with only the projected members (own members only; values shared, not
+ * copied). Building the small object and letting the native JSON.stringify write it is faster
+ * than writing the JSON piecewise.
+ */
+function prune(value: unknown, c: Compiled | undefined): unknown {
+  if (c === undefined || !isPlainObject(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const { key, child } of c.keys) {
     if (!Object.hasOwn(value, key)) continue;
-    const text = write(value[key], child);
-    if (text === undefined) continue; // as JSON.stringify: undefined, functions and symbols are left out
-    out += out.length === 1 ? `${quoted}:${text}` : `,${quoted}:${text}`;
+    const v = child === undefined ? value[key] : prune(value[key], child);
+    if (key === '__proto__') Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
+    else out[key] = v;
   }
-  return `${out}}`;
+  return out;
 }
 
 /** Serialises inputs keeping only the projected paths; JSON.stringify when there is no projection. */
 export function projectingSerializer(projection: Projection | undefined): (input: unknown) => string | undefined {
   if (projection === undefined || projection === true) return (input) => JSON.stringify(input);
   const compiled = compile(projection);
-  return (input) => write(input, compiled);
+  return (input) => JSON.stringify(prune(input, compiled));
 }

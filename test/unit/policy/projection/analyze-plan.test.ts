@@ -41,6 +41,11 @@ describe('input projection: what a compiled policy can read (analyzePlan)', func
     assert.deepEqual(r.projection, { mcp: { tool: { name: true } } });
   });
 
+  it('keeps nothing for a policy that never reads its input', async () => {
+    const r = await analyse(dir, 'decision := {"allow": false, "rule": "r", "reason": "constant"}');
+    assert.deepEqual(r.projection, {});
+  });
+
   it('keeps a value whole when a builtin receives it', async () => {
     const r = await analyse(dir, 'decision := {"allow": count(input.mcp.tool.arguments) > 2, "rule": input.connection.name, "reason": "r"}');
     assert.deepEqual(r.projection, { connection: { name: true }, mcp: { tool: { arguments: true } } });
