@@ -1,4 +1,5 @@
-import express, { type NextFunction, type Request, type Response } from 'express';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { ComponentRegistry } from '../components/component.ts';
 import type { Config, ConnectionConfig } from '../config/schema.ts';
@@ -26,14 +27,21 @@ export interface AppDeps {
 }
 
 export interface App {
-  readonly handler: express.Express;
+  /** The request listener: the MCP hot path first, then the Express application. */
+  readonly handler: RequestListener;
   /** Closes pooled upstream connections. */
   close(): void;
 }
 
-function unknownConnection(res: Response, name: string): void {
+function unknownConnection(res: ServerResponse, name: string): void {
   sendJson(res, 404, { error: { code: 'REGATE_ERR_UNKNOWN_CONNECTION', message: `no MCP connection named "${name}" is configured` } });
 }
+
+/** A response with Express's per-request `locals` (set by Express, or by the hot path). */
+type WithLocals = ServerResponse & { locals: Record<string, unknown> };
+
+/** A connection name as it appears in a path that needs no decoding or normalising. */
+const plainName = /^[A-Za-z0-9._~-]+$/;
 
 /** Builds the Express application: operations routes, then MCP routes behind authentication. */
 export function createApp(deps: AppDeps): App {
@@ -54,7 +62,8 @@ export function createApp(deps: AppDeps): App {
     trackStream: (res, kind) => lifecycle.trackStream(res, kind),
   };
 
-  app.use(requestContext(log, metrics, lifecycle));
+  const context = requestContext(log, metrics, lifecycle);
+  app.use(context);
 
   app.get('/healthz', (_req, res) => {
     res.locals.route = '/healthz';
@@ -94,21 +103,22 @@ export function createApp(deps: AppDeps): App {
     if (lifecycle.draining) return sendRpcError(res, new RegateError('REGATE_ERR_SHUTTING_DOWN'));
     next();
   });
-  if (deps.identity) mcp.use(['/mcp', '/sse'], bearerAuthentication(deps.identity));
+  const authenticate: RequestHandler | undefined = deps.identity ? bearerAuthentication(deps.identity) : undefined;
+  if (authenticate) mcp.use(['/mcp', '/sse'], authenticate);
 
-  const exchange = (req: Request, res: Response, route: string): Exchange | undefined => {
+  const exchange = (req: IncomingMessage, res: WithLocals, name: string, path: string, route: string): Exchange | undefined => {
     res.locals.route = route;
-    const entry = upstreams.get(String(req.params.connection));
+    const entry = upstreams.get(name);
     if (!entry) {
       req.resume();
-      unknownConnection(res, String(req.params.connection));
+      unknownConnection(res, name);
       return undefined;
     }
     const ctx: ExchangeContext = {
       requestId: res.locals.requestId as string,
       connection: entry.connection,
       sessionId: typeof req.headers['mcp-session-id'] === 'string' ? req.headers['mcp-session-id'] : undefined,
-      http: { method: req.method, path: req.path, remoteAddress: req.socket.remoteAddress ?? '', headers: req.headers },
+      http: { method: req.method ?? 'GET', path, remoteAddress: req.socket.remoteAddress ?? '', headers: req.headers },
       principal: res.locals.principal,
       state: new Map(),
     };
@@ -125,25 +135,26 @@ export function createApp(deps: AppDeps): App {
       },
     };
   };
-  const wrongTransport = (res: Response, c: ConnectionConfig, want: string) =>
+  const wrongTransport = (res: ServerResponse, c: ConnectionConfig, want: string) =>
     sendJson(res, 404, {
       error: { code: 'REGATE_ERR_NOT_FOUND', message: `connection "${c.name}" uses transport ${c.transport}; use ${want}` },
     });
 
-  mcp.post('/mcp/:connection', async (req, res) => {
-    const x = exchange(req, res, '/mcp');
+  const streamablePost = async (req: IncomingMessage, res: WithLocals, name: string, path: string): Promise<void> => {
+    const x = exchange(req, res, name, path, '/mcp');
     if (!x) return;
     if (x.connection.transport !== 'streamable-http') return wrongTransport(res, x.connection, `/sse/${x.connection.name}`);
     await handleStreamablePost(x, proxyDeps);
-  });
+  };
+  mcp.post('/mcp/:connection', (req, res) => streamablePost(req, res, String(req.params.connection), req.path));
   mcp.get('/mcp/:connection', async (req, res) => {
-    const x = exchange(req, res, '/mcp');
+    const x = exchange(req, res, String(req.params.connection), req.path, '/mcp');
     if (!x) return;
     if (x.connection.transport !== 'streamable-http') return wrongTransport(res, x.connection, `/sse/${x.connection.name}`);
     await handleStreamableOther(x, proxyDeps);
   });
   mcp.delete('/mcp/:connection', async (req, res) => {
-    const x = exchange(req, res, '/mcp');
+    const x = exchange(req, res, String(req.params.connection), req.path, '/mcp');
     if (!x) return;
     if (x.connection.transport !== 'streamable-http') return wrongTransport(res, x.connection, `/sse/${x.connection.name}`);
     await handleStreamableOther(x, proxyDeps);
@@ -155,13 +166,13 @@ export function createApp(deps: AppDeps): App {
     sendRpcError(res, new RegateError('REGATE_ERR_METHOD_NOT_ALLOWED', req.method));
   });
   mcp.get('/sse/:connection', async (req, res) => {
-    const x = exchange(req, res, '/sse');
+    const x = exchange(req, res, String(req.params.connection), req.path, '/sse');
     if (!x) return;
     if (x.connection.transport !== 'sse') return wrongTransport(res, x.connection, `/mcp/${x.connection.name}`);
     await handleLegacyStream(x, proxyDeps, legacySessions, publicBase);
   });
   mcp.post('/sse/:connection/message', async (req, res) => {
-    const x = exchange(req, res, '/sse/message');
+    const x = exchange(req, res, String(req.params.connection), req.path, '/sse/message');
     if (!x) return;
     const sid = typeof req.query.session_id === 'string' ? req.query.session_id : '';
     await handleLegacyMessage(x, proxyDeps, legacySessions, sid);
@@ -173,14 +184,48 @@ export function createApp(deps: AppDeps): App {
     req.resume();
     sendJson(res, 404, { error: { code: 'REGATE_ERR_NOT_FOUND', message: `no route for ${req.method} ${req.path}` } });
   });
-  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+  const unhandled = (err: unknown, res: WithLocals) => {
     const e = asRegateError(err);
     (res.locals.log as Logger | undefined)?.error({ err, code: e.code }, 'unhandled error');
     sendRpcError(res, e);
-  });
+  };
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => unhandled(err, res));
+
+  /**
+   * The hot path: `POST /mcp/{connection}` with a plain connection name skips Express routing and
+   * runs the same steps the router would (request context, draining check, authentication, the
+   * same handler, the same error handler). Anything else (other methods, other spellings of the
+   * path, a query string, unknown connections) goes through Express as before.
+   */
+  const fastPost = (req: IncomingMessage, res: ServerResponse): boolean => {
+    const url = req.url;
+    if (req.method !== 'POST' || url === undefined || !url.startsWith('/mcp/')) return false;
+    const name = url.slice(5);
+    const entry = upstreams.get(name);
+    if (entry === undefined || entry.connection.transport !== 'streamable-http' || !plainName.test(name)) return false;
+    const r = res as WithLocals;
+    r.locals = Object.create(null) as Record<string, unknown>;
+    // What Express links up and regate's middleware reads (passport, the bearer strategy).
+    (req as IncomingMessage & { res?: ServerResponse }).res = res;
+    const fail = (err: unknown) => unhandled(err, r);
+    const run = () => streamablePost(req, r, name, url).catch(fail);
+    const afterContext = () => {
+      if (lifecycle.draining) return sendRpcError(res, new RegateError('REGATE_ERR_SHUTTING_DOWN'));
+      if (!authenticate) return void run();
+      try {
+        authenticate(req as Request, r as unknown as Response, (err?: unknown) => (err ? fail(err) : void run()));
+      } catch (err) {
+        fail(err);
+      }
+    };
+    context(req, r, afterContext);
+    return true;
+  };
 
   return {
-    handler: app,
+    handler: (req, res) => {
+      if (!fastPost(req, res)) app(req, res);
+    },
     close: () => {
       for (const u of upstreams.values()) u.upstream.close();
     },

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { NextFunction, Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Metrics } from './metrics.ts';
 import type { Lifecycle } from './lifecycle.ts';
@@ -11,7 +11,7 @@ const validRequestId = /^[A-Za-z0-9._:-]{1,128}$/;
  * child logger carrying it (made on first use), in-flight tracking for shutdown, and one metrics sample when it ends.
  */
 export function requestContext(log: Logger, metrics: Metrics, lifecycle: Lifecycle) {
-  return (req: Request, res: Response, next: NextFunction): void => {
+  return (req: IncomingMessage & { path?: string }, res: ServerResponse & { locals: Record<string, unknown> }, next: () => void): void => {
     const given = req.headers['x-request-id'];
     const id = typeof given === 'string' && validRequestId.test(given) ? given : randomUUID();
     const started = process.hrtime.bigint();
@@ -24,8 +24,8 @@ export function requestContext(log: Logger, metrics: Metrics, lifecycle: Lifecyc
     res.once('close', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const route = (res.locals.route as string | undefined) ?? 'other';
-      metrics.request(route, req.method, res.statusCode, seconds);
-      if (log.isLevelEnabled('debug')) (res.locals.log as Logger).debug({ method: req.method, path: req.path, status: res.statusCode, ms: seconds * 1000 }, 'request');
+      metrics.request(route, req.method ?? 'GET', res.statusCode, seconds);
+      if (log.isLevelEnabled('debug')) (res.locals.log as Logger).debug({ method: req.method, path: req.path ?? req.url, status: res.statusCode, ms: seconds * 1000 }, 'request');
     });
     next();
   };

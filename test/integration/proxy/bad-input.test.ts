@@ -76,6 +76,15 @@ describe('bad input and upstream failures get a clear error and regate keeps ser
     assert.deepEqual(await res.json(), { error: { code: 'REGATE_ERR_UNKNOWN_CONNECTION', message: 'no MCP connection named "nope" is configured' } });
   });
 
+  it('other spellings of the MCP path are served like the plain one (the router path)', async () => {
+    for (const path of ['/mcp/ok/', '/mcp/ok?trace=1', '/MCP/ok', '/mcp/%6Fk']) {
+      const res = await post(path, '{"jsonrpc":"2.0","id":5,"method":"ping"}');
+      assert.equal(res.status, 200, path);
+      assert.deepEqual(await res.json(), { jsonrpc: '2.0', id: 5, result: { ok: true } });
+      assert.match(res.headers.get('x-request-id') ?? '', /./);
+    }
+  });
+
   it('an unsupported HTTP method -> 405 with Allow', async () => {
     const res = await fetch(`${regate.url}/mcp/ok`, { method: 'PUT' });
     assert.equal(res.status, 405);
