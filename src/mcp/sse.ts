@@ -107,7 +107,9 @@ export function formatSseEvent(e: { event?: string | undefined; data: string; id
   if (e.event !== undefined) s += `event: ${e.event}\n`;
   if (e.id !== undefined) s += `id: ${e.id}\n`;
   if (e.retry !== undefined) s += `retry: ${e.retry}\n`;
-  for (const line of e.data.split(/\r\n|\r|\n/)) s += `data: ${line}\n`;
+  // JSON.stringify never emits a raw line break, so the usual event is one data line.
+  if (e.data.indexOf('\n') === -1 && e.data.indexOf('\r') === -1) s += `data: ${e.data}\n`;
+  else for (const line of e.data.split(/\r\n|\r|\n/)) s += `data: ${line}\n`;
   return s + '\n';
 }
 
