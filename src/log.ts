@@ -8,6 +8,19 @@ import pino, { type Logger } from 'pino';
  * decision would otherwise cost one write syscall per MCP call on the hot path. The buffer is
  * flushed every 250 ms and when the process stops (`flush`), so operators see lines promptly.
  */
+/** Redacted wherever they appear at these fixed paths (cheap: pino only visits these). */
+const flatRedactPaths = ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization', 'headers.cookie', 'token'];
+
+/**
+ * A child for records of a fixed, flat shape logged on every call (the decision log): the same
+ * fixed-path redaction, without the `*.headers.authorization` wildcard, which makes pino's
+ * redaction copy every top-level value of every record (about 10 us a line, more than writing the
+ * line) and cannot match a record without nested objects anyway.
+ */
+export function flatRecordLogger(log: Logger, bindings: Record<string, unknown>): Logger {
+  return log.child(bindings, { redact: { paths: flatRedactPaths, censor: '[REDACTED]' } });
+}
+
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger & { flush(): void } {
   const dest = destination ?? bufferedStdout();
   const logger = pino(
@@ -15,10 +28,7 @@ export function createLogger(level: string, destination?: pino.DestinationStream
       level,
       base: { service: 'regate' },
       timestamp: pino.stdTimeFunctions.isoTime,
-      redact: {
-        paths: ['req.headers.authorization', 'req.headers.cookie', 'headers.authorization', 'headers.cookie', '*.headers.authorization', 'token'],
-        censor: '[REDACTED]',
-      },
+      redact: { paths: [...flatRedactPaths, '*.headers.authorization'], censor: '[REDACTED]' },
     },
     dest,
   );

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { flatRecordLogger } from '../log.ts';
 import type { Config } from '../config/schema.ts';
 import type { Metrics } from '../http/metrics.ts';
 import { policyRuntimeOptions } from '../policy/config.ts';
@@ -28,7 +29,8 @@ export async function createEnforcement(config: Config, baseDir: string, log: Lo
     onActivate: (engine) => metrics.bundleActivated(engine.revision),
     onRefuse: (err) => metrics.bundleRefused(err.code),
   });
-  const decisionLog = log.child({ component: 'decision_log' });
+  // One line per decision, on every call: flat records, so the cheaper fixed-path redaction.
+  const decisionLog = flatRecordLogger(log, { component: 'decision_log' });
   const hook = createPolicyHook({
     evaluate: (input) => manager.evaluate(input),
     modeFor: (c) => c.policy?.mode ?? config.policy.mode,
