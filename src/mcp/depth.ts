@@ -5,14 +5,22 @@
  */
 export function jsonDepthExceeds(text: string, maxDepth: number): boolean {
   let depth = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c /* \ */) i++;
-      else if (c === 0x22 /* " */) inString = false;
-    } else if (c === 0x22) {
-      inString = true;
+    if (c === 0x22 /* " */) {
+      // Jump to the closing quote (the one not escaped by an odd run of backslashes): strings are
+      // most of a message's bytes and their brackets do not count. An unterminated string ends
+      // the scan; JSON.parse refuses the text right after.
+      let j = i;
+      for (;;) {
+        j = text.indexOf('"', j + 1);
+        if (j === -1) return false;
+        let backslashes = 0;
+        while (text.charCodeAt(j - 1 - backslashes) === 0x5c /* \ */) backslashes++;
+        if ((backslashes & 1) === 0) break;
+      }
+      i = j;
     } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
       if (++depth > maxDepth) return true;
     } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {

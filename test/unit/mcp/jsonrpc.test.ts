@@ -124,6 +124,36 @@ describe('JSON depth scan', () => {
   it('ignores brackets inside strings, including escaped quotes', () => {
     assert.equal(jsonDepthExceeds('{"a":"[[[[[[\\"[[[["}', 2), false);
   });
+  it('ends a string only at a quote not escaped by an odd run of backslashes', () => {
+    assert.equal(jsonDepthExceeds('{"a":"\\\\"}', 1), false); // "\\\\" ends at its last quote
+    assert.equal(jsonDepthExceeds('{"a":"\\\\",[[', 2), true); // ... so the brackets after it count
+    assert.equal(jsonDepthExceeds('{"a":"\\\\\\"[[', 2), false); // \\\\\\" escapes the quote: still in the string
+    assert.equal(jsonDepthExceeds('{"a":"[[[', 2), false); // unterminated: left to JSON.parse
+  });
+  it('agrees with a character-by-character scan on random JSON-ish text', () => {
+    const slow = (text: string, max: number) => {
+      let depth = 0;
+      let inString = false;
+      for (let i = 0; i < text.length; i++) {
+        const c = text[i];
+        if (inString) {
+          if (c === '\\') i++;
+          else if (c === '"') inString = false;
+        } else if (c === '"') inString = true;
+        else if (c === '{' || c === '[') {
+          if (++depth > max) return true;
+        } else if (c === '}' || c === ']') depth--;
+      }
+      return false;
+    };
+    const alphabet = ['{', '}', '[', ']', '"', '\\', 'a', ':', ','];
+    let seed = 7;
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let n = 0; n < 3000; n++) {
+      const text = Array.from({ length: 1 + Math.floor(rand() * 40) }, () => alphabet[Math.floor(rand() * alphabet.length)]).join('');
+      for (const max of [1, 2, 4]) assert.equal(jsonDepthExceeds(text, max), slow(text, max), `${text} @${max}`);
+    }
+  });
   it('counts objects and arrays alike', () => {
     assert.equal(jsonDepthExceeds('{"a":[{"b":[1]}]}', 3), true);
     assert.equal(jsonDepthExceeds('{"a":[{"b":[1]}]}', 4), false);
