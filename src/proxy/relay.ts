@@ -106,8 +106,8 @@ async function relaySse(upstream: IncomingMessage, res: ServerResponse, r: Relay
     for (const m of r.localReplies) {
       if (!(await writeChunk(res, formatSseEvent({ event: 'message', data: JSON.stringify(m) })))) return;
     }
-    for await (const chunk of upstream) {
-      for (const item of parser.push(chunk as Buffer)) {
+    await eachChunk(upstream, async (chunk) => {
+      for (const item of parser.push(chunk)) {
         let frame: string | null;
         if (item.type === 'comment') {
           frame = formatSseComment(item.text); // keepalives keep idle proxies from closing the stream
@@ -120,9 +120,10 @@ async function relaySse(upstream: IncomingMessage, res: ServerResponse, r: Relay
           r.log.warn({ event: item.event }, 'dropped SSE event of unknown type from upstream');
           frame = null;
         }
-        if (frame !== null && !(await writeChunk(res, frame))) return;
+        if (frame !== null && !(await writeChunk(res, frame))) return false;
       }
-    }
+      return true;
+    });
   } catch (err) {
     const e = asRegateError(err, 'REGATE_ERR_UPSTREAM_PROTOCOL');
     if (!res.destroyed) {
@@ -175,6 +176,57 @@ async function deliver(m: JSONRPCMessage, r: RelayContext): Promise<JSONRPCMessa
     r.log.error({ err: e, code: e.code }, 'message hook failed on a server message');
     return id !== undefined && kind !== 'request' ? (errorResponseFor(id, e) as JSONRPCMessage) : null;
   }
+}
+
+/**
+ * Hands a stream's chunks to `fn` one at a time, in order: the stream is paused while `fn` works
+ * (so a slow client slows the upstream read), resumed when it is done. Resolves at the end of the
+ * stream; when `fn` answers false (the client went away) or fails, or the stream breaks off, the
+ * stream is destroyed and the promise settles at once. What `for await` does, without an async
+ * iterator and its promise per chunk on every SSE answer.
+ */
+export function eachChunk(stream: IncomingMessage, fn: (chunk: Buffer) => Promise<boolean>): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let busy = false;
+    let ended = false;
+    let settled = false;
+    const settle = (err?: unknown) => {
+      if (settled) return;
+      settled = true;
+      stream.off('data', onData);
+      stream.off('end', onEnd);
+      stream.off('error', settle);
+      stream.off('close', onClose);
+      if (!ended) stream.destroy();
+      if (err === undefined) resolve();
+      else reject(err);
+    };
+    const onData = (chunk: Buffer) => {
+      stream.pause();
+      busy = true;
+      fn(chunk).then(
+        (more) => {
+          busy = false;
+          if (!more) return settle();
+          if (ended) settle();
+          else if (!settled) stream.resume();
+        },
+        (err: unknown) => settle(err ?? new Error('relay failed')),
+      );
+    };
+    const onEnd = () => {
+      ended = true;
+      if (!busy) settle();
+    };
+    // 'close' without 'end': the upstream broke off mid-stream.
+    const onClose = () => {
+      if (!ended) settle(Object.assign(new Error('upstream stream ended prematurely'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
+    };
+    stream.on('data', onData);
+    stream.on('end', onEnd);
+    stream.on('error', settle);
+    stream.on('close', onClose);
+  });
 }
 
 /** Reads a whole body, refusing more than `limit` bytes. */
