@@ -44,7 +44,15 @@ export function createLogger(level: string, destination?: pino.DestinationStream
   });
 }
 
+/** One buffered stdout per process: every logger shares it (and its one exit hook). */
+let sharedStdout: pino.DestinationStream | undefined;
+
 function bufferedStdout(): pino.DestinationStream {
+  sharedStdout ??= openBufferedStdout();
+  return sharedStdout;
+}
+
+function openBufferedStdout(): pino.DestinationStream {
   const dest = pino.destination({ dest: 1, sync: false, minLength: 8 * 1024 });
   const timer = setInterval(() => dest.flush(), 250);
   timer.unref();
