@@ -113,7 +113,10 @@ export function createPolicyHook(o: PolicyHookOptions): MessageHook {
       if (result === undefined) return message;
       // A listing regate cannot tie to its request (e.g. replayed on a resumed GET stream) is still
       // filtered: the method is recognised by the result's shape, so it never goes out unchecked.
-      const method = (request?.note as ForwardNote | undefined)?.method ?? listMethodByShape(result);
+      // The shape is a floor, not a fallback: whatever request the answer claims to belong to, a
+      // result shaped like a listing is filtered as one.
+      const noted = (request?.note as ForwardNote | undefined)?.method;
+      const method = noted !== undefined && isFilteredList(noted) ? noted : listMethodByShape(result);
       if (method === undefined || !isFilteredList(method)) return message;
       const filtered = filterListResult(method, result, (probe) => decide(ctx, inputFor(ctx, probe, false), false).decision);
       for (const [name, a] of filtered.toolAnnotations) annotations.set(`${ctx.connection.name}\u0000${name}`, a);

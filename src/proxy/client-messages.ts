@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { asRegateError } from '../errors.ts';
+import { asRegateError, RegateError } from '../errors.ts';
 import { errorResponseFor, idKey, idOf, kindOf, methodOf, type JSONRPCMessage } from '../mcp/jsonrpc.ts';
 import type { ExchangeContext, MessageHook, PendingRequest } from './hook.ts';
 import type { ProxyMetrics } from './metrics.ts';
@@ -16,6 +16,11 @@ export interface ClientDecisions {
 /**
  * Runs each client message through the hook, one by one and in order. A hook that throws denies
  * that message (fail closed): requests get a JSON-RPC error with their id, other messages are dropped.
+ *
+ * A request whose id is already waiting for an answer (earlier in the same batch, or in flight on
+ * the same legacy SSE session: `inFlight`) is refused before the hook sees it: responses are tied to
+ * their requests by id, and a reused id would let one request's answer be handled as another's
+ * (for example a tools/list answer checked as if it answered a ping, and so not filtered).
  */
 export async function decideClientMessages(
   ctx: ExchangeContext,
@@ -24,6 +29,7 @@ export async function decideClientMessages(
   metrics: ProxyMetrics,
   /** Read only when something goes wrong (the exchange's logger is made on first use). */
   logs: { readonly log: Logger },
+  inFlight?: ReadonlyMap<string, PendingRequest>,
 ): Promise<ClientDecisions> {
   const forwarded: JSONRPCMessage[] = [];
   const pending = new Map<string, PendingRequest>();
@@ -31,6 +37,11 @@ export async function decideClientMessages(
   for (const m of messages) {
     const kind = kindOf(m);
     metrics.message(ctx.connection.name, 'client', methodOf(m) ?? kind);
+    const requestId = kind === 'request' ? idOf(m) : undefined;
+    if (requestId !== undefined && (pending.has(idKey(requestId)) || inFlight?.has(idKey(requestId)))) {
+      local.push(errorResponseFor(requestId, new RegateError('REGATE_ERR_INVALID_REQUEST', `request id ${JSON.stringify(requestId)} is already in use by a request still waiting for its answer; use a new id`)) as JSONRPCMessage);
+      continue;
+    }
     try {
       const v = await hook.onClientMessage(ctx, m);
       if (v.action === 'forward') {

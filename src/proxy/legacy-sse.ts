@@ -117,7 +117,7 @@ export async function handleLegacyMessage(x: Exchange, deps: ProxyDeps, sessions
     return sendRpcError(res, asRegateError(err));
   }
   const ctx = { ...x.ctx, sessionId };
-  const d = await decideClientMessages(ctx, parsed.messages, deps.hook, deps.metrics, x);
+  const d = await decideClientMessages(ctx, parsed.messages, deps.hook, deps.metrics, x, session.pending);
   // In this transport every answer travels on the stream, including regate's own.
   for (const m of d.local) await session.inject(m);
   if (d.forwarded.length === 0) {

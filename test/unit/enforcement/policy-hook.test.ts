@@ -40,6 +40,14 @@ describe('policy hook', () => {
     assert.deepEqual((out as unknown as { result: typeof tools }).result.tools, [{ name: 'get_customer' }]);
   });
 
+  it('filters a listing-shaped answer even when it claims to answer another request (a reused id)', async () => {
+    const out = await hook.onServerMessage(ctx, { jsonrpc: '2.0', id: 1, result: tools }, {
+      message: { jsonrpc: '2.0', id: 1, method: 'ping' },
+      note: { method: 'ping' },
+    });
+    assert.deepEqual((out as unknown as { result: typeof tools }).result.tools, [{ name: 'get_customer' }]);
+  });
+
   it('answers a denied tools/call itself, keeping the id and the reason', async () => {
     const v = await hook.onClientMessage(ctx, { jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name: 'secret_export', arguments: {} } });
     assert.equal(v.action, 'reply');
