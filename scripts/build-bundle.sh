@@ -17,8 +17,8 @@
 #
 # Input projection: before compiling to WASM, the same sources are compiled to OPA's plan (-t plan)
 # and scripts/input-projection.ts records, in the manifest's metadata.regate.input_projection, the
-# input paths the policy can read. regate then hands the WASM module only those (docs/policy.md).
-# The manifest is part of what a signature covers.
+# input paths the policy can read, bound to the bundle's Rego modules by a digest. regate then
+# hands the WASM module only those (docs/policy.md). The manifest is part of what a signature covers.
 #
 # opa build is deterministic (fixed mtimes, sorted entries): the same sources, revision and opa
 # version give a byte-identical unsigned tarball.
@@ -78,12 +78,19 @@ mkdir -p "$(dirname "$out")"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cp -R "$source_dir/." "$work/src"
+node="$here/node_modules/.bin/node"
 if [ "$projection" = 1 ]; then
-  node="$here/node_modules/.bin/node"
   [ -x "$node" ] || { echo "build-bundle: $node missing; run npm ci (or pass --no-projection)" >&2; exit 1; }
   (cd "$work/src" && "$opa" build -t plan -e regate/decision --ignore '*_test.rego' -o "$work/plan.tar.gz" --bundle .)
   mkdir "$work/plan" && tar -xzf "$work/plan.tar.gz" -C "$work/plan" 2>/dev/null
-  "$node" "$here/scripts/input-projection.ts" "$work/plan/plan.json" "$work/src/.manifest"
+  # The projection is bound to the Rego modules as opa writes them into a bundle (it rewrites
+  # them), so a first, unsigned build provides them; the manifest does not change the modules.
+  (cd "$work/src" && "$opa" build -t wasm -e regate/decision --ignore '*_test.rego' -o "$work/modules.tar.gz" --bundle .)
+  "$node" "$here/scripts/input-projection.ts" "$work/plan/plan.json" "$work/src/.manifest" "$work/modules.tar.gz"
+elif [ -f "$work/src/.manifest" ] && grep -q input_projection "$work/src/.manifest"; then
+  # A projection left in the source's manifest (from an earlier build) must not describe this one.
+  [ -x "$node" ] || { echo "build-bundle: $source_dir/.manifest carries an input projection; run npm ci so it can be removed" >&2; exit 1; }
+  "$node" "$here/scripts/input-projection.ts" --clear "$work/src/.manifest"
 fi
 (cd "$work/src" && "$opa" "${args[@]}" --bundle .)
 echo "build-bundle: wrote $out (revision $revision)" >&2

@@ -5,7 +5,7 @@
  */
 import { RegateError } from '../../errors.ts';
 import { DEFAULT_MAX_BUNDLE_BYTES, unpackBundle, type BundleFile } from './archive.ts';
-import { parseProjection, PROJECTION_METADATA_KEY, type Projection } from '../projection/projection.ts';
+import { parseProjection, PROJECTION_METADATA_KEY, PROJECTION_SOURCE_KEY, regoDigest, type Projection } from '../projection/projection.ts';
 import { structuredText } from './canonical-json.ts';
 import {
   isSignaturesFile, parseSignaturesFile, signaturesEmpty, verifyFiles, verifySignatures,
@@ -113,12 +113,19 @@ function collectData(files: readonly BundleFile[]): { data: Record<string, unkno
   return { data, dataJson: count === 1 && single !== undefined ? single : JSON.stringify(data) };
 }
 
-function projectionOf(manifest: Manifest): Projection | undefined {
+function projectionOf(manifest: Manifest, files: ReadonlyMap<string, Buffer>): Projection | undefined {
   const regate = manifest.metadata?.['regate'];
   if (regate === undefined) return undefined;
   if (!isObject(regate)) throw format('.manifest metadata.regate is not an object');
   const p = regate[PROJECTION_METADATA_KEY];
-  return p === undefined ? undefined : parseProjection(p);
+  if (p === undefined) return undefined;
+  const projection = parseProjection(p);
+  // A projection only describes the Rego it was derived from; for any other policy it could hide
+  // input that policy reads, so a mismatch refuses the bundle rather than guessing.
+  if (regate[PROJECTION_SOURCE_KEY] !== regoDigest(files)) {
+    throw format(`.manifest metadata.regate.${PROJECTION_METADATA_KEY} was derived from other Rego than this bundle carries; rebuild it with scripts/build-bundle.sh`);
+  }
+  return projection;
 }
 
 function wasmModulePath(manifest: Manifest): string {
@@ -160,6 +167,6 @@ export async function readBundle(tarball: Buffer, options: ReadBundleOptions = {
   const wasm = byPath.get(modulePath);
   if (wasm === undefined) throw new RegateError('REGATE_ERR_BUNDLE_NO_POLICY', `the bundle has no ${modulePath}`);
   const { data, dataJson } = collectData(files);
-  const inputProjection = projectionOf(manifest);
+  const inputProjection = projectionOf(manifest, byPath);
   return { manifest, revision: manifest.revision, wasm, data, dataJson, files: byPath, signed, ...(inputProjection ? { inputProjection } : {}) };
 }

@@ -94,6 +94,8 @@ class Analysis {
   #changed = false;
   /** Return paths collected for the function being walked. */
   #currentReturns: Set<string> | undefined;
+  /** Locals of the function being walked that more than one statement (or a loop) writes. */
+  #rewritten: ReadonlySet<number> | undefined;
 
   constructor(plan: unknown) {
     const p = plan as { static?: { strings?: unknown }; funcs?: { funcs?: unknown }; plans?: { plans?: unknown } };
@@ -122,11 +124,13 @@ class Analysis {
       this.#changed = false;
       for (const pl of plans as { blocks: Block[] }[]) {
         this.#currentReturns = new Set();
+        this.#rewritten = rewrittenLocals(pl.blocks);
         this.#blocks(pl.blocks, planEntry);
       }
       for (const f of this.#funcs.values()) {
         const entry: Env = new Map([...this.#params.get(f.name)!].filter(([, s]) => s.size > 0));
         this.#currentReturns = new Set();
+        this.#rewritten = rewrittenLocals(f.blocks);
         const after = this.#blocks(f.blocks, entry);
         addAll(this.#currentReturns, after.get(f.return));
         this.#note(addAll(this.#returns.get(f.name)!, this.#currentReturns));
@@ -187,14 +191,16 @@ class Analysis {
       case 'DotStmt': {
         const target = this.#local(s.target);
         const sources = this.#paths(s.source, env);
-        if (sources.size === 0) return setLocal(env, target, EMPTY);
         const key = s.key as Operand;
         if (key?.type !== 'string_index' || typeof key.value !== 'number') {
-          // A computed key (input.x[k]) could select any member.
-          this.#useWhole(s.source, env);
+          // A computed key is compared with every key of the collection, whatever the collection
+          // is (data, a set the policy built, input): the key's value is needed whole. Looked up
+          // in input (input.x[k]), it could select any member, so that is needed whole too.
           this.#useWhole(s.key, env);
+          this.#useWhole(s.source, env);
           return setLocal(env, target, EMPTY);
         }
+        if (sources.size === 0) return setLocal(env, target, EMPTY);
         const name = this.#strings[key.value] ?? giveUp('a string index is out of range');
         const targets = new Set<string>();
         for (const src of sources) {
@@ -207,8 +213,18 @@ class Analysis {
         return setLocal(env, target, targets);
       }
       case 'AssignVarStmt':
-      case 'AssignVarOnceStmt':
         return setLocal(env, this.#local(s.target), this.#paths(s.source, env));
+      case 'AssignVarOnceStmt': {
+        // OPA's "assign once" compares the new value with the one the target already holds (that
+        // is how conflicting values of a complete rule are caught), so when the target can be
+        // written more than once, both values are needed whole.
+        const target = this.#local(s.target);
+        if (this.#rewritten!.has(target)) {
+          this.#useWhole(s.source, env);
+          this.#useLocalWhole(target, env);
+        }
+        return setLocal(env, target, this.#paths(s.source, env));
+      }
       case 'CallStmt': {
         const args = Array.isArray(s.args) ? (s.args as unknown[]) : giveUp('a CallStmt has no argument list');
         const f = typeof s.func === 'string' ? this.#funcs.get(s.func) : giveUp('a CallStmt names no function');
@@ -301,6 +317,39 @@ class Analysis {
         return giveUp(`unknown plan statement ${type}`);
     }
   }
+}
+
+/**
+ * Locals written by more than one statement, or by a statement inside a loop (a ScanStmt body
+ * runs once per member). Resetting a local is not a write.
+ */
+function rewrittenLocals(blocks: unknown): ReadonlySet<number> {
+  const writes = new Map<number, number>();
+  const count = (local: unknown, times: number) => {
+    if (typeof local === 'number') writes.set(local, (writes.get(local) ?? 0) + times);
+  };
+  const walk = (bs: unknown, times: number): void => {
+    if (!Array.isArray(bs)) return;
+    for (const b of bs as Block[]) {
+      for (const { type, stmt: st } of Array.isArray(b?.stmts) ? b.stmts : []) {
+        if (st === null || typeof st !== 'object') continue;
+        if (type !== 'ResetLocalStmt') {
+          count(st.target, times);
+          count(st.result, times);
+        }
+        if (type === 'ScanStmt') {
+          count(st.key, 2);
+          count(st.value, 2);
+          walk([st.block], 2);
+        } else if (st.block !== undefined) {
+          walk([st.block], times);
+        }
+        if (st.blocks !== undefined) walk(st.blocks, times);
+      }
+    }
+  };
+  walk(blocks, 1);
+  return new Set([...writes].filter(([, n]) => n > 1).map(([local]) => local));
 }
 
 function add(set: Set<string>, v: string): boolean {

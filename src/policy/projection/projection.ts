@@ -13,12 +13,31 @@
  * Shape: `true` keeps a value whole; an object keeps, of an object value, only the listed keys
  * (each with its own projection). A value that is not a plain object is always kept whole.
  */
+import { createHash } from 'node:crypto';
 import { RegateError } from '../../errors.ts';
 
 export type Projection = true | { readonly [key: string]: Projection };
 
-/** Where the bundle build records the projection in `.manifest`. */
+/** Where the bundle build records the projection in `.manifest` (under metadata.regate). */
 export const PROJECTION_METADATA_KEY = 'input_projection';
+/** Next to it: the digest of the Rego it was derived from (regoDigest), binding the two. */
+export const PROJECTION_SOURCE_KEY = 'input_projection_rego';
+
+/**
+ * SHA-256 over "<sha256 of content>  <path>" lines of the policy's Rego modules (test modules
+ * left out), paths relative to the bundle root without a leading '/', sorted bytewise. The build
+ * computes it over the sources it analysed, the reader over the modules the bundle carries: a
+ * projection copied into another policy's manifest (a stale source `.manifest`, a hand edit)
+ * would hide input that policy reads, so it is refused.
+ */
+export function regoDigest(files: Iterable<readonly [path: string, content: Buffer]>): string {
+  const lines = [...files]
+    .map(([p, content]) => [p.replace(/^\/+/, ''), content] as const)
+    .filter(([p]) => p.endsWith('.rego') && !p.endsWith('_test.rego'))
+    .sort(([a], [b]) => Buffer.compare(Buffer.from(a), Buffer.from(b)))
+    .map(([p, content]) => `${createHash('sha256').update(content).digest('hex')}  ${p}\n`);
+  return `sha256:${createHash('sha256').update(lines.join('')).digest('hex')}`;
+}
 
 const MAX_DEPTH = 64;
 const MAX_NODES = 10_000;

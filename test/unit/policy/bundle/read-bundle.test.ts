@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { cp, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
@@ -342,6 +342,23 @@ describe('policy bundles: reading and verifying a tarball', function () {
       // Widening or narrowing what the policy sees would change decisions, so it must be covered.
       const altered = editManifest(rsSigned, (m) => ((m.metadata as { regate: { input_projection: unknown } }).regate.input_projection = { principal: true }));
       await refused(readBundle(altered, { verification: rsaVerify }), 'REGATE_ERR_BUNDLE_DIGEST', /\.manifest: digest mismatch/);
+    });
+
+    it('refuses a projection derived from other Rego than the bundle carries', async () => {
+      // Keeping the manifest but changing a module: the projection no longer describes the policy.
+      const changed = replaceFile(unsigned, 'regate/tools.rego', (data) => Buffer.concat([data, Buffer.from('\n# changed\n')]));
+      await refused(readBundle(changed), 'REGATE_ERR_BUNDLE_FORMAT', /derived from other Rego than this bundle carries; rebuild it with scripts\/build-bundle\.sh/);
+      const undigested = editManifest(unsigned, (m) => delete (m.metadata as { regate: Record<string, unknown> }).regate.input_projection_rego);
+      await refused(readBundle(undigested), 'REGATE_ERR_BUNDLE_FORMAT', /derived from other Rego/);
+    });
+
+    it('leaves out a projection an earlier build left in the source manifest when built without one', async () => {
+      const src = join(dir, 'stale-src');
+      await cp(join(FIXTURE_REGO, 'reads-arguments'), src, { recursive: true });
+      await writeFile(join(src, '.manifest'), JSON.stringify({ metadata: { regate: { input_projection: { connection: true }, input_projection_rego: 'sha256:x', team: 'kept' } } }));
+      const b = await readBundle(await buildBundle(dir, { source: src, revision: 'stale-1', noProjection: true }));
+      assert.equal(b.inputProjection, undefined);
+      assert.deepEqual(b.manifest.metadata, { regate: { team: 'kept' } });
     });
 
     it('refuses a malformed projection instead of guessing', async () => {

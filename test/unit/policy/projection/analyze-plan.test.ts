@@ -61,6 +61,33 @@ describe('input projection: what a compiled policy can read (analyzePlan)', func
     assert.deepEqual(r.projection, { connection: { name: true }, mcp: { tool: { arguments: true } } });
   });
 
+  it('keeps a computed key whole even when the collection it indexes is not input', async () => {
+    // The key is compared with every member of the set, so a pruned key would match differently.
+    const r = await analyse(
+      dir,
+      [
+        'blocked contains t if some t in [{"b": 1, "c": 2}]',
+        'denied if blocked[input.target]',
+        'denied if input.target.b == 99',
+        'default denied := false',
+        'decision := {"allow": denied == false, "rule": "r", "reason": "r"}',
+      ].join('\n'),
+    );
+    assert.deepEqual(r.projection, { target: true });
+  });
+
+  it('keeps both values whole where a complete rule can be assigned twice (OPA compares them)', async () => {
+    const r = await analyse(
+      dir,
+      [
+        'x := input.a if input.c == 1',
+        'x := input.b if input.c == 1',
+        'decision := {"allow": x.name == "ok", "rule": "r", "reason": "r"}',
+      ].join('\n'),
+    );
+    assert.deepEqual(r.projection, { a: true, b: true, c: true });
+  });
+
   it('follows values through function parameters and return values', async () => {
     const r = await analyse(
       dir,
