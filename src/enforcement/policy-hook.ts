@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { ConnectionConfig } from '../config/schema.ts';
 import { RegateError } from '../errors.ts';
 import type { Principal } from '../identity/principal.ts';
-import { idOf, kindOf, type JSONRPCMessage } from '../mcp/jsonrpc.ts';
+import { idOf, kindOf, methodOf, type JSONRPCMessage } from '../mcp/jsonrpc.ts';
 import type { PolicyDecision } from '../policy/decision.ts';
 import { decisionLogRecord, type DecisionLogRecord } from '../policy/decision-log.ts';
 import { buildPolicyInput, type HttpOperation, type InputContext, type PolicyInput, type ToolAnnotations } from '../policy/input.ts';
@@ -61,10 +61,14 @@ export function createPolicyHook(o: PolicyHookOptions): MessageHook {
   const calls = new BoundedMap<string, number>(10_000);
 
   const inputFor = (ctx: ExchangeContext, parts: Pick<InputContext, 'message' | 'httpOperation'> & Partial<ListProbe>, count: boolean): PolicyInput => {
-    const sessionKey = `${ctx.connection.name}\u0000${ctx.sessionId ?? ''}`;
-    // input.session.calls counts the requests made before this one (the policy's limit reads so).
+    // input.session.calls counts the tools/call requests made before this one (the policy's limit
+    // reads so), per principal, connection and session: the session id is the client's header, so
+    // it never lets one caller spend (or reset) another's count. Without a session id (stateless
+    // upstreams) the calls are counted per principal and connection, never not at all.
+    const principalId = (ctx.principal as Principal | undefined)?.id ?? '';
+    const sessionKey = `${principalId}\u0000${ctx.connection.name}\u0000${ctx.sessionId ?? ''}`;
     const n = calls.get(sessionKey) ?? 0;
-    if (count && ctx.sessionId !== undefined) calls.set(sessionKey, n + 1);
+    if (count) calls.set(sessionKey, n + 1);
     const params = (parts.message as { params?: { name?: unknown } } | undefined)?.params;
     const toolName = typeof params?.name === 'string' ? params.name : undefined;
     const toolAnnotations = parts.toolAnnotations ?? (toolName !== undefined ? annotations.get(`${ctx.connection.name}\u0000${toolName}`) : undefined);
@@ -94,7 +98,7 @@ export function createPolicyHook(o: PolicyHookOptions): MessageHook {
   return {
     async onClientMessage(ctx, message) {
       const kind = kindOf(message);
-      const input = inputFor(ctx, { message: message as unknown as Record<string, unknown> }, kind === 'request');
+      const input = inputFor(ctx, { message: message as unknown as Record<string, unknown> }, kind === 'request' && methodOf(message) === 'tools/call');
       const { decision, enforced } = decide(ctx, input, true);
       const note: ForwardNote = { decision, method: input.mcp.method };
       if (decision.outcome === 'allow' || !enforced) return { action: 'forward', message, note };

@@ -56,4 +56,42 @@ describe('policy hook', () => {
     assert.equal(reply.result.isError, true);
     assert.match(reply.result.content[0]!.text, /secret tool \[rule t\.deny/);
   });
+
+  describe('input.session.calls', () => {
+    const seen: PolicyInput[] = [];
+    const counting = createPolicyHook({
+      evaluate: (input) => (seen.push(input), decide(input)),
+      modeFor: () => 'enforce',
+      onDecision: () => {},
+      log: pino({ level: 'silent' }),
+    });
+    const call = (c: ExchangeContext, id: number) => counting.onClientMessage(c, { jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'get_customer', arguments: {} } });
+    const lastCalls = () => seen.at(-1)!.session.calls;
+    const as = (principal: string, sessionId: string | undefined): ExchangeContext => ({ ...ctx, principal: { id: principal }, sessionId });
+
+    it('counts the tools/call requests made before this one, and nothing else', async () => {
+      const c = as('carol', 'sc');
+      await counting.onClientMessage(c, { jsonrpc: '2.0', id: 1, method: 'ping' });
+      await counting.onClientMessage(c, { jsonrpc: '2.0', id: 2, method: 'tools/list' });
+      await call(c, 3);
+      assert.equal(lastCalls(), 0);
+      await call(c, 4);
+      assert.equal(lastCalls(), 1);
+    });
+
+    it('keeps each principal its own count, even under the same session id', async () => {
+      await call(as('dave', 'shared'), 1);
+      await call(as('dave', 'shared'), 2);
+      await call(as('erin', 'shared'), 3);
+      assert.equal(lastCalls(), 0);
+      await call(as('dave', 'shared'), 4);
+      assert.equal(lastCalls(), 2);
+    });
+
+    it('counts calls without a session id per principal and connection', async () => {
+      await call(as('frank', undefined), 1);
+      await call(as('frank', undefined), 2);
+      assert.equal(lastCalls(), 1);
+    });
+  });
 });
