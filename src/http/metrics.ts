@@ -1,6 +1,17 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ProxyMetrics } from '../proxy/metrics.ts';
 
+/** MCP methods (spec 2025-06-18) and message kinds that get their own metric label value. */
+const METRIC_METHODS: ReadonlySet<string> = new Set([
+  'request', 'response', 'notification',
+  'initialize', 'ping', 'tools/list', 'tools/call', 'resources/list', 'resources/templates/list', 'resources/read',
+  'resources/subscribe', 'resources/unsubscribe', 'prompts/list', 'prompts/get', 'completion/complete',
+  'logging/setLevel', 'sampling/createMessage', 'elicitation/create', 'roots/list',
+  'notifications/initialized', 'notifications/cancelled', 'notifications/progress', 'notifications/message',
+  'notifications/resources/updated', 'notifications/resources/list_changed', 'notifications/tools/list_changed',
+  'notifications/prompts/list_changed', 'notifications/roots/list_changed',
+]);
+
 /** Prometheus metrics for one regate instance (own registry, so tests can run several apps). */
 export class Metrics implements ProxyMetrics {
   readonly registry = new Registry();
@@ -77,8 +88,9 @@ export class Metrics implements ProxyMetrics {
     this.#duration.observe({ route, method }, seconds);
   }
   message(connection: string, direction: 'client' | 'server', method: string): void {
-    // Methods are open-ended strings from the network; cap label cardinality.
-    const m = /^[a-z_/]{1,40}$/i.test(method) ? method : 'other';
+    // Methods are strings from the network: only the protocol's own become label values, so a
+    // client cannot create time series (memory) by inventing method names.
+    const m = METRIC_METHODS.has(method) ? method : 'other';
     this.#messages.inc({ connection, direction, method: m });
   }
   upstreamError(connection: string, code: string): void {
