@@ -37,6 +37,8 @@ export async function evalCommand(
   });
   await manager.start();
   try {
+    // Without a bundle every decision is the same fail-closed deny; say why instead.
+    if (manager.current() === undefined) throw new RegateError('REGATE_ERR_POLICY_NOT_READY', manager.status().message);
     const d: PolicyDecision = manager.evaluate(input);
     return {
       decision: d.outcome,

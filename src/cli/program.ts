@@ -70,7 +70,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         : buildConfig(embeddedConfig({ url: 'http://127.0.0.1:1/mcp', token: 'unused', bundle: 'unused' }), io.env);
       if (!config.auth) throw new RegateError('REGATE_ERR_CONFIG_INVALID', 'auth: required to mint a token');
       const log = createLogger('warn', process.stderr);
-      io.out(await mintTokenCommand(config.auth, opts, { logger: log }));
+      // Relative paths (the dev key file) resolve against the config's directory, as for serve.
+      io.out(await mintTokenCommand(config.auth, opts, { logger: log, baseDir: opts.config ? dirname(opts.config) : process.cwd() }));
     });
 
   program

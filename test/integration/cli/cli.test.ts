@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,8 +8,8 @@ import { connectClient } from '../../helpers/peers.ts';
 
 const main = join(import.meta.dirname, '../../../src/main.ts');
 
-function run(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const child = spawn(process.execPath, [main, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+function run(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string) {
+  const child = spawn(process.execPath, [main, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], ...(cwd ? { cwd } : {}) });
   let out = '';
   let err = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -52,6 +53,28 @@ describe('the regate command', function () {
     assert.equal(await minted.exited, 0);
     const payload = JSON.parse(Buffer.from(minted.out().trim().split('.')[1]!, 'base64url').toString()) as { sub: string; groups: string[] };
     assert.deepEqual({ sub: payload.sub, groups: payload.groups }, { sub: 'alice', groups: ['a', 'b'] });
+  });
+
+  it('keeps the dev key next to the config, wherever token is run from, so serve accepts its tokens', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'regate-cli-'));
+    const elsewhere = await mkdtemp(join(tmpdir(), 'regate-cwd-'));
+    const dev = join(dir, 'dev.yaml');
+    await writeFile(dev, 'connections: [{ name: crm, url: "http://127.0.0.1:1/mcp" }]\nauth: { provider: dev, dev: { enabled: true, key_file: keys/dev-key.json } }\n');
+    const minted = run(['token', '--config', dev, '--sub', 'alice'], {}, elsewhere);
+    assert.equal(await minted.exited, 0, minted.err());
+    assert.ok(existsSync(join(dir, 'keys/dev-key.json')), 'the key is next to the config');
+    assert.equal(existsSync(join(elsewhere, 'keys/dev-key.json')), false);
+  });
+
+  it('eval says why no policy is loaded instead of printing a fail-closed decision', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'regate-cli-'));
+    const cfg = join(dir, 'regate.yaml');
+    await writeFile(cfg, 'connections: [{ name: crm, url: "http://127.0.0.1:1/mcp" }]\npolicy: { bundle: { url: "http://127.0.0.1:1/b.tar.gz", timeout_seconds: 2 } }\n');
+    const input = join(dir, 'input.json');
+    await writeFile(input, JSON.stringify({ principal: { id: 'a' }, connection: { name: 'crm' }, mcp: { method: 'ping' } }));
+    const p = run(['eval', '--config', cfg, '--input', input]);
+    assert.notEqual(await p.exited, 0);
+    assert.match(p.err(), /REGATE_ERR_POLICY_NOT_READY.*could not be fetched: http:\/\/127\.0\.0\.1:1\/b\.tar\.gz/);
   });
 
   describe('regate eval (policy dry run)', () => {
