@@ -120,7 +120,6 @@ export function createApp(deps: AppDeps): App {
       sessionId: typeof req.headers['mcp-session-id'] === 'string' ? req.headers['mcp-session-id'] : undefined,
       http: { method: req.method ?? 'GET', path, remoteAddress: req.socket.remoteAddress ?? '', headers: req.headers },
       principal: res.locals.principal,
-      state: new Map(),
     };
     let log: Logger | undefined;
     return {

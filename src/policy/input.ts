@@ -121,12 +121,15 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
+const DEFAULT_ALLOWED: ReadonlySet<string> = new Set(DEFAULT_HEADER_ALLOWLIST);
+
 /** Keeps allow-listed headers only, lower-cased, multi-valued ones joined as HTTP does. */
 export function allowlistHeaders(
   headers: Readonly<Record<string, string | readonly string[] | undefined>>,
   allowlist: readonly string[] = DEFAULT_HEADER_ALLOWLIST,
 ): Record<string, string> {
-  const allowed = new Set(allowlist.map((h) => h.toLowerCase()));
+  // Built once for the default list: this runs for every decision.
+  const allowed = allowlist === DEFAULT_HEADER_ALLOWLIST ? DEFAULT_ALLOWED : new Set(allowlist.map((h) => h.toLowerCase()));
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
     const key = name.toLowerCase();

@@ -22,8 +22,6 @@ export interface ExchangeContext {
   };
   /** Set by an authentication layer in front of the proxy. */
   readonly principal?: unknown;
-  /** Free space for hooks to keep per-exchange state (e.g. decisions), never read by the proxy. */
-  readonly state: Map<string, unknown>;
 }
 
 /** What to do with one client->server message. */
@@ -61,36 +59,3 @@ export const passthroughHook: MessageHook = {
   onServerMessage: async (_ctx, message) => message,
   onHttpOperation: async () => undefined,
 };
-
-/** Runs hooks in order: client messages stop at the first reply, server messages flow through all. */
-export function composeHooks(hooks: readonly MessageHook[]): MessageHook {
-  if (hooks.length === 1) return hooks[0]!;
-  return {
-    async onClientMessage(ctx, message) {
-      let current = message;
-      let note: unknown;
-      for (const h of hooks) {
-        const v = await h.onClientMessage(ctx, current);
-        if (v.action === 'reply') return v;
-        current = v.message;
-        if (v.note !== undefined) note = v.note;
-      }
-      return { action: 'forward', message: current, note };
-    },
-    async onServerMessage(ctx, message, request) {
-      let current: JSONRPCMessage | null = message;
-      for (const h of [...hooks].reverse()) {
-        if (current === null) return null;
-        current = await h.onServerMessage(ctx, current, request);
-      }
-      return current;
-    },
-    async onHttpOperation(ctx, op) {
-      for (const h of hooks) {
-        const err = await h.onHttpOperation(ctx, op);
-        if (err) return err;
-      }
-      return undefined;
-    },
-  };
-}

@@ -13,7 +13,6 @@ const ctx: ExchangeContext = {
   sessionId: 's1',
   http: { method: 'GET', path: '/mcp/crm', remoteAddress: '127.0.0.1', headers: {} },
   principal: { id: 'alice' },
-  state: new Map(),
 };
 
 /** A policy that denies tools/call of anything named secret_*, allows the rest. */

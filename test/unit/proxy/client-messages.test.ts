@@ -13,7 +13,6 @@ const ctx: ExchangeContext = {
   sessionId: 's1',
   http: { method: 'POST', path: '/mcp/crm', remoteAddress: '127.0.0.1', headers: {} },
   principal: { id: 'alice' },
-  state: new Map(),
 };
 const logs = { log: pino({ level: 'silent' }) };
 
