@@ -55,7 +55,20 @@ export async function relayResponse(upstream: IncomingMessage, res: ServerRespon
   if (type.startsWith('application/json')) return relayJson(upstream, res, r, status);
 
   // No body (202 Accepted for notifications/responses, 204, 405 for an unsupported GET stream...).
-  const body = await readBounded(upstream, 64 * 1024).catch(() => Buffer.alloc(0));
+  let body: Buffer;
+  try {
+    body = await readBounded(upstream, 64 * 1024);
+  } catch (err) {
+    const e = asRegateError(err, 'REGATE_ERR_UPSTREAM_PROTOCOL');
+    r.metrics.upstreamError(r.ctx.connection.name, e.code);
+    return sendJsonRpcErrors(res, e, r, { headers: clientResponseHeaders(upstream.headers) });
+  }
+  if (body.length === 0 && status < 400 && r.pending.size > 0) {
+    // Requests were sent; an empty success is no answer to them.
+    const err = unanswered(r);
+    r.metrics.upstreamError(r.ctx.connection.name, err.code);
+    return sendJsonRpcErrors(res, err, r);
+  }
   if (body.length === 0 && status < 400) {
     if (r.localReplies.length > 0) return sendJson(res, 200, r.batch ? r.localReplies : r.localReplies[0], clientResponseHeaders(upstream.headers));
     res.writeHead(status, clientResponseHeaders(upstream.headers));
@@ -81,11 +94,15 @@ async function relayJson(upstream: IncomingMessage, res: ServerResponse, r: Rela
     r.metrics.upstreamError(r.ctx.connection.name, wrapped.code);
     return sendJsonRpcErrors(res, wrapped, r);
   }
-  const out: JSONRPCMessage[] = [...r.localReplies];
+  const delivered: JSONRPCMessage[] = [];
   for (const m of Array.isArray(parsed) ? parsed : [parsed]) {
-    const delivered = await deliver(m, r);
-    if (delivered) out.push(delivered);
+    const d = await deliver(m, r);
+    if (d) delivered.push(d);
   }
+  // Requests the answer left unanswered come first: a single request's reply is its error then.
+  const missing = r.pending.size > 0 ? answerPending(r, unanswered(r)) : [];
+  if (missing.length > 0) r.metrics.upstreamError(r.ctx.connection.name, 'REGATE_ERR_UPSTREAM_PROTOCOL');
+  const out = [...r.localReplies, ...missing, ...delivered];
   if (out.length === 0) {
     res.writeHead(202, clientResponseHeaders(upstream.headers));
     res.end();
@@ -102,12 +119,15 @@ async function relaySse(upstream: IncomingMessage, res: ServerResponse, r: Relay
   res.flushHeaders();
   r.onStream?.(true, res);
   const parser = new SseParser(r.maxResponseBytes);
+  let failure: RegateError | undefined;
+  let resumable = false;
   try {
     for (const m of r.localReplies) {
       if (!(await writeChunk(res, formatSseEvent({ event: 'message', data: JSON.stringify(m) })))) return;
     }
     await eachChunk(upstream, async (chunk) => {
       for (const item of parser.push(chunk)) {
+        if (item.type !== 'comment' && item.id !== undefined) resumable = true;
         let frame: string | null;
         if (item.type === 'comment') {
           frame = formatSseComment(item.text); // keepalives keep idle proxies from closing the stream
@@ -125,14 +145,21 @@ async function relaySse(upstream: IncomingMessage, res: ServerResponse, r: Relay
       return true;
     });
   } catch (err) {
-    const e = asRegateError(err, 'REGATE_ERR_UPSTREAM_PROTOCOL');
-    if (!res.destroyed) {
+    failure = asRegateError(err, 'REGATE_ERR_UPSTREAM_PROTOCOL');
+    if (!res.destroyed) r.log.warn({ err: failure, code: failure.code }, 'upstream SSE stream failed');
+  }
+  try {
+    // Tell every request still waiting on this stream why it will not be answered: the stream
+    // broke off, or the upstream ended it without answering. A stream with event ids is
+    // resumable (the client may fetch the answers with Last-Event-ID), so its clean end is not.
+    if (!res.destroyed && r.pending.size > 0 && (failure !== undefined || !resumable)) {
+      const e = failure ?? unanswered(r);
       r.metrics.upstreamError(r.ctx.connection.name, e.code);
-      r.log.warn({ err: e, code: e.code }, 'upstream SSE stream failed');
-      // Tell every request still waiting on this stream why it will not be answered.
-      for (const p of r.pending.values()) {
-        await writeChunk(res, formatSseEvent({ event: 'message', data: JSON.stringify(errorResponseFor(idOf(p.message), e)) }));
+      for (const m of answerPending(r, e)) {
+        if (!(await writeChunk(res, formatSseEvent({ event: 'message', data: JSON.stringify(m) })))) break;
       }
+    } else if (failure !== undefined && !res.destroyed) {
+      r.metrics.upstreamError(r.ctx.connection.name, failure.code);
     }
   } finally {
     r.onStream?.(false, res);
@@ -237,6 +264,18 @@ export function readBounded(stream: IncomingMessage, limit: number): Promise<Buf
 /** Answers every pending request of the exchange with the same error (plus any local replies). */
 function sendJsonRpcErrors(res: ServerResponse, err: RegateError, r: RelayContext, extra: { status?: number; headers?: OutgoingHttpHeaders } = {}): void {
   sendRpcError(res, err, { ...extra, ids: pendingIds(r.pending), local: r.localReplies, batch: r.batch });
+}
+
+/** The error an agent gets for a request the upstream finished without answering. */
+function unanswered(r: RelayContext): RegateError {
+  return new RegateError('REGATE_ERR_UPSTREAM_PROTOCOL', `${r.ctx.connection.name} ended its answer without a response to this request; retry it`);
+}
+
+/** Error responses for every request still waiting, which are then no longer waiting. */
+function answerPending(r: RelayContext, err: RegateError): JSONRPCMessage[] {
+  const out = [...r.pending.values()].map((p) => errorResponseFor(idOf(p.message)!, err) as JSONRPCMessage);
+  r.pending.clear();
+  return out;
 }
 
 /** Ids of the forwarded requests still waiting for an answer. */
