@@ -97,14 +97,15 @@ export function createApp(deps: AppDeps): App {
     });
   }
 
-  // Everything below is MCP traffic: refused while draining, then authenticated.
-  const mcp = express.Router();
-  mcp.use((_req, res, next) => {
+  // Everything below is MCP traffic: refused while draining, then authenticated. These steps run
+  // on both ways in (the router, and the hot path below): add a step here, never to one of them.
+  const refuseWhileDraining: RequestHandler = (_req, res, next) => {
     if (lifecycle.draining) return sendRpcError(res, new RegateError('REGATE_ERR_SHUTTING_DOWN'));
     next();
-  });
-  const authenticate: RequestHandler | undefined = deps.identity ? bearerAuthentication(deps.identity) : undefined;
-  if (authenticate) mcp.use(['/mcp', '/sse'], authenticate);
+  };
+  const mcpSteps: readonly RequestHandler[] = [refuseWhileDraining, ...(deps.identity ? [bearerAuthentication(deps.identity)] : [])];
+  const mcp = express.Router();
+  mcp.use(['/mcp', '/sse'], ...mcpSteps);
 
   const exchange = (req: IncomingMessage, res: WithLocals, name: string, path: string, route: string): Exchange | undefined => {
     res.locals.route = route;
@@ -207,17 +208,19 @@ export function createApp(deps: AppDeps): App {
     // What Express links up and regate's middleware reads (passport, the bearer strategy).
     (req as IncomingMessage & { res?: ServerResponse }).res = res;
     const fail = (err: unknown) => unhandled(err, r);
-    const run = () => streamablePost(req, r, name, url).catch(fail);
-    const afterContext = () => {
-      if (lifecycle.draining) return sendRpcError(res, new RegateError('REGATE_ERR_SHUTTING_DOWN'));
-      if (!authenticate) return void run();
+    let step = 0;
+    // Express's `next`, for the same steps the router runs.
+    const next = (err?: unknown): void => {
+      if (err) return fail(err);
+      const handler = mcpSteps[step++];
+      if (handler === undefined) return void streamablePost(req, r, name, url).catch(fail);
       try {
-        authenticate(req as Request, r as unknown as Response, (err?: unknown) => (err ? fail(err) : void run()));
-      } catch (err) {
-        fail(err);
+        void handler(req as Request, r as unknown as Response, next);
+      } catch (e) {
+        fail(e);
       }
     };
-    context(req, r, afterContext);
+    context(req, r, () => next());
     return true;
   };
 
