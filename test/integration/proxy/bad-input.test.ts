@@ -136,47 +136,9 @@ describe('bad input and upstream failures get a clear error and regate keeps ser
   });
 
   describe('an upstream that ends its answer without answering a request -> the request gets an error saying so', () => {
-    const scenarios: ReadonlyArray<{ name: string; answer: (res: import('node:http').ServerResponse) => void; sse?: boolean }> = [
-      { name: 'an empty 200', answer: (res) => void res.writeHead(200).end() },
-      { name: 'a JSON answer that answers another id', answer: (res) => void res.writeHead(200, { 'content-type': 'application/json' }).end('{"jsonrpc":"2.0","id":999,"result":{}}') },
-      {
-        name: 'an SSE stream (without event ids) that ends after a notification',
-        sse: true,
-        answer: (res) => {
-          res.writeHead(200, { 'content-type': 'text/event-stream' });
-          res.end('event: message\ndata: {"jsonrpc":"2.0","method":"notifications/message","params":{"level":"info","data":"x"}}\n\n');
-        },
-      },
-    ];
-    for (const sc of scenarios) {
-      it(sc.name, async () => {
-        const up = await startRawUpstream((_req, res) => sc.answer(res));
-        const r = await startTestRegate({ connections: [{ name: 'u', url: up.url }] });
-        try {
-          const res = await fetch(`${r.url}/mcp/u`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
-            body: '{"jsonrpc":"2.0","id":5,"method":"ping"}',
-          });
-          const text = await res.text();
-          const answer = sc.sse
-            ? (JSON.parse(/data: (.*"id":5.*)/.exec(text)![1]!) as { id: number; error: { message: string; data: { code: string } } })
-            : (JSON.parse(text) as { id: number; error: { message: string; data: { code: string } } });
-          assert.equal(answer.id, 5);
-          assert.equal(answer.error.data.code, 'REGATE_ERR_UPSTREAM_PROTOCOL');
-          assert.match(answer.error.message, /ended its answer without a response to this request; retry it/);
-        } finally {
-          await r.stop();
-          await up.close();
-        }
-      });
-    }
-
-    it('but not a resumable SSE stream (with event ids): its answers may come on a resumed stream', async () => {
-      const up = await startRawUpstream((_req, res) => {
-        res.writeHead(200, { 'content-type': 'text/event-stream' });
-        res.end('id: e1\nevent: message\ndata: {"jsonrpc":"2.0","method":"notifications/message","params":{"level":"info","data":"x"}}\n\n');
-      });
+    /** POSTs a ping with id 5 through a fresh regate to an upstream answering with `answer`; the body the agent gets. */
+    async function pingThrough(answer: (res: import('node:http').ServerResponse) => void): Promise<string> {
+      const up = await startRawUpstream((_req, res) => answer(res));
       const r = await startTestRegate({ connections: [{ name: 'u', url: up.url }] });
       try {
         const res = await fetch(`${r.url}/mcp/u`, {
@@ -184,13 +146,36 @@ describe('bad input and upstream failures get a clear error and regate keeps ser
           headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
           body: '{"jsonrpc":"2.0","id":5,"method":"ping"}',
         });
-        const text = await res.text();
-        assert.match(text, /notifications\/message/);
-        assert.doesNotMatch(text, /"id":5/);
+        return await res.text();
       } finally {
         await r.stop();
         await up.close();
       }
+    }
+    const sseEnd = (idLine: string) => (res: import('node:http').ServerResponse) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.end(`${idLine}event: message\ndata: {"jsonrpc":"2.0","method":"notifications/message","params":{"level":"info","data":"x"}}\n\n`);
+    };
+    const scenarios: ReadonlyArray<{ name: string; answer: (res: import('node:http').ServerResponse) => void; sse?: boolean }> = [
+      { name: 'an empty 200', answer: (res) => void res.writeHead(200).end() },
+      { name: 'a JSON answer that answers another id', answer: (res) => void res.writeHead(200, { 'content-type': 'application/json' }).end('{"jsonrpc":"2.0","id":999,"result":{}}') },
+      { name: 'an SSE stream (without event ids) that ends after a notification', sse: true, answer: sseEnd('') },
+    ];
+    for (const sc of scenarios) {
+      it(sc.name, async () => {
+        const text = await pingThrough(sc.answer);
+        type Answer = { id: number; error: { message: string; data: { code: string } } };
+        const answer = JSON.parse(sc.sse ? /data: (.*"id":5.*)/.exec(text)![1]! : text) as Answer;
+        assert.equal(answer.id, 5);
+        assert.equal(answer.error.data.code, 'REGATE_ERR_UPSTREAM_PROTOCOL');
+        assert.match(answer.error.message, /ended its answer without a response to this request; retry it/);
+      });
+    }
+
+    it('but not a resumable SSE stream (with event ids): its answers may come on a resumed stream', async () => {
+      const text = await pingThrough(sseEnd('id: e1\n'));
+      assert.match(text, /notifications\/message/);
+      assert.doesNotMatch(text, /"id":5/);
     });
   });
 });
