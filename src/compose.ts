@@ -8,6 +8,8 @@ import { Metrics } from './http/metrics.ts';
 import { startRegate, type RunningRegate } from './http/server.ts';
 import { createIdentity, type Identity, type IdentityDeps } from './identity/create.ts';
 import type { PolicyManager } from './policy/manager.ts';
+import type { Stage } from './pipeline/stage.ts';
+import { orderStages } from './pipeline/stages.ts';
 
 export interface Gateway {
   readonly regate: RunningRegate;
@@ -22,7 +24,13 @@ export interface Gateway {
  */
 export async function startGateway(
   config: Config,
-  opts: { baseDir: string; log: Logger; identityOverrides?: Partial<Pick<IdentityDeps, 'fetch' | 'credential'>> },
+  opts: {
+    baseDir: string;
+    log: Logger;
+    identityOverrides?: Partial<Pick<IdentityDeps, 'fetch' | 'credential'>>;
+    /** Stages appended after the built-in ones (tests observe the pipeline with them). */
+    extraStages?: readonly Stage[];
+  },
 ): Promise<Gateway> {
   const { log } = opts;
   if (!config.auth) {
@@ -40,6 +48,7 @@ export async function startGateway(
   const enforcement = await createEnforcement(config, opts.baseDir, log, metrics);
   const components = new ComponentRegistry();
   components.add(enforcement.manager);
-  const regate = await startRegate({ config, log, identity, metrics, components, hook: enforcement.hook });
+  const stages = orderStages({ policy: enforcement.stage, extra: opts.extraStages });
+  const regate = await startRegate({ config, log, identity, metrics, components, stages });
   return { regate, identity, policy: enforcement.manager };
 }

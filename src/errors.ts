@@ -46,6 +46,7 @@ export const catalogue = {
   REGATE_ERR_BATCH_TOO_LARGE: { status: 400, rpc: JsonRpcCode.invalidRequest, message: 'JSON-RPC batch has too many messages' },
   REGATE_ERR_UNKNOWN_SSE_SESSION: { status: 404, rpc: JsonRpcCode.invalidRequest, message: 'unknown or expired SSE session; open GET /sse/{connection} again' },
   REGATE_ERR_SHUTTING_DOWN: { status: 503, rpc: JsonRpcCode.unavailable, message: 'regate is shutting down; retry on another instance' },
+  REGATE_ERR_HOLD_INTERRUPTED: { status: 503, rpc: JsonRpcCode.unavailable, message: 'regate stopped while this call was held, so the call was not made; retry it (on another instance)' },
 
   // --- upstream
   REGATE_ERR_UPSTREAM_UNREACHABLE: { status: 502, rpc: JsonRpcCode.upstreamUnavailable, message: 'upstream MCP server is unreachable' },

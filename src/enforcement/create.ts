@@ -4,17 +4,17 @@ import type { Config } from '../config/schema.ts';
 import type { Metrics } from '../http/metrics.ts';
 import { policyRuntimeOptions } from '../policy/config.ts';
 import { PolicyManager } from '../policy/manager.ts';
-import type { MessageHook } from '../proxy/hook.ts';
-import { createPolicyHook } from './policy-hook.ts';
+import type { Stage } from '../pipeline/stage.ts';
+import { createPolicyStage } from './policy-stage.ts';
 
 export interface Enforcement {
   readonly manager: PolicyManager;
-  readonly hook: MessageHook;
+  readonly stage: Stage;
 }
 
 /**
  * Builds the policy runtime from configuration: the bundle source and manager (a component whose
- * status is in /readyz), and the hook that decides every message. Every decision becomes one
+ * status is in /readyz), and the stage that decides every message. Every decision becomes one
  * decision-log line and one metrics sample; the transcript pipeline will take them too.
  */
 export async function createEnforcement(config: Config, baseDir: string, log: Logger, metrics: Metrics): Promise<Enforcement> {
@@ -31,14 +31,15 @@ export async function createEnforcement(config: Config, baseDir: string, log: Lo
   });
   // One line per decision, on every call: flat records, so the cheaper fixed-path redaction.
   const decisionLog = flatRecordLogger(log, { component: 'decision_log' });
-  const hook = createPolicyHook({
+  const stage = createPolicyStage({
     evaluate: (input) => manager.evaluate(input),
     modeFor: (c) => c.policy?.mode ?? config.policy.mode,
     onDecision: (record) => {
       metrics.policyDecision(record.connection, record.outcome, record.rule, record.enforced, record.duration_us / 1e6);
       decisionLog.info(record, record.outcome === 'allow' ? 'decision' : record.enforced ? 'decision: refused' : 'decision: would refuse (shadow)');
     },
+    onServerRefused: (connection, method) => metrics.serverMessageRefused(connection, method),
     log: policyLog,
   });
-  return { manager, hook };
+  return { manager, stage };
 }

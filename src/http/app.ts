@@ -4,7 +4,9 @@ import type { Logger } from 'pino';
 import type { ComponentRegistry } from '../components/component.ts';
 import type { Config, ConnectionConfig } from '../config/schema.ts';
 import { RegateError, asRegateError } from '../errors.ts';
-import type { ExchangeContext, MessageHook } from '../proxy/hook.ts';
+import type { Principal } from '../identity/principal.ts';
+import type { ExchangeFacts } from '../pipeline/call-record.ts';
+import type { Pipeline } from '../pipeline/compose.ts';
 import { LegacySessions, handleLegacyMessage, handleLegacyStream } from '../proxy/legacy-sse.ts';
 import { sendJson, sendRpcError } from '../proxy/respond.ts';
 import { handleStreamableOther, handleStreamablePost, type Exchange, type ProxyDeps } from '../proxy/streamable.ts';
@@ -21,7 +23,9 @@ export interface AppDeps {
   readonly metrics: Metrics;
   readonly lifecycle: Lifecycle;
   readonly components: ComponentRegistry;
-  readonly hook: MessageHook;
+  readonly pipeline: Pipeline;
+  /** Seconds between keepalives (and progress notifications) on a held call; default 15. */
+  readonly holdKeepaliveSeconds?: number;
   /** Bearer authentication for every MCP route; without it regate is a bare proxy (tests only). */
   readonly identity?: Identity;
 }
@@ -56,10 +60,11 @@ export function createApp(deps: AppDeps): App {
   const legacySessions = new LegacySessions();
   const publicBase = (config.public_url ?? '').replace(/\/+$/, '');
   const proxyDeps: ProxyDeps = {
-    hook: deps.hook,
+    pipeline: deps.pipeline,
     metrics,
     limits: config.limits,
     trackStream: (res, kind) => lifecycle.trackStream(res, kind),
+    holdKeepaliveSeconds: deps.holdKeepaliveSeconds ?? 15,
   };
 
   const context = requestContext(log, metrics, lifecycle);
@@ -115,12 +120,28 @@ export function createApp(deps: AppDeps): App {
       unknownConnection(res, name);
       return undefined;
     }
-    const ctx: ExchangeContext = {
+    const version = req.headers['mcp-protocol-version'];
+    let abort: AbortController | undefined;
+    const facts: ExchangeFacts = {
       requestId: res.locals.requestId as string,
       connection: entry.connection,
       sessionId: typeof req.headers['mcp-session-id'] === 'string' ? req.headers['mcp-session-id'] : undefined,
+      era: '2025',
+      protocolVersion: typeof version === 'string' ? version : undefined,
       http: { method: req.method ?? 'GET', path, remoteAddress: req.socket.remoteAddress ?? '', headers: req.headers },
-      principal: res.locals.principal,
+      principal: res.locals.principal as Principal | undefined,
+      // Made on first use (only a held call waits on it): aborted when the client hangs up before
+      // its answer is complete, or when regate starts draining.
+      get signal() {
+        if (abort === undefined) {
+          const controller = (abort = new AbortController());
+          res.once('close', () => {
+            if (!res.writableFinished) controller.abort(new RegateError('REGATE_ERR_HOLD_INTERRUPTED', 'the client hung up'));
+          });
+          lifecycle.onDrain(controller);
+        }
+        return abort.signal;
+      },
     };
     let log: Logger | undefined;
     return {
@@ -128,7 +149,7 @@ export function createApp(deps: AppDeps): App {
       res,
       connection: entry.connection,
       upstream: entry.upstream,
-      ctx,
+      facts,
       // Made on first use (a warning, an error): a call that goes well logs nothing of its own.
       get log() {
         return (log ??= (res.locals.log as Logger).child({ connection: entry.connection.name }));

@@ -10,6 +10,8 @@ export class Lifecycle {
   #inflight = 0;
   readonly #listenStreams = new Set<ServerResponse>();
   #idle: (() => void) | undefined;
+  /** Held calls to interrupt when draining starts (answered, not cut). */
+  readonly #holds = new Set<AbortController>();
 
   get draining(): boolean {
     return this.#draining;
@@ -38,9 +40,18 @@ export class Lifecycle {
     return () => this.#listenStreams.delete(res);
   }
 
+  /** Aborts `controller` when draining starts (at once when already draining). */
+  onDrain(controller: AbortController): void {
+    if (this.#draining) return controller.abort(new Error('draining'));
+    this.#holds.add(controller);
+    controller.signal.addEventListener('abort', () => this.#holds.delete(controller), { once: true });
+  }
+
   /** Drains the server; resolves when every request is done or the deadline passed. */
   async drain(server: Server, deadlineMs: number): Promise<{ cut: number }> {
     this.#draining = true;
+    // A held call is something to answer (with a reason the agent can act on), not to cut.
+    for (const c of [...this.#holds]) c.abort(new Error('draining'));
     server.close();
     server.closeIdleConnections();
     for (const res of this.#listenStreams) res.end();

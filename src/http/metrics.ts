@@ -41,6 +41,12 @@ export class Metrics implements ProxyMetrics {
     labelNames: ['connection', 'direction', 'method'] as const,
     registers: [this.registry],
   });
+  readonly #serverRefused = new Counter({
+    name: 'regate_server_messages_refused_total',
+    help: 'Server -> client requests and notifications refused by policy (answered upstream, or dropped)',
+    labelNames: ['connection', 'method'] as const,
+    registers: [this.registry],
+  });
   readonly #upstreamErrors = new Counter({
     name: 'regate_upstream_errors_total',
     help: 'Upstream failures by connection and error code',
@@ -92,6 +98,9 @@ export class Metrics implements ProxyMetrics {
     // client cannot create time series (memory) by inventing method names.
     const m = METRIC_METHODS.has(method) ? method : 'other';
     this.#messages.inc({ connection, direction, method: m });
+  }
+  serverMessageRefused(connection: string, method: string): void {
+    this.#serverRefused.inc({ connection, method: METRIC_METHODS.has(method) ? method : 'other' });
   }
   upstreamError(connection: string, code: string): void {
     this.#upstreamErrors.inc({ connection, code });

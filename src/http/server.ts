@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { ComponentRegistry } from '../components/component.ts';
 import type { Config } from '../config/schema.ts';
-import { passthroughHook, type MessageHook } from '../proxy/hook.ts';
+import { composePipeline, type Pipeline } from '../pipeline/compose.ts';
+import type { Stage } from '../pipeline/stage.ts';
 import type { Identity } from '../identity/create.ts';
 import { createApp } from './app.ts';
 import { Lifecycle } from './lifecycle.ts';
@@ -12,7 +13,10 @@ import { Metrics } from './metrics.ts';
 export interface RegateOptions {
   readonly config: Config;
   readonly log: Logger;
-  readonly hook?: MessageHook;
+  /** The pipeline's stages in their order (none: the transparent proxy); see src/pipeline/stages.ts. */
+  readonly stages?: readonly Stage[];
+  /** Seconds between keepalives on a held call (default 15). */
+  readonly holdKeepaliveSeconds?: number;
   readonly components?: ComponentRegistry;
   readonly identity?: Identity;
   /** Shared with components that report metrics of their own (the policy manager). */
@@ -36,7 +40,20 @@ export async function startRegate(opts: RegateOptions): Promise<RunningRegate> {
   const metrics = opts.metrics ?? new Metrics();
   const lifecycle = new Lifecycle();
   await components.startAll();
-  const app = createApp({ config, log, metrics, lifecycle, components, hook: opts.hook ?? passthroughHook, identity: opts.identity });
+  const pipeline: Pipeline = composePipeline(opts.stages ?? [], {
+    log,
+    countMessage: (connection, direction, method) => metrics.message(connection, direction, method),
+  });
+  const app = createApp({
+    config,
+    log,
+    metrics,
+    lifecycle,
+    components,
+    pipeline,
+    identity: opts.identity,
+    ...(opts.holdKeepaliveSeconds !== undefined ? { holdKeepaliveSeconds: opts.holdKeepaliveSeconds } : {}),
+  });
 
   // noDelay: small JSON-RPC frames must not wait for Nagle. No server-side timeouts on responses:
   // long tool calls and SSE streams are bounded by the connection's own upstream timeouts.

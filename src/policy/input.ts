@@ -78,6 +78,8 @@ export interface InputContext {
   readonly message?: Readonly<Record<string, unknown>>;
   /** Set instead of `message` for GET streams and session DELETEs. */
   readonly httpOperation?: HttpOperation;
+  /** Which way the message travels; a server's request or notification is `server_to_client`. */
+  readonly direction?: 'client_to_server' | 'server_to_client';
   /** `calls`: tools/call requests already made in this session, not counting this message. */
   readonly session: { readonly id: string | undefined; readonly calls: number };
   readonly http: {
@@ -101,6 +103,7 @@ export interface PolicyInput {
   readonly principal?: Principal;
   readonly connection: { readonly name: string; readonly tags: readonly string[] };
   readonly mcp: {
+    readonly direction: 'client_to_server' | 'server_to_client';
     readonly protocol_version?: string;
     readonly method: string;
     readonly id?: string | number;
@@ -154,18 +157,19 @@ function without(params: Record<string, unknown>, key: string): Record<string, u
 }
 
 /** The `mcp` part of the input for one message or HTTP operation. */
-export function mcpInput(ctx: Pick<InputContext, 'message' | 'httpOperation' | 'protocolVersion' | 'toolAnnotations'>): PolicyInput['mcp'] {
+export function mcpInput(ctx: Pick<InputContext, 'message' | 'httpOperation' | 'protocolVersion' | 'toolAnnotations' | 'direction'>): PolicyInput['mcp'] {
   const m = ctx.message;
-  const base: { protocol_version?: string } = {};
+  const direction = ctx.direction ?? 'client_to_server';
   if (ctx.httpOperation !== undefined || m === undefined) {
-    if (ctx.protocolVersion !== undefined) base.protocol_version = ctx.protocolVersion;
-    return { ...base, method: ctx.httpOperation ? HTTP_OPERATION_METHODS[ctx.httpOperation] : RESPONSE_METHOD };
+    const method = ctx.httpOperation ? HTTP_OPERATION_METHODS[ctx.httpOperation] : RESPONSE_METHOD;
+    return ctx.protocolVersion !== undefined ? { direction, protocol_version: ctx.protocolVersion, method } : { direction, method };
   }
   const method = typeof m['method'] === 'string' ? m['method'] : RESPONSE_METHOD;
   const params = isRecord(m['params']) ? m['params'] : undefined;
   const protocolVersion =
     ctx.protocolVersion ?? (method === 'initialize' && typeof params?.['protocolVersion'] === 'string' ? params['protocolVersion'] : undefined);
   const out: {
+    direction: 'client_to_server' | 'server_to_client';
     protocol_version?: string;
     method: string;
     id?: string | number;
@@ -173,7 +177,7 @@ export function mcpInput(ctx: Pick<InputContext, 'message' | 'httpOperation' | '
     tool?: { name: unknown; arguments: unknown; annotations?: ToolAnnotations };
     resource?: { uri: unknown };
     prompt?: { name: unknown; arguments: unknown };
-  } = { method };
+  } = { direction, method };
   if (protocolVersion !== undefined) out.protocol_version = protocolVersion;
   const id = m['id'];
   if (typeof id === 'string' || typeof id === 'number') out.id = id;

@@ -1,15 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import type { PendingRequest } from './hook.ts';
 import { RegateError, asRegateError } from '../errors.ts';
-import { parseJsonRpcBody, type JSONRPCMessage } from '../mcp/jsonrpc.ts';
-import { formatSseEvent } from '../mcp/sse.ts';
-import { decideClientMessages } from './client-messages.ts';
+import { idKey, idOf, kindOf, parseJsonRpcBody } from '../mcp/jsonrpc.ts';
+import type { CallRecord } from '../pipeline/call-record.ts';
+import type { Outgoing } from '../pipeline/compose.ts';
+import { ClientReply, errorsFor } from './client-reply.ts';
 import { upstreamRequestHeaders } from './headers.ts';
-import { pendingIds, relayResponse } from './relay.ts';
+import { relayResponse } from './relay.ts';
 import { readJsonBody } from './request-body.ts';
-import { sendRpcError } from './respond.ts';
-import { relayContext, streamTracker, upstreamFailed, type Exchange, type ProxyDeps } from './streamable.ts';
-import { writeChunk } from './write.ts';
+import { relayContext, streamableUpstreamReply, streamTracker, upstreamFailed, type Exchange, type ProxyDeps } from './streamable.ts';
 
 /**
  * Legacy HTTP+SSE transport (MCP 2024-11-05). The client opens `GET /sse/{connection}`; the
@@ -22,11 +20,11 @@ export interface LegacySession {
   readonly connection: string;
   /** The upstream message endpoint, known once the upstream sent its `endpoint` event. */
   upstreamEndpoint: URL | undefined;
-  readonly pending: Map<string, PendingRequest>;
+  readonly pending: Map<string, CallRecord>;
   /** Who opened the stream; POSTs must come from the same principal. */
-  readonly principal: unknown;
+  readonly principalId: string | undefined;
   /** Writes a message regate answers itself onto the client's stream. */
-  inject(message: JSONRPCMessage): Promise<boolean>;
+  inject(o: Outgoing): Promise<boolean>;
 }
 
 export class LegacySessions {
@@ -50,14 +48,10 @@ export class LegacySessions {
 export async function handleLegacyStream(x: Exchange, deps: ProxyDeps, sessions: LegacySessions, publicBase: string): Promise<void> {
   const { req, res, log } = x;
   const id = randomUUID();
-  const ctx = { ...x.ctx, sessionId: id };
-  let refused: RegateError | undefined;
-  try {
-    refused = await deps.hook.onHttpOperation(ctx, 'open_stream');
-  } catch (err) {
-    refused = asRegateError(err);
-  }
-  if (refused) return sendRpcError(res, refused);
+  const sx: Exchange = { ...x, facts: { ...x.facts, sessionId: id, signal: x.facts.signal } };
+  const reply = new ClientReply(res, sx.facts, deps.pipeline);
+  const refused = await deps.pipeline.httpOperation('open_stream', sx.facts);
+  if (refused) return reply.error(refused);
 
   const origin = new URL(x.connection.url).origin;
   const session: LegacySession = {
@@ -65,11 +59,16 @@ export async function handleLegacyStream(x: Exchange, deps: ProxyDeps, sessions:
     connection: x.connection.name,
     upstreamEndpoint: undefined,
     pending: new Map(),
-    principal: ctx.principal,
-    inject: (m) => writeChunk(res, formatSseEvent({ event: 'message', data: JSON.stringify(m) })),
+    principalId: x.facts.principal?.id,
+    inject: (o) => reply.event(o),
   };
-  const relay = relayContext({ ...x, ctx }, deps, {
+  const relay = relayContext(sx, deps, reply, {
     pending: session.pending,
+    upstreamReply: {
+      answer: async (m) => {
+        if (session.upstreamEndpoint) await streamableUpstreamReply(sx, session.upstreamEndpoint).answer(m);
+      },
+    },
     onStream: streamTracker(deps, x.connection.name, 'listen'),
     rewriteEvent: (event, data) => {
       if (event !== 'endpoint') {
@@ -90,66 +89,101 @@ export async function handleLegacyStream(x: Exchange, deps: ProxyDeps, sessions:
   res.once('close', () => sessions.delete(id));
   x.upstream.forward(req, res, {
     target: new URL(x.connection.url),
-    headers: upstreamRequestHeaders(req.headers, x.connection.headers, ctx.requestId),
+    headers: upstreamRequestHeaders(req.headers, x.connection.headers, sx.facts.requestId),
     body: undefined,
-    onResponse: (upstream) => relayResponse(upstream, res, relay).catch((err) => log.error({ err }, 'legacy relay failed')),
-    onError: (err) => upstreamFailed(x, deps, err, [], [], false),
+    onResponse: (upstream) => relayResponse(upstream, relay).catch((err) => log.error({ err }, 'legacy relay failed')),
+    onError: (err) => upstreamFailed(sx, deps, reply, err, relay),
   });
 }
 
 /** POST /sse/{connection}/message?session_id=...: a client message for an open legacy session. */
 export async function handleLegacyMessage(x: Exchange, deps: ProxyDeps, sessions: LegacySessions, sessionId: string): Promise<void> {
-  const { req, res, log } = x;
+  const { req, res } = x;
   const session = sessions.get(sessionId);
+  const reply = new ClientReply(res, x.facts, deps.pipeline);
   if (!session || session.connection !== x.connection.name || !session.upstreamEndpoint) {
     req.resume();
-    return sendRpcError(res, new RegateError('REGATE_ERR_UNKNOWN_SSE_SESSION'));
+    return reply.error(new RegateError('REGATE_ERR_UNKNOWN_SSE_SESSION'));
   }
-  if (!samePrincipal(session.principal, x.ctx.principal)) {
+  if (session.principalId !== x.facts.principal?.id) {
     req.resume();
-    return sendRpcError(res, new RegateError('REGATE_ERR_UNKNOWN_SSE_SESSION', 'the session belongs to another principal'));
+    return reply.error(new RegateError('REGATE_ERR_UNKNOWN_SSE_SESSION', 'the session belongs to another principal'));
   }
   let parsed;
   try {
     const text = await readJsonBody(req, deps.limits.max_body_bytes);
     parsed = parseJsonRpcBody(text, { maxDepth: deps.limits.max_json_depth, maxBatch: deps.limits.max_batch_messages });
   } catch (err) {
-    return sendRpcError(res, asRegateError(err));
+    return reply.error(asRegateError(err));
   }
-  const ctx = { ...x.ctx, sessionId };
-  const d = await decideClientMessages(ctx, parsed.messages, deps.hook, deps.metrics, x, session.pending);
-  // In this transport every answer travels on the stream, including regate's own.
-  for (const m of d.local) await session.inject(m);
-  if (d.forwarded.length === 0) {
+  const sx: Exchange = { ...x, facts: { ...x.facts, sessionId, signal: x.facts.signal } };
+  const a = await deps.pipeline.admit(sx.facts, parsed.messages, session.pending);
+  // In this transport every answer travels on the stream, including regate's own. Holds are
+  // answered on the stream too: the POST itself is accepted at once.
+  for (const o of a.local) await session.inject(o);
+  for (const h of a.held) {
+    void h.outcome.then(async (o) => {
+      if (o.forward) await forwardLegacy(sx, deps, session, [h.call], false, undefined);
+      else if (o.reply !== undefined) await session.inject({ message: o.reply, call: h.call });
+    });
+  }
+  if (a.forwarded.length === 0) {
     res.writeHead(202, { 'content-type': 'text/plain' }).end('Accepted');
     return;
   }
-  for (const [k, p] of d.pending) session.pending.set(k, p);
-  const target = session.upstreamEndpoint;
-  x.upstream.forward(req, res, {
-    target,
-    headers: upstreamRequestHeaders(req.headers, x.connection.headers, ctx.requestId),
-    body: Buffer.from(JSON.stringify(parsed.batch ? d.forwarded : d.forwarded[0])),
+  await forwardLegacy(sx, deps, session, a.forwarded, parsed.batch, reply);
+}
+
+/**
+ * POSTs calls to the upstream's message endpoint; their answers come back on the session's
+ * stream. `reply` is the client's POST, when it is still waiting (not for a released hold).
+ */
+async function forwardLegacy(x: Exchange, deps: ProxyDeps, session: LegacySession, calls: readonly CallRecord[], batch: boolean, reply: ClientReply | undefined): Promise<void> {
+  const pending = new Map<string, CallRecord>();
+  for (const c of calls) {
+    const m = c.forwarded ?? c.message;
+    const id = idOf(m);
+    if (kindOf(m) === 'request' && id !== undefined) pending.set(idKey(id), c);
+  }
+  const refuse = async (err: RegateError) => {
+    for (const k of pending.keys()) session.pending.delete(k);
+    if (reply) return reply.error(err, { waiting: [...pending.values()], batch });
+    for (const o of errorsFor([...pending.values()], err)) await session.inject(o);
+  };
+  try {
+    await deps.pipeline.beforeForward(calls, x.facts);
+  } catch (err) {
+    return refuse(asRegateError(err));
+  }
+  for (const [k, c] of pending) session.pending.set(k, c);
+  const messages = calls.map((c) => c.forwarded ?? c.message);
+  const body = Buffer.from(JSON.stringify(batch ? messages : messages[0]));
+  const headers = upstreamRequestHeaders(x.req.headers, x.connection.headers, x.facts.requestId);
+  if (reply === undefined) {
+    // A released hold: the client's POST was answered long ago; only the upstream is told.
+    headers['content-type'] = 'application/json';
+    const status = await x.upstream.send('POST', session.upstreamEndpoint!, headers, body).catch(() => 599);
+    if (status >= 300) await refuse(new RegateError('REGATE_ERR_UPSTREAM_STATUS', `${x.connection.name} answered HTTP ${status}`));
+    return;
+  }
+  const { res } = x;
+  x.upstream.forward(x.req, res, {
+    target: session.upstreamEndpoint!,
+    headers,
+    body,
     onResponse: (upstream) => {
       if ((upstream.statusCode ?? 500) < 300) {
         upstream.resume();
         res.writeHead(202, { 'content-type': 'text/plain' }).end('Accepted');
         return;
       }
-      for (const k of d.pending.keys()) session.pending.delete(k);
-      const relay = relayContext({ ...x, ctx }, deps, { pending: d.pending, batch: parsed.batch });
-      relayResponse(upstream, res, relay).catch((err) => log.error({ err }, 'legacy relay failed'));
+      for (const k of pending.keys()) session.pending.delete(k);
+      const relay = relayContext(x, deps, reply, { pending, batch });
+      relayResponse(upstream, relay).catch((err) => x.log.error({ err }, 'legacy relay failed'));
     },
     onError: (err) => {
-      for (const k of d.pending.keys()) session.pending.delete(k);
-      upstreamFailed(x, deps, err, pendingIds(d.pending), [], parsed.batch);
+      for (const k of pending.keys()) session.pending.delete(k);
+      upstreamFailed(x, deps, reply, err, relayContext(x, deps, reply, { pending, batch }));
     },
   });
-}
-
-function samePrincipal(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  const ida = (a as { id?: unknown } | undefined)?.id;
-  const idb = (b as { id?: unknown } | undefined)?.id;
-  return ida !== undefined && ida === idb;
 }

@@ -1,45 +1,42 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { RegateError, asRegateError } from '../errors.ts';
-import {
-  errorResponseFor,
-  idKey,
-  idOf,
-  kindOf,
-  parseJsonRpcText,
-  type JSONRPCMessage,
-  type RequestId,
-} from '../mcp/jsonrpc.ts';
-import { SseParser, formatSseComment, formatSseEvent } from '../mcp/sse.ts';
+import { idKey, idOf, kindOf, parseJsonRpcText, type JSONRPCMessage, type RequestId } from '../mcp/jsonrpc.ts';
+import { SseParser } from '../mcp/sse.ts';
+import type { CallRecord, ExchangeFacts } from '../pipeline/call-record.ts';
+import type { Outgoing, Pipeline } from '../pipeline/compose.ts';
+import type { UpstreamReply } from '../pipeline/stage.ts';
+import { errorsFor, type ClientReply } from './client-reply.ts';
 import { clientResponseHeaders, headerValue } from './headers.ts';
-import type { ExchangeContext, MessageHook, PendingRequest } from './hook.ts';
 import type { ProxyMetrics } from './metrics.ts';
 import { readAll } from './request-body.ts';
-import { sendJson, sendRpcError } from './respond.ts';
-import { writeChunk } from './write.ts';
 
 /** Everything the relay needs to deliver one upstream response to the client. */
 export interface RelayContext {
-  readonly ctx: ExchangeContext;
-  readonly hook: MessageHook;
+  readonly facts: ExchangeFacts;
+  readonly pipeline: Pipeline;
   readonly log: Logger;
   readonly metrics: ProxyMetrics;
-  /** Forwarded requests of this exchange by id key, answered by the response. */
-  readonly pending: Map<string, PendingRequest>;
+  /** Forwarded requests of this exchange by id key, waiting for their answers. */
+  readonly pending: Map<string, CallRecord>;
   /** Replies regate produced itself (e.g. denials) that must reach the client with the upstream's. */
-  readonly localReplies: readonly JSONRPCMessage[];
+  readonly local: readonly Outgoing[];
   /** The client sent a batch, so a JSON answer must be an array. */
   readonly batch: boolean;
   readonly maxResponseBytes: number;
   readonly maxDepth: number;
+  /** Where the client's answer goes. */
+  readonly reply: ClientReply;
+  /** How a stage answers a server request it refused. */
+  readonly upstreamReply: UpstreamReply;
   /** Rewrites non-message SSE events (the legacy `endpoint` event); return null to drop. */
   readonly rewriteEvent?: (event: string, data: string) => string | null;
   /** Called when a streamed response starts and ends (open-stream gauge, shutdown tracking). */
   readonly onStream?: (open: boolean, res: ServerResponse) => void;
 }
 
-/** Delivers an upstream response to the client, passing every message through the hook. */
-export async function relayResponse(upstream: IncomingMessage, res: ServerResponse, r: RelayContext): Promise<void> {
+/** Delivers an upstream response to the client, passing every message through the pipeline. */
+export async function relayResponse(upstream: IncomingMessage, r: RelayContext): Promise<void> {
   const status = upstream.statusCode ?? 502;
   const type = (headerValue(upstream.headers, 'content-type') ?? '').toLowerCase();
 
@@ -47,12 +44,12 @@ export async function relayResponse(upstream: IncomingMessage, res: ServerRespon
     // The upstream refused the gateway's own credential: the agent can do nothing about it, and
     // must not see the upstream's challenge.
     upstream.resume();
-    const err = new RegateError('REGATE_ERR_UPSTREAM_AUTH', `${r.ctx.connection.name} answered HTTP ${status}`);
-    r.metrics.upstreamError(r.ctx.connection.name, err.code);
-    return sendJsonRpcErrors(res, err, r);
+    const err = new RegateError('REGATE_ERR_UPSTREAM_AUTH', `${r.facts.connection.name} answered HTTP ${status}`);
+    r.metrics.upstreamError(r.facts.connection.name, err.code);
+    return answerAllWith(err, r);
   }
-  if (type.startsWith('text/event-stream')) return relaySse(upstream, res, r, status);
-  if (type.startsWith('application/json')) return relayJson(upstream, res, r, status);
+  if (type.startsWith('text/event-stream')) return relaySse(upstream, r, status);
+  if (type.startsWith('application/json')) return relayJson(upstream, r, status);
 
   // No body (202 Accepted for notifications/responses, 204, 405 for an unsupported GET stream...).
   let body: Buffer;
@@ -60,149 +57,138 @@ export async function relayResponse(upstream: IncomingMessage, res: ServerRespon
     body = await readBounded(upstream, 64 * 1024);
   } catch (err) {
     const e = asRegateError(err, 'REGATE_ERR_UPSTREAM_PROTOCOL');
-    r.metrics.upstreamError(r.ctx.connection.name, e.code);
-    return sendJsonRpcErrors(res, e, r, { headers: clientResponseHeaders(upstream.headers) });
+    r.metrics.upstreamError(r.facts.connection.name, e.code);
+    return answerAllWith(e, r, { headers: clientResponseHeaders(upstream.headers) });
   }
   if (body.length === 0 && status < 400 && r.pending.size > 0) {
     // Requests were sent; an empty success is no answer to them.
     const err = unanswered(r);
-    r.metrics.upstreamError(r.ctx.connection.name, err.code);
-    return sendJsonRpcErrors(res, err, r);
+    r.metrics.upstreamError(r.facts.connection.name, err.code);
+    return answerAllWith(err, r);
   }
   if (body.length === 0 && status < 400) {
-    if (r.localReplies.length > 0) return sendJson(res, 200, r.batch ? r.localReplies : r.localReplies[0], clientResponseHeaders(upstream.headers));
-    res.writeHead(status, clientResponseHeaders(upstream.headers));
-    res.end();
+    if (r.local.length > 0) return r.reply.messages(200, r.local, r.batch, clientResponseHeaders(upstream.headers));
+    if (r.reply.streaming) return r.reply.partDone();
+    r.reply.res.writeHead(status, clientResponseHeaders(upstream.headers));
+    r.reply.res.end();
     return;
   }
   // Anything else is not MCP: keep the status (clients act on 404 / 405), never the raw body.
   const snippet = body.toString('utf8').replace(/\s+/g, ' ').trim().slice(0, 200);
-  const err = new RegateError('REGATE_ERR_UPSTREAM_STATUS', `${r.ctx.connection.name} answered HTTP ${status}${snippet ? `: ${snippet}` : ''}`);
-  r.metrics.upstreamError(r.ctx.connection.name, err.code);
-  sendJsonRpcErrors(res, err, r, { status: status >= 400 ? status : 502, headers: clientResponseHeaders(upstream.headers) });
+  const err = new RegateError('REGATE_ERR_UPSTREAM_STATUS', `${r.facts.connection.name} answered HTTP ${status}${snippet ? `: ${snippet}` : ''}`);
+  r.metrics.upstreamError(r.facts.connection.name, err.code);
+  return answerAllWith(err, r, { status: status >= 400 ? status : 502, headers: clientResponseHeaders(upstream.headers) });
 }
 
-async function relayJson(upstream: IncomingMessage, res: ServerResponse, r: RelayContext, status: number): Promise<void> {
-  let text: string;
+async function relayJson(upstream: IncomingMessage, r: RelayContext, status: number): Promise<void> {
   let parsed: JSONRPCMessage | JSONRPCMessage[];
   try {
-    text = (await readBounded(upstream, r.maxResponseBytes)).toString('utf8');
+    const text = (await readBounded(upstream, r.maxResponseBytes)).toString('utf8');
     parsed = parseJsonRpcText(text, r.maxDepth);
   } catch (err) {
     const e = asRegateError(err, 'REGATE_ERR_UPSTREAM_PROTOCOL');
     const wrapped = e.code === 'REGATE_ERR_UPSTREAM_TOO_LARGE' ? e : new RegateError('REGATE_ERR_UPSTREAM_PROTOCOL', e.message);
-    r.metrics.upstreamError(r.ctx.connection.name, wrapped.code);
-    return sendJsonRpcErrors(res, wrapped, r);
+    r.metrics.upstreamError(r.facts.connection.name, wrapped.code);
+    return answerAllWith(wrapped, r);
   }
-  const delivered: JSONRPCMessage[] = [];
+  const delivered: Outgoing[] = [];
   for (const m of Array.isArray(parsed) ? parsed : [parsed]) {
-    const d = await deliver(m, r);
+    const d = await fromServer(m, r);
     if (d) delivered.push(d);
   }
   // Requests the answer left unanswered come first: a single request's reply is its error then.
   const missing = r.pending.size > 0 ? answerPending(r, unanswered(r)) : [];
-  if (missing.length > 0) r.metrics.upstreamError(r.ctx.connection.name, 'REGATE_ERR_UPSTREAM_PROTOCOL');
-  const out = [...r.localReplies, ...missing, ...delivered];
-  if (out.length === 0) {
-    res.writeHead(202, clientResponseHeaders(upstream.headers));
-    res.end();
-    return;
-  }
-  sendJson(res, status, r.batch || Array.isArray(parsed) ? out : out[0], clientResponseHeaders(upstream.headers));
+  if (missing.length > 0) r.metrics.upstreamError(r.facts.connection.name, 'REGATE_ERR_UPSTREAM_PROTOCOL');
+  const out = [...r.local, ...missing, ...delivered];
+  return r.reply.messages(status, out, r.batch || Array.isArray(parsed), clientResponseHeaders(upstream.headers));
 }
 
-async function relaySse(upstream: IncomingMessage, res: ServerResponse, r: RelayContext, status: number): Promise<void> {
-  const headers = clientResponseHeaders(upstream.headers);
-  headers['cache-control'] = 'no-cache, no-transform';
-  headers['x-accel-buffering'] = 'no';
-  res.writeHead(status, headers);
-  res.flushHeaders();
-  r.onStream?.(true, res);
+async function relaySse(upstream: IncomingMessage, r: RelayContext, status: number): Promise<void> {
+  // Answers of several upstream requests framed into one held stream lose their event ids: they
+  // belong to different upstream streams, so a client could not resume with them.
+  const merged = r.reply.streaming;
+  r.reply.openStream(status, clientResponseHeaders(upstream.headers), r.onStream);
   const parser = new SseParser(r.maxResponseBytes);
   let failure: RegateError | undefined;
   let resumable = false;
   try {
-    for (const m of r.localReplies) {
-      if (!(await writeChunk(res, formatSseEvent({ event: 'message', data: JSON.stringify(m) })))) return;
-    }
+    for (const o of r.local) if (!(await r.reply.event(o))) return;
     await eachChunk(upstream, async (chunk) => {
       for (const item of parser.push(chunk)) {
-        if (item.type !== 'comment' && item.id !== undefined) resumable = true;
-        let frame: string | null;
+        let ok = true;
         if (item.type === 'comment') {
-          frame = formatSseComment(item.text); // keepalives keep idle proxies from closing the stream
-        } else if (item.event === undefined || item.event === 'message') {
-          frame = await sseMessage(item.data, item.id, item.retry, r);
-        } else if (r.rewriteEvent) {
-          const data = r.rewriteEvent(item.event, item.data);
-          frame = data === null ? null : formatSseEvent({ event: item.event, data, id: item.id, retry: item.retry });
+          ok = await r.reply.comment(item.text); // keepalives keep idle proxies from closing the stream
         } else {
-          r.log.warn({ event: item.event }, 'dropped SSE event of unknown type from upstream');
-          frame = null;
+          const id = merged ? undefined : item.id;
+          if (id !== undefined) resumable = true;
+          if (item.event === undefined || item.event === 'message') {
+            ok = await sseMessage(item.data, id, item.retry, r);
+          } else if (r.rewriteEvent) {
+            const data = r.rewriteEvent(item.event, item.data);
+            if (data !== null) ok = await r.reply.rawEvent(item.event, data, id, item.retry);
+          } else {
+            r.log.warn({ event: item.event }, 'dropped SSE event of unknown type from upstream');
+          }
         }
-        if (frame !== null && !(await writeChunk(res, frame))) return false;
+        if (!ok) return false;
       }
       return true;
     });
   } catch (err) {
     failure = asRegateError(err, 'REGATE_ERR_UPSTREAM_PROTOCOL');
-    if (!res.destroyed) r.log.warn({ err: failure, code: failure.code }, 'upstream SSE stream failed');
+    if (!r.reply.closed) r.log.warn({ err: failure, code: failure.code }, 'upstream SSE stream failed');
   }
   try {
     // Tell every request still waiting on this stream why it will not be answered: the stream
     // broke off, or the upstream ended it without answering. A stream with event ids is
     // resumable (the client may fetch the answers with Last-Event-ID), so its clean end is not.
-    if (!res.destroyed && r.pending.size > 0 && (failure !== undefined || !resumable)) {
+    if (!r.reply.closed && r.pending.size > 0 && (failure !== undefined || !resumable)) {
       const e = failure ?? unanswered(r);
-      r.metrics.upstreamError(r.ctx.connection.name, e.code);
-      for (const m of answerPending(r, e)) {
-        if (!(await writeChunk(res, formatSseEvent({ event: 'message', data: JSON.stringify(m) })))) break;
-      }
-    } else if (failure !== undefined && !res.destroyed) {
-      r.metrics.upstreamError(r.ctx.connection.name, failure.code);
+      r.metrics.upstreamError(r.facts.connection.name, e.code);
+      for (const o of answerPending(r, e)) if (!(await r.reply.event(o))) break;
+    } else if (failure !== undefined && !r.reply.closed) {
+      r.metrics.upstreamError(r.facts.connection.name, failure.code);
     }
   } finally {
-    r.onStream?.(false, res);
-    if (!res.writableEnded) res.end();
+    r.reply.partDone();
   }
 }
 
-async function sseMessage(data: string, id: string | undefined, retry: number | undefined, r: RelayContext): Promise<string | null> {
+/** One SSE `message` event: each JSON-RPC message in it through the pipeline, then to the client. */
+async function sseMessage(data: string, id: string | undefined, retry: number | undefined, r: RelayContext): Promise<boolean> {
   let parsed: JSONRPCMessage | JSONRPCMessage[];
   try {
     parsed = parseJsonRpcText(data, r.maxDepth);
   } catch (err) {
     // Fail closed: content regate cannot parse cannot be inspected, so it is not delivered.
-    r.metrics.upstreamError(r.ctx.connection.name, 'REGATE_ERR_UPSTREAM_PROTOCOL');
+    r.metrics.upstreamError(r.facts.connection.name, 'REGATE_ERR_UPSTREAM_PROTOCOL');
     r.log.warn({ err: asRegateError(err) }, 'dropped unparseable SSE message from upstream');
-    return null;
+    return true;
   }
-  const out: JSONRPCMessage[] = [];
-  for (const m of Array.isArray(parsed) ? parsed : [parsed]) {
-    const delivered = await deliver(m, r);
-    if (delivered) out.push(delivered);
+  if (!Array.isArray(parsed)) {
+    const o = await fromServer(parsed, r);
+    return o === null ? true : r.reply.event(o, id, retry);
   }
-  if (out.length === 0) return null;
-  return formatSseEvent({ event: 'message', data: JSON.stringify(Array.isArray(parsed) ? out : out[0]), id, retry });
+  const out: Outgoing[] = [];
+  for (const m of parsed) {
+    const o = await fromServer(m, r);
+    if (o) out.push(o);
+  }
+  return out.length === 0 ? true : r.reply.eventBatch(out, id, retry);
 }
 
-/** Passes one server message through the hook; on hook failure the client gets an error, not the message. */
-async function deliver(m: JSONRPCMessage, r: RelayContext): Promise<JSONRPCMessage | null> {
+/** Passes one server message through the pipeline, tied to the request it answers when it can be. */
+async function fromServer(m: JSONRPCMessage, r: RelayContext): Promise<Outgoing | null> {
   const kind = kindOf(m);
   const id = idOf(m);
-  let request: PendingRequest | undefined;
+  let call: CallRecord | undefined;
   if ((kind === 'response' || kind === 'error') && id !== undefined) {
-    request = r.pending.get(idKey(id));
+    call = r.pending.get(idKey(id));
     r.pending.delete(idKey(id));
+    if (call !== undefined) call.timings.answeredNs ??= process.hrtime.bigint();
   }
-  r.metrics.message(r.ctx.connection.name, 'server', 'method' in m ? m.method : kind);
-  try {
-    return await r.hook.onServerMessage(r.ctx, m, request);
-  } catch (err) {
-    const e = asRegateError(err);
-    r.log.error({ err: e, code: e.code }, 'message hook failed on a server message');
-    return id !== undefined && kind !== 'request' ? (errorResponseFor(id, e) as JSONRPCMessage) : null;
-  }
+  const out = await r.pipeline.fromServer(m, call, r.facts, r.upstreamReply);
+  return out === null ? null : { message: out, call };
 }
 
 /**
@@ -261,24 +247,26 @@ export function readBounded(stream: IncomingMessage, limit: number): Promise<Buf
   return readAll(stream, limit, () => new RegateError('REGATE_ERR_UPSTREAM_TOO_LARGE', `more than ${limit} bytes`), false);
 }
 
-/** Answers every pending request of the exchange with the same error (plus any local replies). */
-function sendJsonRpcErrors(res: ServerResponse, err: RegateError, r: RelayContext, extra: { status?: number; headers?: OutgoingHttpHeaders } = {}): void {
-  sendRpcError(res, err, { ...extra, ids: pendingIds(r.pending), local: r.localReplies, batch: r.batch });
+/** Answers every request still waiting with the same error (plus regate's own replies). */
+function answerAllWith(err: RegateError, r: RelayContext, extra: { status?: number; headers?: OutgoingHttpHeaders } = {}): Promise<void> {
+  const waiting = [...r.pending.values()];
+  r.pending.clear();
+  return r.reply.error(err, { ...extra, waiting, local: r.local, batch: r.batch });
 }
 
 /** The error an agent gets for a request the upstream finished without answering. */
 function unanswered(r: RelayContext): RegateError {
-  return new RegateError('REGATE_ERR_UPSTREAM_PROTOCOL', `${r.ctx.connection.name} ended its answer without a response to this request; retry it`);
+  return new RegateError('REGATE_ERR_UPSTREAM_PROTOCOL', `${r.facts.connection.name} ended its answer without a response to this request; retry it`);
 }
 
-/** Error responses for every request still waiting, which are then no longer waiting. */
-function answerPending(r: RelayContext, err: RegateError): JSONRPCMessage[] {
-  const out = [...r.pending.values()].map((p) => errorResponseFor(idOf(p.message)!, err) as JSONRPCMessage);
+/** Error answers for every request still waiting, which are then no longer waiting. */
+function answerPending(r: RelayContext, err: RegateError): Outgoing[] {
+  const out = errorsFor([...r.pending.values()], err);
   r.pending.clear();
   return out;
 }
 
 /** Ids of the forwarded requests still waiting for an answer. */
-export function pendingIds(pending: ReadonlyMap<string, PendingRequest>): RequestId[] {
-  return [...pending.values()].map((p) => idOf(p.message)).filter((id): id is RequestId => id !== undefined);
+export function pendingIds(pending: ReadonlyMap<string, CallRecord>): RequestId[] {
+  return [...pending.values()].map((c) => idOf(c.message)).filter((id): id is RequestId => id !== undefined);
 }

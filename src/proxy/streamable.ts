@@ -2,23 +2,27 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Config, ConnectionConfig } from '../config/schema.ts';
 import { asRegateError, type RegateError } from '../errors.ts';
-import { parseJsonRpcBody, type JSONRPCMessage } from '../mcp/jsonrpc.ts';
-import { decideClientMessages } from './client-messages.ts';
-import { upstreamRequestHeaders } from './headers.ts';
-import type { ExchangeContext, MessageHook } from './hook.ts';
+import { idKey, idOf, kindOf, parseJsonRpcBody, type JSONRPCMessage } from '../mcp/jsonrpc.ts';
+import type { CallRecord, ExchangeFacts } from '../pipeline/call-record.ts';
+import type { Outgoing, Pipeline } from '../pipeline/compose.ts';
+import type { UpstreamReply } from '../pipeline/stage.ts';
+import { ClientReply } from './client-reply.ts';
+import { headerValue, upstreamRequestHeaders } from './headers.ts';
+import { holdCalls } from './hold.ts';
 import type { ProxyMetrics } from './metrics.ts';
-import { pendingIds, relayResponse, type RelayContext } from './relay.ts';
+import { relayResponse, type RelayContext } from './relay.ts';
 import { readJsonBody } from './request-body.ts';
-import { sendLocalReplies, sendRpcError } from './respond.ts';
 import type { Upstream } from './upstream.ts';
 
 /** What the MCP handlers share for the life of the process. */
 export interface ProxyDeps {
-  readonly hook: MessageHook;
+  readonly pipeline: Pipeline;
   readonly metrics: ProxyMetrics;
   readonly limits: Config['limits'];
   /** Registers a long-lived stream so shutdown can close it; returns the unregister function. */
   readonly trackStream: (res: ServerResponse, kind: 'call' | 'listen') => () => void;
+  /** Seconds between SSE keepalive comments (and progress notifications) on a held call. */
+  readonly holdKeepaliveSeconds: number;
 }
 
 export interface Exchange {
@@ -26,13 +30,13 @@ export interface Exchange {
   readonly res: ServerResponse;
   readonly connection: ConnectionConfig;
   readonly upstream: Upstream;
-  readonly ctx: ExchangeContext;
+  readonly facts: ExchangeFacts;
   readonly log: Logger;
 }
 
 const targets = new WeakMap<ConnectionConfig, URL>();
 /** The connection's URL, parsed once (forwarders never change it). */
-function targetOf(connection: ConnectionConfig): URL {
+export function targetOf(connection: ConnectionConfig): URL {
   let url = targets.get(connection);
   if (url === undefined) targets.set(connection, (url = new URL(connection.url)));
   return url;
@@ -42,26 +46,47 @@ function targetOf(connection: ConnectionConfig): URL {
 export function relayContext(
   x: Exchange,
   deps: ProxyDeps,
+  reply: ClientReply,
   over: Pick<RelayContext, 'pending'> & Partial<RelayContext>,
 ): RelayContext {
   return {
-    ctx: x.ctx,
-    hook: deps.hook,
+    facts: x.facts,
+    pipeline: deps.pipeline,
     get log() {
       return x.log;
     },
     metrics: deps.metrics,
-    localReplies: [],
+    local: [],
     batch: false,
     maxResponseBytes: deps.limits.max_response_bytes,
     maxDepth: deps.limits.max_json_depth,
+    reply,
+    upstreamReply: streamableUpstreamReply(x),
     ...over,
+  };
+}
+
+/**
+ * Answers a server request on the upstream side (a refusal by policy): POSTs the JSON-RPC
+ * response to the connection with the session's id and the gateway credential, as a client would.
+ */
+export function streamableUpstreamReply(x: Exchange, target: URL = targetOf(x.connection)): UpstreamReply {
+  return {
+    answer: async (message) => {
+      const headers = upstreamRequestHeaders(x.req.headers, x.connection.headers, x.facts.requestId);
+      headers['content-type'] = 'application/json';
+      headers['accept'] = 'application/json, text/event-stream';
+      delete headers['last-event-id'];
+      const status = await x.upstream.send('POST', target, headers, Buffer.from(JSON.stringify(message)));
+      if (status >= 300) x.log.warn({ status }, 'upstream did not accept regate\'s answer to its request');
+    },
   };
 }
 
 /** POST /mcp/{connection}: one JSON-RPC message or batch from the client. */
 export async function handleStreamablePost(x: Exchange, deps: ProxyDeps): Promise<void> {
-  const { req, res, ctx } = x;
+  const { req, res, facts } = x;
+  const reply = new ClientReply(res, facts, deps.pipeline);
   let parsed;
   try {
     const text = await readJsonBody(req, deps.limits.max_body_bytes);
@@ -69,49 +94,70 @@ export async function handleStreamablePost(x: Exchange, deps: ProxyDeps): Promis
   } catch (err) {
     const e = asRegateError(err);
     x.log.info({ code: e.code, detail: e.detail }, 'refused client body');
-    return sendRpcError(res, e);
+    return reply.error(e);
   }
-  const d = await decideClientMessages(ctx, parsed.messages, deps.hook, deps.metrics, x);
-  if (d.forwarded.length === 0) return sendLocalReplies(res, d.local, parsed.batch);
+  const admission = await deps.pipeline.admit(facts, parsed.messages);
+  if (admission.held.length > 0) return holdCalls(x, deps, reply, admission, parsed.batch, forwardPart);
+  if (admission.forwarded.length === 0) return reply.messages(200, admission.local, parsed.batch);
+  return forwardPart(x, deps, reply, admission.forwarded, admission.local, parsed.batch);
+}
 
-  const body = Buffer.from(JSON.stringify(parsed.batch ? d.forwarded : d.forwarded[0]));
+/**
+ * Sends calls upstream as one request (after the pipeline's barrier) and relays the answer into
+ * `reply`, together with regate's own `local` replies.
+ */
+export async function forwardPart(x: Exchange, deps: ProxyDeps, reply: ClientReply, calls: readonly CallRecord[], local: readonly Outgoing[], batch: boolean): Promise<void> {
+  const pending = new Map<string, CallRecord>();
+  for (const c of calls) {
+    const m = c.forwarded ?? c.message;
+    const id = idOf(m);
+    if (kindOf(m) === 'request' && id !== undefined) pending.set(idKey(id), c);
+  }
+  try {
+    await deps.pipeline.beforeForward(calls, x.facts);
+  } catch (err) {
+    // The barrier refused (recording could not take the calls): nothing goes upstream.
+    const e = asRegateError(err);
+    x.log.warn({ code: e.code, detail: e.detail }, 'calls refused before forwarding');
+    return reply.error(e, { waiting: [...pending.values()], local, batch });
+  }
+  const messages: JSONRPCMessage[] = calls.map((c) => c.forwarded ?? c.message);
+  const body = Buffer.from(JSON.stringify(batch ? messages : messages[0]));
   const started = process.hrtime.bigint();
-  const relay = relayContext(x, deps, {
-    pending: d.pending,
-    localReplies: d.local,
-    batch: parsed.batch,
-    onStream: streamTracker(deps, x.connection.name, 'call'),
-  });
-  x.upstream.forward(req, res, {
-    target: targetOf(x.connection),
-    headers: upstreamRequestHeaders(req.headers, x.connection.headers, ctx.requestId),
-    body,
-    onResponse: (upstream) => {
-      deps.metrics.upstreamLatency(x.connection.name, Number(process.hrtime.bigint() - started) / 1e9);
-      relayResponse(upstream, res, relay).catch((err) => failAfterStart(res, x.log, err));
-    },
-    onError: (err) => upstreamFailed(x, deps, err, pendingIds(d.pending), d.local, parsed.batch),
+  const relay = relayContext(x, deps, reply, { pending, local, batch, onStream: streamTracker(deps, x.connection.name, 'call') });
+  return new Promise<void>((resolve) => {
+    x.upstream.forward(x.req, x.res, {
+      target: targetOf(x.connection),
+      headers: upstreamRequestHeaders(x.req.headers, x.connection.headers, x.facts.requestId),
+      body,
+      onResponse: (upstream) => {
+        deps.metrics.upstreamLatency(x.connection.name, Number(process.hrtime.bigint() - started) / 1e9);
+        relayResponse(upstream, relay)
+          .catch((err) => failAfterStart(reply, x.log, err))
+          .finally(resolve);
+      },
+      onError: (err) => {
+        upstreamFailed(x, deps, reply, err, relay);
+        resolve();
+      },
+    });
   });
 }
 
 /** GET (listen for server messages) and DELETE (end session) on /mcp/{connection}. */
 export async function handleStreamableOther(x: Exchange, deps: ProxyDeps): Promise<void> {
-  const { req, res, ctx } = x;
+  const { req, res } = x;
+  const reply = new ClientReply(res, x.facts, deps.pipeline);
   const op = req.method === 'DELETE' ? 'delete_session' : 'open_stream';
-  let refused: RegateError | undefined;
-  try {
-    refused = await deps.hook.onHttpOperation(ctx, op);
-  } catch (err) {
-    refused = asRegateError(err);
-  }
-  if (refused) return sendRpcError(res, refused);
-  const relay = relayContext(x, deps, { pending: new Map(), onStream: streamTracker(deps, x.connection.name, 'listen') });
+  const refused = await deps.pipeline.httpOperation(op, x.facts);
+  if (refused) return reply.error(refused);
+  const relay = relayContext(x, deps, reply, { pending: new Map(), onStream: streamTracker(deps, x.connection.name, 'listen') });
   x.upstream.forward(req, res, {
     target: targetOf(x.connection),
-    headers: upstreamRequestHeaders(req.headers, x.connection.headers, ctx.requestId),
+    headers: upstreamRequestHeaders(req.headers, x.connection.headers, x.facts.requestId),
     body: undefined,
-    onResponse: (upstream) => relayResponse(upstream, res, relay).catch((err) => failAfterStart(res, x.log, err)),
-    onError: (err) => upstreamFailed(x, deps, err, [], [], false),
+    onResponse: (upstream) => relayResponse(upstream, relay).catch((err) => failAfterStart(reply, x.log, err)),
+    onError: (err) => upstreamFailed(x, deps, reply, err, relay),
   });
 }
 
@@ -129,28 +175,28 @@ export function streamTracker(deps: ProxyDeps, connection: string, kind: 'call' 
   };
 }
 
-export function upstreamFailed(
-  x: Exchange,
-  deps: ProxyDeps,
-  err: RegateError,
-  ids: readonly (string | number)[],
-  local: readonly JSONRPCMessage[],
-  batch: boolean,
-): void {
+/** The upstream could not be reached or timed out: every waiting call gets regate's error. */
+export function upstreamFailed(x: Exchange, deps: ProxyDeps, reply: ClientReply, err: RegateError, r: RelayContext): void {
   deps.metrics.upstreamError(x.connection.name, err.code);
   x.log.warn({ code: err.code, detail: err.detail }, 'upstream request failed');
-  if (x.res.headersSent) {
+  if (x.res.headersSent && !reply.streaming) {
     if (!x.res.writableEnded) x.res.end();
     return;
   }
-  if (local.length > 0 && ids.length === 0) return sendLocalReplies(x.res, local, batch);
+  const waiting = [...r.pending.values()];
+  r.pending.clear();
+  if (r.local.length > 0 && waiting.length === 0) return void reply.messages(200, r.local, r.batch);
   // Keep regate's own replies and add the upstream failure for every forwarded request.
-  sendRpcError(x.res, err, { ids, local, batch });
+  void reply.error(err, { waiting, local: r.local, batch: r.batch });
 }
 
-function failAfterStart(res: ServerResponse, log: Logger, err: unknown): void {
+function failAfterStart(reply: ClientReply, log: Logger, err: unknown): void {
   log.error({ err }, 'relay failed');
-  if (!res.headersSent) sendRpcError(res, asRegateError(err));
-  else if (!res.writableEnded) res.end();
+  if (!reply.res.headersSent) void reply.error(asRegateError(err));
+  else reply.end();
 }
 
+/** The client accepts an SSE answer (a held call can then be kept open with keepalives). */
+export function acceptsSse(req: IncomingMessage): boolean {
+  return (headerValue(req.headers, 'accept') ?? '').toLowerCase().includes('text/event-stream');
+}

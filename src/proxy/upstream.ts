@@ -21,6 +21,11 @@ export interface ForwardJob {
 
 export interface Upstream {
   forward(req: IncomingMessage, res: ServerResponse, job: ForwardJob): void;
+  /**
+   * Sends one request of regate's own (an answer to a server request refused by policy) and
+   * resolves with the upstream's status once its answer is read; rejects when unreachable.
+   */
+  send(method: string, target: URL, headers: Readonly<Record<string, string>>, body: Buffer): Promise<number>;
   /** Closes pooled upstream sockets. */
   close(): void;
 }
@@ -128,6 +133,29 @@ export function createUpstream(connection: ConnectionConfig): Upstream {
       });
 
       proxyReq.end(job.body);
+    },
+    send(method, target, headers, body) {
+      const secure = target.protocol === 'https:';
+      return new Promise<number>((resolve, reject) => {
+        const r = (secure ? https : http).request({
+          protocol: target.protocol,
+          hostname: target.hostname.startsWith('[') ? target.hostname.slice(1, -1) : target.hostname,
+          port: target.port || (secure ? 443 : 80),
+          path: target.pathname + target.search,
+          method,
+          headers: { ...headers, 'content-length': body.length },
+          agent: secure ? httpsAgent : httpAgent,
+          timeout: responseMs || connectMs,
+        });
+        r.once('timeout', () => r.destroy(new RegateError('REGATE_ERR_UPSTREAM_TIMEOUT', `${name}: no response`)));
+        r.once('error', (err) => reject(classify(name, err)));
+        r.once('response', (upstream) => {
+          upstream.resume();
+          upstream.once('end', () => resolve(upstream.statusCode ?? 502));
+          upstream.once('error', (err) => reject(classify(name, err)));
+        });
+        r.end(body);
+      });
     },
     close() {
       httpAgent.destroy();

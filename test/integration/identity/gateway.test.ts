@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { Identity } from '../../../src/identity/create.ts';
 import type { Principal } from '../../../src/identity/principal.ts';
 import type { RunningRegate } from '../../../src/http/server.ts';
-import { passthroughHook, type MessageHook } from '../../../src/proxy/hook.ts';
+import type { Stage } from '../../../src/pipeline/stage.ts';
 import { WHOAMI_TOOL, startHeaderEchoServer, type HeaderEchoServer } from '../../fixtures/header-echo-server.ts';
 import { GraphFake } from '../../helpers/graph-fake.ts';
 import { TestIssuer, tamper } from '../../helpers/issuer.ts';
@@ -24,11 +24,11 @@ describe('identity in the gateway: Entra bearer tokens on every MCP route', func
   let echo: HeaderEchoServer;
   let regate: RunningRegate;
   const seenPrincipals: Principal[] = [];
-  const recordingHook: MessageHook = {
-    ...passthroughHook,
-    onClientMessage: async (ctx, message) => {
-      seenPrincipals.push(ctx.principal as Principal);
-      return { action: 'forward', message };
+  const recordingStage: Stage = {
+    name: 'test.principals',
+    request: (call) => {
+      seenPrincipals.push(call.exchange.principal as Principal);
+      return { action: 'continue' };
     },
   };
 
@@ -44,7 +44,7 @@ describe('identity in the gateway: Entra bearer tokens on every MCP route', func
     echo = await startHeaderEchoServer();
     regate = await startTestRegate(
       { public_url: PUBLIC_URL, connections: [{ name: 'echo', url: echo.url, headers: { Authorization: 'Bearer gateway' } }] },
-      { identity, hook: recordingHook },
+      { identity, stages: [recordingStage] },
     );
   });
   after(async () => {

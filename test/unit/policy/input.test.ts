@@ -22,6 +22,7 @@ describe('policy input: building the input of regate/decision', () => {
       principal: devUser,
       connection: { name: 'crm', tags: ['pii'] },
       mcp: {
+        direction: 'client_to_server',
         method: 'tools/call',
         id: 7,
         params: { name: 'get_customer' },
@@ -83,8 +84,19 @@ describe('policy input: building the input of regate/decision', () => {
     ],
   ];
   for (const [name, ctx, expected] of mcpCases) {
-    it(name, () => assert.deepEqual(mcpInput(ctx), expected));
+    // Every message is client_to_server unless said otherwise.
+    it(name, () => assert.deepEqual(mcpInput(ctx), { direction: 'client_to_server', ...expected }));
   }
+
+  it("marks a server's own request as server_to_client, with its method", () => {
+    const m = { jsonrpc: '2.0', id: 'srv-1', method: 'sampling/createMessage', params: { maxTokens: 10 } };
+    assert.deepEqual(mcpInput({ message: m, direction: 'server_to_client' }), {
+      direction: 'server_to_client',
+      method: 'sampling/createMessage',
+      id: 'srv-1',
+      params: { maxTokens: 10 },
+    });
+  });
 
   it('never hands credentials to policy, even when allow-listed', () => {
     const headers = { Authorization: 'Bearer x', Cookie: 'c=1', 'X-Request-Id': 'r1', Accept: ['a', 'b'], 'X-Secret': 's' };

@@ -1,0 +1,183 @@
+import type { Logger } from 'pino';
+import type { ConnectionConfig } from '../config/schema.ts';
+import { RegateError } from '../errors.ts';
+import { errorResponseFor, idOf, kindOf, methodOf, type JSONRPCMessage } from '../mcp/jsonrpc.ts';
+import type { CallRecord, ExchangeFacts } from '../pipeline/call-record.ts';
+import type { Stage } from '../pipeline/stage.ts';
+import type { PolicyDecision } from '../policy/decision.ts';
+import { decisionLogRecord, type DecisionLogRecord } from '../policy/decision-log.ts';
+import { buildPolicyInput, type HttpOperation, type InputContext, type PolicyInput, type ToolAnnotations } from '../policy/input.ts';
+import { filterListResult, isFilteredList, type ListProbe } from '../policy/list-filter.ts';
+import { BoundedMap } from './bounded-map.ts';
+import { denialReply, denialText } from './denial.ts';
+
+export type PolicyMode = 'enforce' | 'shadow';
+
+/** The policy's decision-log record plus what only the gateway knows about the exchange. */
+export interface DecisionRecord extends DecisionLogRecord {
+  /** False in shadow mode: decided and recorded, not applied. */
+  readonly enforced: boolean;
+  readonly request_id: string;
+  readonly principal_type: string | undefined;
+  /** `server_to_client` for a server's own request, notification or an uncorrelated response. */
+  readonly direction?: 'server_to_client';
+}
+
+export interface PolicyStageOptions {
+  /** Decides one input with the active bundle; never throws (fails closed inside). */
+  readonly evaluate: (input: PolicyInput) => PolicyDecision;
+  /** `policy.mode`, possibly overridden per connection. */
+  readonly modeFor: (connection: ConnectionConfig) => PolicyMode;
+  /** Receives every decision (log line, metrics, transcript). */
+  readonly onDecision: (record: DecisionRecord, decision: PolicyDecision) => void;
+  /** A server message refused by policy (answered upstream, or dropped). */
+  readonly onServerRefused?: (connection: string, method: string) => void;
+  readonly log: Logger;
+  /** Clock, nanoseconds since the epoch; injectable for tests. */
+  readonly now?: () => bigint;
+}
+
+function listMethodByShape(result: Record<string, unknown>): string | undefined {
+  if (Array.isArray(result.tools)) return 'tools/list';
+  if (Array.isArray(result.prompts)) return 'prompts/list';
+  if (Array.isArray(result.resources)) return 'resources/list';
+  return undefined;
+}
+
+const nowNs = () => BigInt(Date.now()) * 1_000_000n;
+
+/**
+ * The decide stage: every client message and HTTP operation is decided by the active bundle before
+ * anything goes upstream, and denials are answered by regate. On the way back, listings are
+ * filtered so a principal sees only what it could use, and what the upstream itself asks of the
+ * client (sampling, elicitation, roots, logging, progress...) or sends without a request regate
+ * can tie it to is decided with `input.mcp.direction: "server_to_client"`. In shadow mode
+ * everything is decided and recorded, nothing is blocked or filtered.
+ */
+export function createPolicyStage(o: PolicyStageOptions): Stage {
+  const now = o.now ?? nowNs;
+  // Tool annotations come from the upstream's own tools/list answers, never from the client.
+  const annotations = new BoundedMap<string, ToolAnnotations>(10_000);
+  const calls = new BoundedMap<string, number>(10_000);
+
+  const inputFor = (
+    x: ExchangeFacts,
+    parts: Pick<InputContext, 'message' | 'httpOperation' | 'direction'> & Partial<ListProbe>,
+    count: boolean,
+  ): PolicyInput => {
+    // input.session.calls counts the tools/call requests made before this one (the policy's limit
+    // reads so), per principal, connection and session: the session id is the client's header, so
+    // it never lets one caller spend (or reset) another's count. Without a session id (stateless
+    // upstreams, the 2026 era) the calls are counted per principal and connection, never not at all.
+    const sessionKey = `${x.principal?.id ?? ''}\u0000${x.connection.name}\u0000${x.sessionId ?? ''}`;
+    const n = calls.get(sessionKey) ?? 0;
+    if (count) calls.set(sessionKey, n + 1);
+    const params = (parts.message as { params?: { name?: unknown } } | undefined)?.params;
+    const toolName = typeof params?.name === 'string' ? params.name : undefined;
+    const toolAnnotations = parts.toolAnnotations ?? (toolName !== undefined ? annotations.get(`${x.connection.name}\u0000${toolName}`) : undefined);
+    return buildPolicyInput({
+      principal: x.principal,
+      connection: { name: x.connection.name, tags: x.connection.tags },
+      ...(parts.message !== undefined ? { message: parts.message } : {}),
+      ...(parts.httpOperation !== undefined ? { httpOperation: parts.httpOperation } : {}),
+      ...(parts.direction !== undefined ? { direction: parts.direction } : {}),
+      ...(x.protocolVersion !== undefined ? { protocolVersion: x.protocolVersion } : {}),
+      session: { id: x.sessionId, calls: n },
+      http: { method: x.http.method, path: x.http.path, remote_addr: x.http.remoteAddress, headers: x.http.headers },
+      now: now(),
+      ...(toolAnnotations !== undefined ? { toolAnnotations } : {}),
+    });
+  };
+
+  const decide = (x: ExchangeFacts, input: PolicyInput, record: boolean): { decision: PolicyDecision; enforced: boolean } => {
+    const decision = o.evaluate(input);
+    const enforced = o.modeFor(x.connection) === 'enforce';
+    if (record) {
+      const base = decisionLogRecord(decision, input, { shadowed: !enforced && decision.outcome !== 'allow' });
+      o.onDecision(
+        {
+          ...base,
+          enforced,
+          request_id: x.requestId,
+          principal_type: x.principal?.type,
+          ...(input.mcp.direction === 'server_to_client' ? { direction: 'server_to_client' as const } : {}),
+        },
+        decision,
+      );
+    }
+    return { decision, enforced };
+  };
+
+  /** A server request or notification, or a response regate cannot tie to a request. */
+  const decideServerMessage = async (m: JSONRPCMessage, x: ExchangeFacts, answer: (reply: JSONRPCMessage) => Promise<void>): Promise<JSONRPCMessage | null> => {
+    const input = inputFor(x, { message: m as unknown as Record<string, unknown>, direction: 'server_to_client' }, false);
+    const { decision, enforced } = decide(x, input, true);
+    if (decision.outcome === 'allow' || !enforced) return m;
+    const method = methodOf(m) ?? 'rpc/response';
+    o.onServerRefused?.(x.connection.name, method);
+    const id = idOf(m);
+    if (kindOf(m) === 'request' && id !== undefined) {
+      // The upstream waits for an answer: it gets the refusal, the client never sees the request.
+      const err = new RegateError('REGATE_ERR_POLICY_DENIED', denialText(method, undefined, decision));
+      await answer(errorResponseFor(id, err) as JSONRPCMessage);
+    }
+    return null;
+  };
+
+  return {
+    name: 'policy',
+
+    request(call: CallRecord) {
+      const x = call.exchange;
+      const m = call.message;
+      const kind = kindOf(m);
+      const input = inputFor(x, { message: m as unknown as Record<string, unknown> }, kind === 'request' && call.method === 'tools/call');
+      const { decision, enforced } = decide(x, input, true);
+      call.decision = decision;
+      call.enforced = enforced;
+      call.timings.decidedNs = process.hrtime.bigint();
+      if (decision.outcome === 'allow' || !enforced) return { action: 'continue' };
+      const id = idOf(m);
+      // Notifications and responses cannot be answered; refusing them means not delivering them.
+      if (kind !== 'request' || id === undefined) return { action: 'reply' };
+      const tool = typeof input.mcp.tool?.name === 'string' ? input.mcp.tool.name : undefined;
+      return { action: 'reply', reply: denialReply(id, input.mcp.method, tool, decision) };
+    },
+
+    async fromServer(message, call, x, upstream) {
+      const kind = kindOf(message);
+      if (kind === 'request' || kind === 'notification') return decideServerMessage(message, x, (r) => upstream.answer(r));
+      if (kind === 'response' && call === undefined) {
+        // Replayed on a resumed GET stream, or an answer to nothing regate forwarded.
+        const decided = await decideServerMessage(message, x, async () => {});
+        if (decided === null) return null;
+      }
+      return filterListing(message, call, x);
+    },
+
+    async httpOperation(op: HttpOperation, x) {
+      const input = inputFor(x, { httpOperation: op }, false);
+      const { decision, enforced } = decide(x, input, true);
+      if (decision.outcome === 'allow' || !enforced) return undefined;
+      return new RegateError('REGATE_ERR_POLICY_DENIED', denialText(input.mcp.method, undefined, decision));
+    },
+  };
+
+  function filterListing(message: JSONRPCMessage, call: CallRecord | undefined, x: ExchangeFacts): JSONRPCMessage {
+    const result = (message as { result?: Record<string, unknown> }).result;
+    if (result === undefined) return message;
+    // A listing regate cannot tie to its request is still filtered: the method is recognised by
+    // the result's shape, so it never goes out unchecked. The shape is a floor, not a fallback:
+    // whatever request the answer claims to belong to, a result shaped like a listing is filtered.
+    const noted = call?.method;
+    const method = noted !== undefined && isFilteredList(noted) ? noted : listMethodByShape(result);
+    if (method === undefined || !isFilteredList(method)) return message;
+    const filtered = filterListResult(method, result, (probe) => decide(x, inputFor(x, probe, false), false).decision);
+    for (const [name, a] of filtered.toolAnnotations) annotations.set(`${x.connection.name}\u0000${name}`, a);
+    // Shadow mode shows everything; what it would hide is in the debug log.
+    const enforce = o.modeFor(x.connection) === 'enforce';
+    if (filtered.hidden.length === 0) return message;
+    o.log.debug({ connection: x.connection.name, method, hidden: filtered.hidden, enforced: enforce }, 'listing filtered by policy');
+    return enforce ? ({ ...message, result: filtered.result } as JSONRPCMessage) : message;
+  }
+}
