@@ -62,6 +62,7 @@ export function createApp(deps: AppDeps): App {
     trackStream: (res, kind) => lifecycle.trackStream(res, kind),
   };
 
+  metrics.watchComponents(() => components.report());
   const context = requestContext(log, metrics, lifecycle);
   app.use(context);
 
@@ -73,7 +74,8 @@ export function createApp(deps: AppDeps): App {
     res.locals.route = '/readyz';
     const report = components.report();
     const ready = report.ready && !lifecycle.draining;
-    sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : lifecycle.draining ? 'draining' : 'not ready', components: report.components });
+    const status = ready ? (report.degraded ? 'degraded' : 'ready') : lifecycle.draining ? 'draining' : 'not ready';
+    sendJson(res, ready ? 200 : 503, { status, components: report.components });
   });
   app.get('/metrics', async (_req, res) => {
     res.locals.route = '/metrics';
