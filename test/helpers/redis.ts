@@ -13,6 +13,11 @@ export interface RedisServer {
   readonly port: number;
   /** Stops the server (SIGTERM, then SIGKILL) and resolves once it has exited. */
   stop(): Promise<void>;
+  /**
+   * Stops the server, runs `whileDown` (e.g. checks that clients fail fast), then starts a fresh
+   * server (empty) on the same port and resolves once it answers PING.
+   */
+  restart(whileDown?: () => Promise<void>): Promise<void>;
 }
 
 /** Fails with the fix in the message when redis-server is not installed. */
@@ -50,10 +55,21 @@ export async function startRedis({ timeoutMs = 10_000 } = {}): Promise<RedisServ
   for (let attempt = 1; attempt <= 3; attempt++) {
     const port = await freePort();
     const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'];
-    const peer = spawnPeer(bin, args);
+    let peer = spawnPeer(bin, args);
     try {
       await waitUntil(`redis-server on port ${port}`, () => pingRedis(port), { timeoutMs, abort: peer.exited });
-      return { url: `redis://127.0.0.1:${port}`, port, stop: () => peer.stop() };
+      return {
+        url: `redis://127.0.0.1:${port}`,
+        port,
+        stop: () => peer.stop(),
+        async restart(whileDown) {
+          await peer.stop();
+          await whileDown?.();
+          peer = spawnPeer(bin, args);
+          const again = peer;
+          await waitUntil(`redis-server restarting on port ${port}`, () => pingRedis(port), { timeoutMs, abort: () => again.exited() && `${again.exited()}\n${again.output()}` });
+        },
+      };
     } catch (err) {
       await peer.stop();
       lastError = new Error(`${(err as Error).message}\n${peer.output()}`);
