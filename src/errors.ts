@@ -97,6 +97,9 @@ export const catalogue = {
   REGATE_ERR_POLICY_RESULT: { status: 500, rpc: JsonRpcCode.policyDenied, message: 'policy returned a malformed decision, so the request was denied' },
   REGATE_ERR_POLICY_NOT_READY: { status: 503, rpc: JsonRpcCode.unavailable, message: 'no policy is loaded yet; retry shortly' },
 
+  // --- shared state (src/store/)
+  REGATE_ERR_STORE_UNAVAILABLE: { status: 503, rpc: JsonRpcCode.unavailable, message: 'shared state store is unavailable; retry shortly' },
+
   // --- internal
   REGATE_ERR_INTERNAL: { status: 500, rpc: JsonRpcCode.internalError, message: 'internal error' },
 } as const satisfies Record<string, Entry>;

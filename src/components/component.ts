@@ -2,7 +2,23 @@
  * A long-lived part of regate (bundle loader, transcript flusher, Redis store, ...), modelled on
  * OPA's plugin manager: each reports a status, and `/readyz` is the aggregate of all of them.
  */
-export type ComponentState = 'NOT_READY' | 'OK' | 'ERROR';
+export type ComponentState = 'NOT_READY' | 'OK' | 'DEGRADED' | 'ERROR';
+
+/** Every state, for metrics that report each one as 1 or 0. */
+export const COMPONENT_STATES: readonly ComponentState[] = ['NOT_READY', 'OK', 'DEGRADED', 'ERROR'];
+
+/**
+ * What /readyz reports. DEGRADED means serving, but something is unhealthy (e.g. the transcript
+ * sink fails while events buffer safely): still ready, so an outage of a shared dependency does not
+ * take every replica out of the load balancer, but reported and alerted on.
+ */
+export interface ReadinessReport {
+  /** True when every component is OK or DEGRADED. */
+  readonly ready: boolean;
+  /** True when any component is DEGRADED. */
+  readonly degraded: boolean;
+  readonly components: Record<string, ComponentStatus>;
+}
 
 export interface ComponentStatus {
   readonly state: ComponentState;
@@ -20,7 +36,7 @@ export interface Component {
   status(): ComponentStatus;
 }
 
-/** Holds every component; start in order, stop in reverse, readiness = all OK. */
+/** Holds every component; start in order, stop in reverse, readiness = all OK or DEGRADED. */
 export class ComponentRegistry {
   readonly #components: Component[] = [];
 
@@ -42,15 +58,17 @@ export class ComponentRegistry {
     }
   }
 
-  /** Readiness report: ready only when every component is OK. */
-  report(): { ready: boolean; components: Record<string, ComponentStatus> } {
+  /** Readiness report: ready when every component is OK or DEGRADED; degraded when any is DEGRADED. */
+  report(): ReadinessReport {
     const components: Record<string, ComponentStatus> = {};
     let ready = true;
+    let degraded = false;
     for (const c of this.#components) {
       const s = c.status();
       components[c.name] = s;
-      if (s.state !== 'OK') ready = false;
+      if (s.state === 'DEGRADED') degraded = true;
+      else if (s.state !== 'OK') ready = false;
     }
-    return { ready, components };
+    return { ready, degraded, components };
   }
 }

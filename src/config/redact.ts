@@ -10,7 +10,11 @@ export function redactConfig<T>(config: T): T {
 const secretKey = /(secret|password|passwd|credential|private|api[_-]?key|authorization|cookie|(^|_)token$)/i;
 export const REDACTED = '[REDACTED]';
 
+/** `scheme://user:password@` at the start of a URL (a Redis URL's credentials); the user goes too. */
+const urlUserinfo = /^([a-z][a-z0-9+.-]*:\/\/)[^/?#@\s]+@/i;
+
 function redact(value: unknown, path: readonly string[]): unknown {
+  if (typeof value === 'string') return value.replace(urlUserinfo, `$1${REDACTED}@`);
   if (Array.isArray(value)) return value.map((v) => redact(v, path));
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { authConfigSchema } from '../identity/config.ts';
 import { policyConfigSchema } from '../policy/config.ts';
+import { redisConfigSchema } from '../store/config.ts';
 
 /**
  * The configuration schema. Keys are snake_case as in DESIGN.md; `listen` and
@@ -59,6 +60,8 @@ export const configSchema = z
     policy: policyConfigSchema.prefault({}),
     /** How agents authenticate. Required by `regate serve` (there is no anonymous mode). */
     auth: authConfigSchema.optional(),
+    /** Shared state for every replica; absent -> the in-memory store (one process, warned at start). */
+    redis: redisConfigSchema.optional(),
     logging: z
       .strictObject({
         level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),

@@ -67,6 +67,7 @@ export function createApp(deps: AppDeps): App {
     holdKeepaliveSeconds: deps.holdKeepaliveSeconds ?? 15,
   };
 
+  metrics.watchComponents(() => components.report());
   const context = requestContext(log, metrics, lifecycle);
   app.use(context);
 
@@ -78,7 +79,8 @@ export function createApp(deps: AppDeps): App {
     res.locals.route = '/readyz';
     const report = components.report();
     const ready = report.ready && !lifecycle.draining;
-    sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : lifecycle.draining ? 'draining' : 'not ready', components: report.components });
+    const status = ready ? (report.degraded ? 'degraded' : 'ready') : lifecycle.draining ? 'draining' : 'not ready';
+    sendJson(res, ready ? 200 : 503, { status, components: report.components });
   });
   app.get('/metrics', async (_req, res) => {
     res.locals.route = '/metrics';

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { COMPONENT_STATES, type ReadinessReport } from '../components/component.ts';
 import type { ProxyMetrics } from '../proxy/metrics.ts';
 
 /** MCP methods (spec 2025-06-18) and message kinds that get their own metric label value. */
@@ -85,6 +86,16 @@ export class Metrics implements ProxyMetrics {
     registers: [this.registry],
   });
 
+  /** Read at scrape time, so the gauge is never stale; set by watchComponents. */
+  #componentReport: (() => ReadinessReport) | undefined;
+  readonly #componentState = new Gauge({
+    name: 'regate_component_state',
+    help: 'State of each component (1 for its current state, 0 for the others); alert on DEGRADED and ERROR',
+    labelNames: ['component', 'state'] as const,
+    registers: [this.registry],
+    collect: () => this.#collectComponentStates(),
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'regate_' });
   }
@@ -121,6 +132,18 @@ export class Metrics implements ProxyMetrics {
   }
   bundleRefused(code: string): void {
     this.#refusals.inc({ code });
+  }
+  /** Reports the components of `report` in regate_component_state at every scrape. */
+  watchComponents(report: () => ReadinessReport): void {
+    this.#componentReport = report;
+  }
+  #collectComponentStates(): void {
+    this.#componentState.reset();
+    const report = this.#componentReport?.();
+    if (report === undefined) return;
+    for (const [component, status] of Object.entries(report.components)) {
+      for (const state of COMPONENT_STATES) this.#componentState.set({ component, state }, status.state === state ? 1 : 0);
+    }
   }
   upstreamLatency(connection: string, seconds: number): void {
     this.#upstreamLatency.observe({ connection }, seconds);

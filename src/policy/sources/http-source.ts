@@ -8,7 +8,7 @@
  */
 import { RegateError } from '../../errors.ts';
 import { DEFAULT_MAX_BUNDLE_BYTES } from '../bundle/archive.ts';
-import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.ts';
+import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from '../../util/backoff.ts';
 import { loadBundle, saveBundle } from './persist.ts';
 import { silentLogger, type BundleSink, type BundleSource, type SourceLogger, type SourceStatus } from './source.ts';
 

@@ -29,6 +29,13 @@ describe('operations: health, readiness, metrics and graceful shutdown', functio
       assert.deepEqual(((await notReady.json()) as { components: unknown }).components, { policy: { state: 'NOT_READY', message: 'state NOT_READY' } });
       state.value = 'OK';
       assert.equal((await fetch(`${regate.url}/readyz`)).status, 200);
+      state.value = 'DEGRADED';
+      const degraded = await fetch(`${regate.url}/readyz`);
+      assert.equal(degraded.status, 200, 'a degraded component keeps serving');
+      assert.deepEqual(await degraded.json(), { status: 'degraded', components: { policy: { state: 'DEGRADED', message: 'state DEGRADED' } } });
+      assert.match(await (await fetch(`${regate.url}/metrics`)).text(), /regate_component_state\{component="policy",state="DEGRADED"\} 1/);
+      state.value = 'ERROR';
+      assert.equal((await fetch(`${regate.url}/readyz`)).status, 503);
     } finally {
       await regate.stop();
     }

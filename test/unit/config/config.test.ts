@@ -63,6 +63,18 @@ describe('configuration', () => {
     assert.deepEqual(redactConfig({ x: { client_secret: 'zz', keep: 1 } }), { x: { client_secret: REDACTED, keep: 1 } });
   });
 
+  it('redacts the redis password and the credentials in a URL, and nothing else of the URL', () => {
+    const c = buildConfig({ ...minimal, redis: { url: 'rediss://app:s3cret@redis.internal:6380/2', password: 'pw', tls: { ca_file: 'ca.pem' } } }, {});
+    const r = redactConfig(c);
+    assert.equal(r.redis?.url, `rediss://${REDACTED}@redis.internal:6380/2`);
+    assert.equal(r.redis?.password, REDACTED);
+    assert.equal(r.redis?.key_prefix, 'regate:');
+    assert.equal(r.redis?.tls?.ca_file, 'ca.pem');
+    assert.equal(JSON.stringify(r).includes('s3cret'), false);
+    assert.equal(redactConfig({ url: 'redis://127.0.0.1:6379', at: 'user@example.com' }).url, 'redis://127.0.0.1:6379');
+    assert.equal(redactConfig({ at: 'user@example.com' }).at, 'user@example.com');
+  });
+
   it('reports YAML errors and unreadable files with a clear code', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'regate-config-'));
     const f = join(dir, 'bad.yaml');

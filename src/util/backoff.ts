@@ -1,7 +1,7 @@
 /**
  * Retry delays shaped like OPA's util.Backoff: the base delay grows by a factor (1.6) per retry up
  * to a cap, then a random jitter (default +/-10%) keeps a fleet of regate instances from retrying
- * in lockstep.
+ * in lockstep. Shared by every retry loop (bundle downloads, Redis reconnects).
  */
 
 export interface BackoffOptions {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { backoffDelay, DEFAULT_BACKOFF } from '../../../../src/policy/sources/backoff.ts';
+import { backoffDelay, DEFAULT_BACKOFF } from '../../../src/util/backoff.ts';
 
-describe('policy sources: retry backoff', () => {
+describe('util: retry backoff (shared by every retry loop)', () => {
   const middle = () => 0.5; // no jitter
   const table: [retries: number, expectedMs: number][] = [
     [0, 0],
