@@ -7,7 +7,7 @@
  * - 2025 era: `initialize` and its session; no per-request envelope.
  * - 2026-07-28 era: every request carries the `_meta` envelope
  *   (`io.modelcontextprotocol/protocolVersion`, `.../clientCapabilities`, optional `.../clientInfo`);
- *   the envelope's presence is the claim, and the named revision decides the era.
+ *   the envelope's presence is the claim.
  *
  * Pure: no HTTP; the caller passes the method, the parsed body and the version header.
  */
@@ -98,8 +98,10 @@ export function classifyEra(input: EraInput): EraFacts {
     if (header !== undefined && header !== version) {
       throw new RegateError('REGATE_ERR_HEADER_MISMATCH', `MCP-Protocol-Version: the body envelope names protocol version ${version} but the header names ${header}`);
     }
+    // The envelope is the stateless era's mechanism whatever revision it names (the SDK routes
+    // it to its modern path too, which answers -32022 for a revision it does not serve).
     return {
-      era: isModernProtocolVersion(version) ? '2026' : '2025',
+      era: '2026',
       reason: 'envelope',
       protocolVersion: version,
       client: clientFacts(meta[CLIENT_INFO_META_KEY], meta[CLIENT_CAPABILITIES_META_KEY]),

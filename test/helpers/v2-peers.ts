@@ -235,3 +235,34 @@ export async function captureV2Traffic(
   }
   return log;
 }
+
+/**
+ * A typical 2026-07-28 session captured in process: discover, tools/list, echo, the x-mcp-header
+ * tool (ASCII and non-ASCII region), the input_required elicitation tool (two rounds),
+ * resources/read and prompts/get, all as the real v2 client sent them and the real v2 server
+ * answered.
+ */
+export function captureTypicalV2Session(endpoint: 'dual' | 'modern' = 'dual'): Promise<CapturedExchange[]> {
+  return captureV2Traffic(endpoint, async ({ client }) => {
+    await client.listTools();
+    await client.callTool({ name: V2.echoTool, arguments: { message: 'hello' } });
+    await client.callTool({ name: V2.headerTool, arguments: { region: 'eu-west-1', message: 'm' } });
+    await client.callTool({ name: V2.headerTool, arguments: { region: 'zürich', message: 'm' } });
+    await client.callTool({ name: V2.elicitationTool, arguments: { action: 'deploy' } });
+    await client.readResource({ uri: V2.staticResource });
+    await client.getPrompt({ name: V2.argsPrompt, arguments: { city: 'Paris' } });
+  });
+}
+
+/** The captured exchanges whose request is `method` (and matches `where`), in order. */
+export function exchangesFor(log: readonly CapturedExchange[], method: string, where: (params: Record<string, unknown>) => boolean = () => true): CapturedExchange[] {
+  return log.filter((e) => {
+    const body = e.body as { method?: string; params?: Record<string, unknown> } | undefined;
+    return body?.method === method && where(body.params ?? {});
+  });
+}
+
+/** The JSON-RPC result of a captured JSON (not SSE) response. */
+export function resultOf(e: CapturedExchange): Record<string, unknown> {
+  return (JSON.parse(e.response) as { result: Record<string, unknown> }).result;
+}
