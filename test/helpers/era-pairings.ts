@@ -80,31 +80,35 @@ interface Session {
   close(): Promise<void>;
 }
 
+/** The calls the steps make; the v1 and v2 SDK clients both have them, with these shapes. */
+interface StepClient {
+  listTools(): Promise<{ tools: Array<{ name: string }> }>;
+  callTool(params: { name: string; arguments: Record<string, unknown> }): Promise<unknown>;
+  readResource(params: { uri: string }): Promise<unknown>;
+  getPrompt(params: { name: string; arguments: Record<string, string> }): Promise<unknown>;
+}
+
+function session(client: StepClient, era: () => '2025' | '2026', elicitations: () => number, close: () => Promise<void>): Session {
+  return {
+    era,
+    listToolNames: async () => (await client.listTools()).tools.map((t) => t.name),
+    callTool: (name, args) => client.callTool({ name, arguments: args }),
+    readResource: (uri) => client.readResource({ uri }),
+    getPrompt: (name, args) => client.getPrompt({ name, arguments: args }),
+    elicitations,
+    close,
+  };
+}
+
 async function open(client: PairingClient, url: string, headers: Record<string, string>): Promise<Session> {
   if (client === 'v1') {
     // The v1 types narrow elicitation content to primitives; PAIRING_ELICIT_ANSWER's are.
     const c = await connectStreamableHttp(url, { headers, elicit: () => PAIRING_ELICIT_ANSWER as never });
-    return {
-      // The v1 SDK speaks only the 2025 era.
-      era: () => '2025',
-      listToolNames: async () => (await c.client.listTools()).tools.map((t) => t.name),
-      callTool: (name, args) => c.client.callTool({ name, arguments: args }),
-      readResource: (uri) => c.client.readResource({ uri }),
-      getPrompt: (name, args) => c.client.getPrompt({ name, arguments: args }),
-      elicitations: () => c.elicitations.length,
-      close: () => c.close(),
-    };
+    // The v1 SDK speaks only the 2025 era.
+    return session(c.client, () => '2025', () => c.elicitations.length, () => c.close());
   }
   const c = await connectV2(url, { headers, elicit: () => PAIRING_ELICIT_ANSWER });
-  return {
-    era: () => c.era(),
-    listToolNames: async () => (await c.client.listTools()).tools.map((t) => t.name),
-    callTool: (name, args) => c.client.callTool({ name, arguments: args }),
-    readResource: (uri) => c.client.readResource({ uri }),
-    getPrompt: (name, args) => c.client.getPrompt({ name, arguments: args }),
-    elicitations: () => c.elicitations.length,
-    close: () => c.close(),
-  };
+  return session(c.client, () => c.era(), () => c.elicitations.length, () => c.close());
 }
 
 /**
