@@ -13,7 +13,7 @@
 import { RegateError } from '../errors.ts';
 import type { JSONRPCMessage } from './jsonrpc.ts';
 import type { ProtocolEra } from '../pipeline/call-record.ts';
-import { PROTOCOL_VERSION_META_KEY, isObject, stripOws } from './era.ts';
+import { PROTOCOL_VERSION_META_KEY, classifyEra, isObject, stripOws, type EraFacts } from './era.ts';
 
 export const MCP_PROTOCOL_VERSION_HEADER = 'MCP-Protocol-Version';
 export const MCP_METHOD_HEADER = 'Mcp-Method';
@@ -338,4 +338,29 @@ function mismatch(header: string, problem: HeaderMismatch['problem'], what: stri
 /** The catalogue error for a header mismatch: HTTP 400, JSON-RPC -32020, naming the header. */
 export function headerMismatchError(m: HeaderMismatch): RegateError {
   return new RegateError('REGATE_ERR_HEADER_MISMATCH', m.detail);
+}
+
+// ---------------------------------------------------------------------------------------------
+// both, in the SDK server's order
+
+export interface InboundInput {
+  readonly httpMethod: string;
+  /** The parsed JSON body: one message or a batch. */
+  readonly body: unknown;
+  readonly headers: HeaderBag;
+  readonly headerParams: ToolHeaderParams;
+}
+
+/**
+ * Classifies an inbound request's era (classifyEra) and, for a 2026 message, checks its `Mcp-*`
+ * headers against its body; throws the catalogue error a refusal needs
+ * (REGATE_ERR_ENVELOPE_INVALID, REGATE_ERR_HEADER_MISMATCH, REGATE_ERR_INVALID_REQUEST).
+ */
+export function classifyInbound(input: InboundInput): EraFacts {
+  const facts = classifyEra({ httpMethod: input.httpMethod, body: input.body, protocolVersionHeader: header(input.headers, MCP_PROTOCOL_VERSION_HEADER) });
+  if (facts.era === '2026' && isObject(input.body)) {
+    const m = checkClientMcpHeaders(input.body as JSONRPCMessage, input.headers, input.headerParams);
+    if (m !== undefined) throw headerMismatchError(m);
+  }
+  return facts;
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import type { JSONRPCMessage } from '../../../src/mcp/jsonrpc.ts';
 import {
   checkClientMcpHeaders,
+  classifyInbound,
   decodeHeaderValue,
   encodeHeaderValue,
   headerMismatchError,
@@ -204,6 +205,27 @@ describe('MCP 2026-07-28 request headers', () => {
       const { body, headers } = pick('tools/call', V2.echoTool)();
       const bag = { ...headers, 'mcp-name': ['echo', 'delete_customer'] };
       assert.equal(checkClientMcpHeaders(body as unknown as JSONRPCMessage, bag, lookup)?.header, 'Mcp-Name');
+    });
+  });
+
+  describe('classifyInbound (era, then headers, as the SDK server orders them)', () => {
+    const call = () => exchangesFor(traffic, 'tools/call', (p) => p.name === V2.headerTool)[0]!;
+    it('passes a real 2026 request and returns its era facts', () => {
+      const e = call();
+      assert.equal(classifyInbound({ httpMethod: 'POST', body: e.body, headers: e.headers, headerParams: lookup }).era, '2026');
+    });
+    it('refuses a forged Mcp-Param header with REGATE_ERR_HEADER_MISMATCH', () => {
+      const e = call();
+      assert.throws(() => classifyInbound({ httpMethod: 'POST', body: e.body, headers: { ...e.headers, 'mcp-param-region': 'us-east-1' }, headerParams: lookup }), {
+        code: 'REGATE_ERR_HEADER_MISMATCH',
+        rpc: -32020,
+        status: 400,
+      });
+    });
+    it('never checks 2025 messages: a 2025 request with a stray Mcp-Name passes (regate drops the header)', () => {
+      const body = { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'echo', arguments: {} } };
+      const facts = classifyInbound({ httpMethod: 'POST', body, headers: { 'mcp-protocol-version': '2025-06-18', 'mcp-name': 'delete_customer' }, headerParams: lookup });
+      assert.equal(facts.era, '2025');
     });
   });
 
