@@ -20,6 +20,8 @@ export const JsonRpcCode = {
   unauthorized: -32004,
   tooLarge: -32005,
   unavailable: -32006,
+  /** MCP 2026-07-28 (SEP-2243) HeaderMismatch: an `Mcp-*` header disagrees with the body. */
+  headerMismatch: -32020,
 } as const;
 
 interface Entry {
@@ -45,6 +47,8 @@ export const catalogue = {
   REGATE_ERR_INVALID_REQUEST: { status: 400, rpc: JsonRpcCode.invalidRequest, message: 'not a valid JSON-RPC 2.0 message' },
   REGATE_ERR_BATCH_TOO_LARGE: { status: 400, rpc: JsonRpcCode.invalidRequest, message: 'JSON-RPC batch has too many messages' },
   REGATE_ERR_UNKNOWN_SSE_SESSION: { status: 404, rpc: JsonRpcCode.invalidRequest, message: 'unknown or expired SSE session; open GET /sse/{connection} again' },
+  REGATE_ERR_HEADER_MISMATCH: { status: 400, rpc: JsonRpcCode.headerMismatch, message: 'the request headers and body disagree' },
+  REGATE_ERR_ENVELOPE_INVALID: { status: 400, rpc: JsonRpcCode.invalidParams, message: 'the request _meta envelope (MCP 2026-07-28) is missing or malformed' },
   REGATE_ERR_SHUTTING_DOWN: { status: 503, rpc: JsonRpcCode.unavailable, message: 'regate is shutting down; retry on another instance' },
   REGATE_ERR_HOLD_INTERRUPTED: { status: 503, rpc: JsonRpcCode.unavailable, message: 'regate stopped while this call was held, so the call was not made; retry it (on another instance)' },
 
