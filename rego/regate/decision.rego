@@ -14,7 +14,9 @@ default decision := {
 	"reason": "no policy rule allows this request, so it was denied; do not retry, ask a regate administrator",
 }
 
-decision := finish(pick(denies), false) if {
+decision := server_decision if {
+	server_to_client
+} else := finish(pick(denies), false) if {
 	count(denies) > 0
 } else := finish(pick(approvals), false) if {
 	count(approvals) > 0
