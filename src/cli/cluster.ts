@@ -37,14 +37,17 @@ interface ServeArgs {
 export async function runWorker(args: ServeArgs): Promise<void> {
   const worker = cluster.worker;
   if (!worker) throw new RegateError('REGATE_ERR_INTERNAL', 'runWorker outside a cluster worker');
-  const embedded = args.config ? undefined : await askPrimaryForEmbedded(worker);
-  const running = await serve({ config: args.config, env: args.env, embedded, worker: worker.id, announce: false });
-  worker.send({ type: 'regate:listening', url: running.regate.url } satisfies WorkerMessage);
-  const signal = await args.stopSignal;
-  running.log.info({ signal }, 'stopping');
-  await running.stop();
-  // The IPC channel would keep the event loop (and so the process) alive.
-  worker.disconnect();
+  try {
+    const embedded = args.config ? undefined : await askPrimaryForEmbedded(worker);
+    const running = await serve({ config: args.config, env: args.env, embedded, worker: worker.id, announce: false });
+    worker.send({ type: 'regate:listening', url: running.regate.url } satisfies WorkerMessage);
+    const signal = await args.stopSignal;
+    running.log.info({ signal }, 'stopping');
+    await running.stop();
+  } finally {
+    // The IPC channel would keep the event loop, and so a stopped or failed worker, alive.
+    worker.disconnect();
+  }
 }
 
 function askPrimaryForEmbedded(worker: Worker): Promise<EmbeddedUpstream> {
