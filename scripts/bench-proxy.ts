@@ -93,7 +93,12 @@ const upstreamToken = 'bench-upstream-token';
  * regate as users run it: dev bearer auth, the committed default policy bundle deciding every
  * message, and one connection `crm` (the name the default policy knows) to the given upstream.
  */
-async function startRegate(upstreamUrl: string, upstreamHeaders: Record<string, string>, n: number): Promise<{ url: string; token: string; child: ChildProcess }> {
+async function startRegate(
+  upstreamUrl: string,
+  upstreamHeaders: Record<string, string>,
+  n: number,
+  extraConfig: readonly string[] = [],
+): Promise<{ url: string; token: string; child: ChildProcess }> {
   const cfg = join(dir, `regate-${n}.yaml`);
   await writeFile(
     cfg,
@@ -106,6 +111,7 @@ async function startRegate(upstreamUrl: string, upstreamHeaders: Record<string, 
       `    headers: ${JSON.stringify(upstreamHeaders)}`,
       `auth: { provider: dev, dev: { enabled: true, key_file: "${join(dir, 'dev-key.json')}" } }`,
       `policy: { bundle: { path: "${join(here, '../bundles/regate.tar.gz')}" } }`,
+      ...extraConfig.map((line) => line.replaceAll('${BENCH_DIR}', dir)),
     ].join('\n'),
   );
   const profile = flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
@@ -137,7 +143,7 @@ async function runScenario(scenario: RunnableScenario, n: number): Promise<Scena
   const upstream = await start([join(here, 'bench', scenario.upstream)], /listening (\S+)/, { DEMO_TOKEN: upstreamToken });
   const upstreamUrl = upstream.match[1]!;
   const bare = await start([join(here, 'bench/bare-proxy.ts'), upstreamUrl], /listening (\S+)/);
-  const regate = await startRegate(upstreamUrl, upstreamHeaders, n);
+  const regate = await startRegate(upstreamUrl, upstreamHeaders, n, scenario.regateConfig);
   const paths: Record<PathName, Path & { pid: number | undefined }> = {
     direct: { name: 'direct', url: upstreamUrl, headers: upstreamHeaders, pid: undefined },
     'bare proxy': { name: 'bare proxy', url: bare.match[1]!, headers: upstreamHeaders, pid: bare.child.pid! },
@@ -203,6 +209,7 @@ function report(result: ScenarioResult): string[] {
     row('bare proxy CPU per call, ms', c, perRound(cells, c, (b) => b['bare proxy'].cpuMs!), 3);
     row('regate added p50 vs direct, ms', c, perRound(cells, c, (b) => b.regate.p50 - b.direct.p50), 3);
     row('bare proxy added p50 vs direct, ms', c, perRound(cells, c, (b) => b['bare proxy'].p50 - b.direct.p50), 3);
+    row('regate added p50 / bare proxy added p50', c, perRound(cells, c, (b) => (b.regate.p50 - b.direct.p50) / (b['bare proxy'].p50 - b.direct.p50)), 2, 'x');
     row('regate added p99 vs direct, ms', c, perRound(cells, c, (b) => b.regate.p99 - b.direct.p99), 3);
     row('bare proxy added p99 vs direct, ms', c, perRound(cells, c, (b) => b['bare proxy'].p99 - b.direct.p99), 3);
     row('regate throughput, share of direct', c, perRound(cells, c, (b) => (b.regate.callsPerSecond / b.direct.callsPerSecond) * 100), 0, '%');

@@ -14,6 +14,11 @@ export interface RunnableScenario {
   /** Script in scripts/bench/ that starts the upstream and prints "listening <url>". */
   readonly upstream: 'minimal-upstream.ts' | 'demo-upstream.ts';
   readonly workload: Workload;
+  /**
+   * Extra top-level YAML lines for regate's config (e.g. `audit: { sink: file, file: { path:
+   * "${BENCH_DIR}/transcripts.jsonl" } }` for the recorded call); `${BENCH_DIR}` is the run's temp folder.
+   */
+  readonly regateConfig?: readonly string[];
 }
 
 export interface PendingScenario {
