@@ -14,6 +14,7 @@ export interface Spread {
   readonly max: number;
 }
 
+/** The spread of one figure's per-round values (NaN fields when there are none). */
 export function spread(values: readonly number[]): Spread {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length / 2;
