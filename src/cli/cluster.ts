@@ -136,6 +136,8 @@ class Supervisor {
   async start(): Promise<string | number> {
     const first = await this.#fork();
     if (typeof first === 'number') return first;
+    // Stopped while the first worker started: fork no more.
+    if (this.#stopping) return first;
     this.#everListened = true;
     cluster.on('exit', (w, code, signal) => this.#exited(w, code, signal));
     const rest = await Promise.all(Array.from({ length: this.#size - 1 }, () => this.#fork()));
