@@ -14,18 +14,20 @@
  *   npm run bench:proxy -- --quick              a smoke run (minimal upstream, 2 short rounds)
  *   npm run bench:proxy -- --scenario demo      one scenario (minimal|demo|masked|recorded|era2026)
  *   npm run bench:proxy -- --rounds 3 --seconds 2
- *   npm run bench:proxy -- --profile            a V8 CPU profile of each regate process
+ *   npm run bench:proxy -- --profile            a V8 CPU profile of each regate process, summarised
+ *                                               (scripts/bench/profile-summary.ts) by area and function
  *   npm run bench:proxy -- --rotate-every 20000 one session per caller past the policy's limit:
  *                                               shows that a run with denials fails
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runCell, Tally, type Path, type Workload } from './bench/http-load.ts';
 import { scenarios, type RunnableScenario } from './bench/scenarios.ts';
+import { formatSummary, summarize, type CpuProfile } from './bench/profile-summary.ts';
 import { cpuSecondsFromStat, formatSpread, quantile, spread } from './bench/stats.ts';
 
 const { values: flags } = parseArgs({
@@ -253,7 +255,13 @@ console.log(
     `sessions rotated every ${ROTATE_EVERY} calls per caller.\n`,
 );
 for (const r of results) console.log(`${report(r).join('\n')}\n`);
-if (flags.profile) console.log(`CPU profiles of regate written to ${dir}`);
+if (flags.profile) {
+  // One profile per regate process (one per scenario), written when it stopped; the whole life of
+  // the process, so idle time while the other paths ran is in it (and left out of the shares).
+  for (const f of readdirSync(dir).filter((n) => n.endsWith('.cpuprofile'))) {
+    console.log(`#### CPU profile of regate: ${join(dir, f)}\n\n${formatSummary(summarize(JSON.parse(readFileSync(join(dir, f), 'utf8')) as CpuProfile), 25)}\n`);
+  }
+}
 for (const s of pending) console.log(`- scenario ${s.name}: not yet available (${s.reason})`);
 
 const bad = results.flatMap((r) => PATHS.filter((p) => r.tallies[p].deniedTotal > 0 || r.tallies[p].failed > 0).map((p) => `${r.scenario.name}/${p}`));
