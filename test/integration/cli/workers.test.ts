@@ -49,7 +49,7 @@ function alive(pid: number): boolean {
 }
 
 describe('regate serve --workers 2', function () {
-  this.timeout(40_000);
+  this.timeout(60_000);
 
   it('serves one session from both workers, restarts a killed worker, prints start-up output once and drains on SIGTERM', async () => {
     const child = spawn(process.execPath, [main, 'serve', '--workers', '2'], {
@@ -66,7 +66,7 @@ describe('regate serve --workers 2', function () {
         .split('\n')
         .filter((l) => l.startsWith('{'))
         .map((l) => JSON.parse(l) as LogLine);
-    const waitFor = async <T>(what: string, f: () => T | undefined, ms = 15_000): Promise<T> => {
+    const waitFor = async <T>(what: string, f: () => T | undefined, ms = 25_000): Promise<T> => {
       const deadline = Date.now() + ms;
       for (;;) {
         const v = f();
