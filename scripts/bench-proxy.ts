@@ -1,25 +1,56 @@
 /**
- * Proxy overhead benchmark: tools/call latency (p50/p99, one call in flight) and throughput
- * (fixed concurrency) directly against an upstream and through regate, in one run, on loopback.
- * regate and each upstream run in their own processes, as deployed.
+ * Proxy overhead benchmark. One run measures three paths to the same upstream, interleaved in
+ * rounds so that the machine's slow and fast spells hit all three alike:
+ *   direct      the load generator calls the upstream itself
+ *   bare proxy  scripts/bench/bare-proxy.ts, the reference floor (node:http in, node:http out)
+ *   regate      regate as users run it: dev bearer auth, the committed default policy, decision
+ *               log and metrics on
+ * each at 1 and at 16 concurrent calls. Every proxy and upstream is its own process; each
+ * proxy's CPU time is read from /proc/<pid>/stat, so the load generator's CPU is not mixed in.
+ * Only calls that came back with their own upstream answer count (scripts/bench/answer.ts);
+ * a run with any denial or failure exits non-zero.
  *
- *   npm run bench:proxy            (writes a Markdown table to stdout)
- *   npm run bench:proxy -- --quick (fewer samples, for a smoke run)
- *   npm run bench:proxy -- --only minimal|demo (one scenario)
- *   npm run bench:proxy -- --profile (a V8 CPU profile of each regate process)
+ *   npm run bench:proxy                         all runnable scenarios, 5 rounds of 3 s cells
+ *   npm run bench:proxy -- --quick              a smoke run (minimal upstream, 2 short rounds)
+ *   npm run bench:proxy -- --scenario demo      one scenario (minimal|demo|masked|recorded|era2026)
+ *   npm run bench:proxy -- --rounds 3 --seconds 2
+ *   npm run bench:proxy -- --profile            a V8 CPU profile of each regate process, summarised
+ *                                               (scripts/bench/profile-summary.ts) by area and function
+ *   npm run bench:proxy -- --rotate-every 20000 one session per caller past the policy's limit:
+ *                                               shows that a run with denials fails
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { latency, throughput, type Target } from './bench/http-load.ts';
+import { parseArgs } from 'node:util';
+import { runCell, Tally, type Path, type Workload } from './bench/http-load.ts';
+import { scenarios, type RunnableScenario } from './bench/scenarios.ts';
+import { formatSummary, summarize, type CpuProfile } from './bench/profile-summary.ts';
+import { cpuSecondsFromStat, formatSpread, quantile, spread } from './bench/stats.ts';
 
-const quick = process.argv.includes('--quick');
-const N = quick ? 500 : 5000;
-const WARMUP = quick ? 200 : 1000;
-const SECONDS = quick ? 2 : 8;
-const CONCURRENCY = 16;
+const { values: flags } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    scenario: { type: 'string' },
+    rounds: { type: 'string' },
+    seconds: { type: 'string' },
+    profile: { type: 'boolean', default: false },
+    'rotate-every': { type: 'string' },
+  },
+});
+const quick = flags.quick;
+const ROUNDS = Number(flags.rounds ?? (quick ? 2 : 5));
+const SECONDS = Number(flags.seconds ?? (quick ? 1 : 3));
+const WARMUP_SECONDS = quick ? 1 : 3;
+const CONCURRENCY = [1, 16] as const;
+// The default policy allows 10,000 tools/call per session; stay an order of magnitude below.
+// (--rotate-every 20000 reproduces the old benchmark's mistake: the run then fails on denials.)
+const ROTATE_EVERY = Number(flags['rotate-every'] ?? 1000);
+const PATHS = ['direct', 'bare proxy', 'regate'] as const;
+type PathName = (typeof PATHS)[number];
+
 const here = import.meta.dirname;
 const children: ChildProcess[] = [];
 process.on('exit', () => children.forEach((c) => c.kill('SIGKILL')));
@@ -45,99 +76,32 @@ function start(args: string[], ready: RegExp, env: NodeJS.ProcessEnv = {}): Prom
   });
 }
 
-async function initialize(url: string, headers: Record<string, string>): Promise<string | undefined> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { ...headers, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'bench', version: '1' } } }),
-  });
-  await res.text();
-  const session = res.headers.get('mcp-session-id') ?? undefined;
-  await fetch(url, {
-    method: 'POST',
-    headers: { ...headers, ...(session ? { 'mcp-session-id': session } : {}), 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
-    body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }),
-  }).then((r) => r.text());
-  return session;
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
 }
 
-function target(url: string, headers: Record<string, string>, tool: string, args: (i: number) => unknown): Target {
-  return {
-    url,
-    headers,
-    body: (i) => JSON.stringify({ jsonrpc: '2.0', id: i + 1, method: 'tools/call', params: { name: tool, arguments: args(i) } }),
-    check: (status, body) => {
-      if (status !== 200 || !body.includes('"result"')) throw new Error(`unexpected answer ${status}: ${body.slice(0, 200)}`);
-    },
-  };
-}
-
-interface Row {
-  scenario: string;
-  path: string;
-  p50: number;
-  p99: number;
-  rps: number;
-  /** regate's own CPU time (user + system) per call during the sequential calls, in ms. */
-  cpu?: number;
-}
-
-/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
+/** CPU seconds (user + system, all threads) of a process so far. */
 function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // fields[11] = utime, fields[12] = stime, in clock ticks (USER_HZ, 100 on Linux)
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  return cpuSecondsFromStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
 }
-
-async function measure(
-  scenario: string,
-  directUrl: string,
-  proxiedUrl: string,
-  upstreamHeaders: Record<string, string>,
-  agentHeaders: Record<string, string>,
-  tool: string,
-  args: (i: number) => unknown,
-  regatePid: number,
-): Promise<Row[]> {
-  const rows: Row[] = [];
-  for (const [path, url, headers] of [
-    ['direct', directUrl, upstreamHeaders],
-    ['through regate', proxiedUrl, agentHeaders],
-  ] as const) {
-    const session = await initialize(url, headers);
-    const h = { ...headers, ...(session ? { 'mcp-session-id': session } : {}) };
-    const t = target(url, h, tool, args);
-    const proxied = path === 'through regate';
-    // regate's CPU per call is measured over the sequential calls only (after warm-up).
-    let cpuStart = 0;
-    const lat = await latency(t, N, WARMUP, () => {
-      if (proxied) cpuStart = cpuSeconds(regatePid);
-    });
-    const cpu = proxied ? ((cpuSeconds(regatePid) - cpuStart) / N) * 1000 : undefined;
-    const rps = await throughput(t, CONCURRENCY, SECONDS, 1_000_000);
-    rows.push({ scenario, path, p50: lat.p50, p99: lat.p99, rps, ...(cpu !== undefined ? { cpu } : {}) });
-    process.stderr.write(`${scenario} ${path}: p50 ${lat.p50.toFixed(3)} ms p99 ${lat.p99.toFixed(3)} ms ${rps.toFixed(0)} calls/s${cpu !== undefined ? ` regate CPU ${cpu.toFixed(3)} ms/call` : ''}\n`);
-  }
-  return rows;
-}
-
-
-const token = 'bench-upstream-token';
-const minimal = await start([join(here, 'bench/minimal-upstream.ts')], /listening (\S+)/);
-const demo = await start([join(here, 'bench/demo-upstream.ts')], /listening (\S+)/, { DEMO_TOKEN: token });
-const minimalUrl = minimal.match[1]!;
-const demoUrl = demo.match[1]!;
 
 const dir = await mkdtemp(join(os.tmpdir(), 'regate-bench-'));
-const profile = process.argv.includes('--profile');
+const upstreamToken = 'bench-upstream-token';
 
 /**
  * regate as users run it: dev bearer auth, the committed default policy bundle deciding every
  * message, and one connection `crm` (the name the default policy knows) to the given upstream.
  */
-async function startRegateFor(upstreamUrl: string, upstreamHeaders: Record<string, string>): Promise<{ base: string; token: string; pid: number; stop: () => Promise<void> }> {
-  const cfg = join(dir, `regate-${children.length}.yaml`);
+async function startRegate(
+  upstreamUrl: string,
+  upstreamHeaders: Record<string, string>,
+  n: number,
+  extraConfig: readonly string[] = [],
+): Promise<{ url: string; token: string; child: ChildProcess }> {
+  const cfg = join(dir, `regate-${n}.yaml`);
   await writeFile(
     cfg,
     [
@@ -149,46 +113,160 @@ async function startRegateFor(upstreamUrl: string, upstreamHeaders: Record<strin
       `    headers: ${JSON.stringify(upstreamHeaders)}`,
       `auth: { provider: dev, dev: { enabled: true, key_file: "${join(dir, 'dev-key.json')}" } }`,
       `policy: { bundle: { path: "${join(here, '../bundles/regate.tar.gz')}" } }`,
+      ...extraConfig.map((line) => line.replaceAll('${BENCH_DIR}', dir)),
     ].join('\n'),
   );
-  // --profile: a V8 CPU profile of the regate process (for finding hot-path costs).
-  const regate = await start([...(profile ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []), join(here, '../src/main.ts'), 'serve', '--config', cfg], /"url":"(http:[^"]+)"/);
+  const profile = flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
+  const regate = await start([...profile, join(here, '../src/main.ts'), 'serve', '--config', cfg], /"url":"(http:[^"]+)"/);
   const minted = await start([join(here, '../src/main.ts'), 'token', '--config', cfg, '--sub', 'bench-agent', '--groups', 'mcp-readers'], /^(ey\S+)$/m);
-  return {
-    base: regate.match[1]!,
-    token: minted.match[1]!,
-    pid: regate.child.pid!,
-    stop: async () => {
-      regate.child.kill('SIGTERM');
-      await new Promise((r) => regate.child.once('exit', r));
-    },
-  };
+  return { url: `${regate.match[1]!}/mcp/crm`, token: minted.match[1]!, child: regate.child };
 }
 
-const rows: Row[] = [];
-const scenarios: Array<{ name: string; url: string; headers: Record<string, string>; args: (i: number) => unknown }> = [
-  { name: 'minimal JSON upstream, 1 KB arguments', url: minimalUrl, headers: {}, args: (i: number) => ({ id: `cus_${i % 50}`, pad: 'x'.repeat(1000) }) },
-  { name: 'demo CRM (SDK server, SSE answer)', url: demoUrl, headers: { authorization: `Bearer ${token}` }, args: (i: number) => ({ id: `cus_${String((i % 50) + 1).padStart(3, '0')}` }) },
-];
-const onlyAt = process.argv.indexOf('--only');
-const only = onlyAt === -1 ? undefined : process.argv[onlyAt + 1];
-for (const scenario of scenarios.filter((s) => only === undefined || s.name.startsWith(only))) {
-  const r = await startRegateFor(scenario.url, scenario.headers);
-  rows.push(...(await measure(scenario.name, scenario.url, `${r.base}/mcp/crm`, scenario.headers, { authorization: `Bearer ${r.token}` }, 'get_customer', scenario.args, r.pid)));
-  await r.stop();
+interface Cell {
+  readonly round: number;
+  readonly concurrency: number;
+  readonly path: PathName;
+  readonly callsPerSecond: number;
+  readonly p50: number;
+  readonly p99: number;
+  /** The proxy's own CPU time per counted call, ms (undefined for direct). */
+  readonly cpuMs: number | undefined;
 }
+
+interface ScenarioResult {
+  readonly scenario: RunnableScenario;
+  readonly cells: Cell[];
+  readonly tallies: Record<PathName, Tally>;
+  readonly ok: Record<PathName, number>;
+}
+
+async function runScenario(scenario: RunnableScenario, n: number): Promise<ScenarioResult> {
+  const upstreamHeaders: Record<string, string> = scenario.upstream === 'demo-upstream.ts' ? { authorization: `Bearer ${upstreamToken}` } : {};
+  const upstream = await start([join(here, 'bench', scenario.upstream)], /listening (\S+)/, { DEMO_TOKEN: upstreamToken });
+  const upstreamUrl = upstream.match[1]!;
+  const bare = await start([join(here, 'bench/bare-proxy.ts'), upstreamUrl], /listening (\S+)/);
+  const regate = await startRegate(upstreamUrl, upstreamHeaders, n, scenario.regateConfig);
+  const paths: Record<PathName, Path & { pid: number | undefined }> = {
+    direct: { name: 'direct', url: upstreamUrl, headers: upstreamHeaders, pid: undefined },
+    'bare proxy': { name: 'bare proxy', url: bare.match[1]!, headers: upstreamHeaders, pid: bare.child.pid! },
+    regate: { name: 'regate', url: regate.url, headers: { authorization: `Bearer ${regate.token}` }, pid: regate.child.pid! },
+  };
+  const tallies = { direct: new Tally(), 'bare proxy': new Tally(), regate: new Tally() };
+  const ok = { direct: 0, 'bare proxy': 0, regate: 0 };
+  const cells: Cell[] = [];
+  const cell = async (name: PathName, concurrency: number, seconds: number, workload: Workload) => {
+    const p = paths[name];
+    let cpu0 = 0;
+    const r = await runCell(p, workload, {
+      concurrency,
+      seconds,
+      rotateEvery: ROTATE_EVERY,
+      tally: tallies[name],
+      onStart: () => (cpu0 = p.pid === undefined ? 0 : cpuSeconds(p.pid)),
+    });
+    const cpu = p.pid === undefined ? undefined : cpuSeconds(p.pid) - cpu0;
+    ok[name] += r.ok;
+    return { r, cpuMs: cpu === undefined || r.ok === 0 ? undefined : (cpu / r.ok) * 1000 };
+  };
+
+  for (const name of PATHS) await cell(name, 16, WARMUP_SECONDS, scenario.workload);
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const concurrency of CONCURRENCY) {
+      // Rotate the order each round so no path always runs first (or right after another).
+      const order = PATHS.map((_, i) => PATHS[(i + round) % PATHS.length]!);
+      for (const name of order) {
+        const { r, cpuMs } = await cell(name, concurrency, SECONDS, scenario.workload);
+        cells.push({ round, concurrency, path: name, callsPerSecond: r.ok / r.seconds, p50: quantile(r.samples, 0.5), p99: quantile(r.samples, 0.99), cpuMs });
+        process.stderr.write(
+          `${scenario.name} round ${round} c=${concurrency} ${name}: ${(r.ok / r.seconds).toFixed(0)} calls/s p50 ${quantile(r.samples, 0.5).toFixed(3)} ms` +
+            `${cpuMs === undefined ? '' : ` CPU ${cpuMs.toFixed(3)} ms/call`}\n`,
+        );
+      }
+    }
+  }
+  await stop(regate.child);
+  await stop(bare.child);
+  await stop(upstream.child);
+  return { scenario, cells, tallies, ok };
+}
+
+/** One figure per round, computed from that round's cells at one concurrency. */
+function perRound(cells: readonly Cell[], concurrency: number, f: (c: Record<PathName, Cell>) => number): number[] {
+  const out: number[] = [];
+  for (let round = 1; round <= ROUNDS; round++) {
+    const at = cells.filter((c) => c.round === round && c.concurrency === concurrency);
+    const by = Object.fromEntries(at.map((c) => [c.path, c])) as Record<PathName, Cell>;
+    if (PATHS.every((p) => by[p] !== undefined)) out.push(f(by));
+  }
+  return out;
+}
+
+function report(result: ScenarioResult): string[] {
+  const { cells } = result;
+  const lines = [`### ${result.scenario.name}: ${result.scenario.title}`, '', '| figure | concurrency | median (min-max over rounds) |', '|---|---:|---:|'];
+  const row = (figure: string, c: number, values: number[], digits: number, unit = '') => lines.push(`| ${figure} | ${c} | ${formatSpread(spread(values), digits, unit)} |`);
+  for (const c of CONCURRENCY) {
+    row('regate CPU per call / bare proxy CPU per call', c, perRound(cells, c, (b) => b.regate.cpuMs! / b['bare proxy'].cpuMs!), 2, 'x');
+    row('regate CPU per call, ms', c, perRound(cells, c, (b) => b.regate.cpuMs!), 3);
+    row('bare proxy CPU per call, ms', c, perRound(cells, c, (b) => b['bare proxy'].cpuMs!), 3);
+    row('regate added p50 vs direct, ms', c, perRound(cells, c, (b) => b.regate.p50 - b.direct.p50), 3);
+    row('bare proxy added p50 vs direct, ms', c, perRound(cells, c, (b) => b['bare proxy'].p50 - b.direct.p50), 3);
+    row('regate added p50 / bare proxy added p50', c, perRound(cells, c, (b) => (b.regate.p50 - b.direct.p50) / (b['bare proxy'].p50 - b.direct.p50)), 2, 'x');
+    row('regate added p99 vs direct, ms', c, perRound(cells, c, (b) => b.regate.p99 - b.direct.p99), 3);
+    row('bare proxy added p99 vs direct, ms', c, perRound(cells, c, (b) => b['bare proxy'].p99 - b.direct.p99), 3);
+    row('regate throughput, share of direct', c, perRound(cells, c, (b) => (b.regate.callsPerSecond / b.direct.callsPerSecond) * 100), 0, '%');
+    row('bare proxy throughput, share of direct', c, perRound(cells, c, (b) => (b['bare proxy'].callsPerSecond / b.direct.callsPerSecond) * 100), 0, '%');
+    row('regate throughput, share of bare proxy', c, perRound(cells, c, (b) => (b.regate.callsPerSecond / b['bare proxy'].callsPerSecond) * 100), 0, '%');
+    for (const p of PATHS) row(`${p} calls/s`, c, perRound(cells, c, (b) => b[p].callsPerSecond), 0);
+  }
+  lines.push('');
+  for (const p of PATHS) {
+    const t = result.tallies[p];
+    const denied = [...t.denied].map(([rule, k]) => `${k} ${rule}`).join(', ');
+    lines.push(`- ${p}: ${result.ok[p]} calls answered by the upstream and checked; denied ${t.deniedTotal}${denied ? ` (${denied})` : ''}; failed ${t.failed}`);
+    for (const e of t.examples) lines.push(`  - e.g. ${e}`);
+  }
+  return lines;
+}
+
+const wanted = flags.scenario ?? (quick ? 'minimal' : 'all');
+const chosen = wanted === 'all' ? scenarios : scenarios.filter((s) => s.name === wanted);
+if (chosen.length === 0) {
+  console.error(`unknown scenario ${wanted}; one of: all, ${scenarios.map((s) => s.name).join(', ')}`);
+  process.exit(2);
+}
+const pending = chosen.filter((s) => !s.available);
+for (const s of pending) console.error(`scenario ${s.name} (${s.title}): not yet available: ${s.reason}`);
+const runnable = chosen.filter((s): s is RunnableScenario => s.available);
+if (runnable.length === 0) process.exit(2);
+
+const load0 = os.loadavg();
+const results: ScenarioResult[] = [];
+for (const [i, s] of runnable.entries()) results.push(await runScenario(s, i));
+const load1 = os.loadavg();
 
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
-console.log(`Machine: ${os.cpus().length} cores (${cpu}), Node ${process.version}, ${quick ? 'quick run' : `${N} sequential calls after ${WARMUP} warm-up; throughput ${CONCURRENCY} concurrent for ${SECONDS} s`}\n`);
-console.log('| scenario | path | p50 ms | p99 ms | calls/s | regate CPU ms/call |');
-console.log('|---|---|---:|---:|---:|---:|');
-for (const r of rows) console.log(`| ${r.scenario} | ${r.path} | ${r.p50.toFixed(3)} | ${r.p99.toFixed(3)} | ${r.rps.toFixed(0)} | ${r.cpu === undefined ? '' : r.cpu.toFixed(3)} |`);
-console.log('');
-for (let i = 0; i < rows.length; i += 2) {
-  const d = rows[i]!;
-  const p = rows[i + 1]!;
-  console.log(`- ${d.scenario}: regate adds ${(p.p50 - d.p50).toFixed(3)} ms at p50, ${(p.p99 - d.p99).toFixed(3)} ms at p99, keeps ${((p.rps / d.rps) * 100).toFixed(0)}% of direct throughput`);
+console.log(
+  `Machine: ${os.cpus().length} cores (${cpu}), Node ${process.version}; load average ${load0[0]!.toFixed(2)} before, ${load1[0]!.toFixed(2)} after ` +
+    `(above ~1 on 2 cores means other work shared the machine).`,
+);
+console.log(
+  `Run: ${ROUNDS} rounds; per round and concurrency (1, 16) one ${SECONDS} s cell per path in rotating order, after ${WARMUP_SECONDS} s warm-up per path; ` +
+    `sessions rotated every ${ROTATE_EVERY} calls per caller.\n`,
+);
+for (const r of results) console.log(`${report(r).join('\n')}\n`);
+if (flags.profile) {
+  // One profile per regate process (one per scenario), written when it stopped; the whole life of
+  // the process, so idle time while the other paths ran is in it (and left out of the shares).
+  for (const f of readdirSync(dir).filter((n) => n.endsWith('.cpuprofile'))) {
+    console.log(`#### CPU profile of regate: ${join(dir, f)}\n\n${formatSummary(summarize(JSON.parse(readFileSync(join(dir, f), 'utf8')) as CpuProfile), 25)}\n`);
+  }
 }
-if (profile) console.log(`\nCPU profile of regate written to ${dir}`);
-for (const c of children) c.kill('SIGTERM');
+for (const s of pending) console.log(`- scenario ${s.name}: not yet available (${s.reason})`);
+
+const bad = results.flatMap((r) => PATHS.filter((p) => r.tallies[p].deniedTotal > 0 || r.tallies[p].failed > 0).map((p) => `${r.scenario.name}/${p}`));
+if (bad.length > 0) {
+  console.log(`\nFAILED: denials or failures on ${bad.join(', ')}: these figures do not measure the real work.`);
+  process.exit(1);
+}
 process.exit(0);

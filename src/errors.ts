@@ -35,6 +35,7 @@ export const catalogue = {
   REGATE_ERR_CONFIG_INVALID: { status: 500, rpc: JsonRpcCode.internalError, message: 'invalid configuration' },
   REGATE_ERR_CONFIG_READ: { status: 500, rpc: JsonRpcCode.internalError, message: 'cannot read configuration file' },
   REGATE_ERR_CONFIG_ENV: { status: 500, rpc: JsonRpcCode.internalError, message: 'environment variable referenced by configuration is not set' },
+  REGATE_ERR_WORKERS_CRASHING: { status: 500, rpc: JsonRpcCode.internalError, message: 'regate workers keep crashing; the gateway stopped' },
 
   // --- inbound HTTP / JSON-RPC
   REGATE_ERR_UNKNOWN_CONNECTION: { status: 404, rpc: JsonRpcCode.invalidRequest, message: 'no MCP connection with this name is configured' },

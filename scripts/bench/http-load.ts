@@ -1,39 +1,70 @@
 /**
- * A small keep-alive HTTP load generator for loopback benchmarks: sequential latency samples and
- * fixed-concurrency throughput, both bounded in count and time.
+ * A small keep-alive HTTP load generator for loopback MCP benchmarks: `lanes` concurrent callers,
+ * each in its own MCP session that it replaces every `rotateEvery` calls (so no per-session policy
+ * limit is ever reached), bounded in time. Every answer is classified (answer.ts): only calls that
+ * came back with their own upstream answer count; denials and failures are tallied apart.
  */
 import http from 'node:http';
+import { classifyAnswer, type Outcome } from './answer.ts';
 
-export interface Target {
+/** One way to reach the upstream: directly, through the bare proxy, or through regate. */
+export interface Path {
+  readonly name: string;
   readonly url: string;
-  readonly headers: Record<string, string>;
-  /** Body for request number i. */
-  body(i: number): string;
-  /** Throws when the response is not what a successful call looks like. */
-  check(status: number, body: string): void;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/** The `tools/call` for call number `n` and how to recognise its answer. */
+export interface Workload {
+  call(n: number): { readonly params: unknown; readonly expect: (result: Record<string, unknown>) => string | undefined };
+}
+
+/** What a cell of calls produced; `samples` are the latencies (ms) of the calls that counted. */
+export interface CellResult {
+  readonly ok: number;
+  readonly seconds: number;
+  readonly samples: number[];
+}
+
+/** Denials (by rule) and failures over a whole run, per path. */
+export class Tally {
+  readonly denied = new Map<string, number>();
+  failed = 0;
+  readonly examples: string[] = [];
+
+  add(o: Outcome): void {
+    if (o.kind === 'denied') this.denied.set(o.rule, (this.denied.get(o.rule) ?? 0) + 1);
+    if (o.kind === 'failed') {
+      this.failed++;
+      if (this.examples.length < 5) this.examples.push(o.detail);
+    }
+  }
+
+  get deniedTotal(): number {
+    let n = 0;
+    for (const v of this.denied.values()) n += v;
+    return n;
+  }
 }
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+let counter = 0;
 
-export function call(t: Target, i: number): Promise<void> {
-  const body = t.body(i);
+/** One POST; resolves to status, headers and body (never rejects on HTTP status). */
+export function post(url: string, headers: Readonly<Record<string, string>>, body: string): Promise<{ status: number; session: string | undefined; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.request(t.url, {
+    const req = http.request(url, {
       method: 'POST',
       agent,
-      headers: { ...t.headers, 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'content-length': Buffer.byteLength(body) },
+      headers: { ...headers, 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'content-length': Buffer.byteLength(body) },
     });
     req.setNoDelay(true);
     req.on('response', (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
-        try {
-          t.check(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'));
-          resolve();
-        } catch (err) {
-          reject(err);
-        }
+        const s = res.headers['mcp-session-id'];
+        resolve({ status: res.statusCode ?? 0, session: typeof s === 'string' ? s : undefined, body: Buffer.concat(chunks).toString('utf8') });
       });
       res.on('error', reject);
     });
@@ -42,41 +73,78 @@ export function call(t: Target, i: number): Promise<void> {
   });
 }
 
-export interface Latency {
-  readonly n: number;
-  readonly p50: number;
-  readonly p90: number;
-  readonly p99: number;
-  readonly mean: number;
+/** A new MCP session on the path (initialize + initialized); its id, if the server issued one. */
+export async function openSession(path: Path): Promise<string | undefined> {
+  const init = await post(
+    path.url,
+    path.headers,
+    JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'bench', version: '1' } } }),
+  );
+  if (init.status !== 200) throw new Error(`${path.name}: initialize answered HTTP ${init.status}: ${init.body.slice(0, 200)}`);
+  const headers = init.session ? { ...path.headers, 'mcp-session-id': init.session } : path.headers;
+  await post(path.url, headers, JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }));
+  return init.session;
 }
 
-/** Sequential calls (one in flight): per-call latency in milliseconds. */
-export async function latency(t: Target, n: number, warmup: number, afterWarmup?: () => void): Promise<Latency> {
-  for (let i = 0; i < warmup; i++) await call(t, i);
-  afterWarmup?.();
-  const samples: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const s = process.hrtime.bigint();
-    await call(t, i);
-    samples.push(Number(process.hrtime.bigint() - s) / 1e6);
+/** One caller: its own session, replaced every `rotateEvery` calls (outside the timed part). */
+class Lane {
+  headers: Readonly<Record<string, string>> = {};
+  #used = 0;
+  readonly path: Path;
+  readonly rotateEvery: number;
+  constructor(path: Path, rotateEvery: number) {
+    this.path = path;
+    this.rotateEvery = rotateEvery;
   }
-  samples.sort((a, b) => a - b);
-  const q = (p: number) => samples[Math.min(samples.length - 1, Math.floor(p * samples.length))]!;
-  return { n, p50: q(0.5), p90: q(0.9), p99: q(0.99), mean: samples.reduce((a, b) => a + b, 0) / n };
+
+  get due(): boolean {
+    return this.#used >= this.rotateEvery;
+  }
+
+  async rotate(): Promise<void> {
+    const session = await openSession(this.path);
+    this.headers = session ? { ...this.path.headers, 'mcp-session-id': session } : this.path.headers;
+    this.#used = 0;
+  }
+
+  /** Counts one call in the current session. */
+  take(): Readonly<Record<string, string>> {
+    this.#used++;
+    return this.headers;
+  }
 }
 
-/** `concurrency` workers calling in a loop for `seconds` (and at most `maxCalls`): calls per second. */
-export async function throughput(t: Target, concurrency: number, seconds: number, maxCalls: number): Promise<number> {
-  let done = 0;
-  const end = performance.now() + seconds * 1000;
+/**
+ * `concurrency` callers calling in a loop for `seconds`; `onStart` runs once the sessions are open,
+ * right before the timed part (where the caller reads the proxy's CPU clock).
+ */
+export async function runCell(
+  path: Path,
+  workload: Workload,
+  opts: { concurrency: number; seconds: number; rotateEvery: number; tally: Tally; onStart?: () => void },
+): Promise<CellResult> {
+  const lanes = Array.from({ length: opts.concurrency }, () => new Lane(path, opts.rotateEvery));
+  for (const lane of lanes) await lane.rotate();
+  const samples: number[] = [];
+  opts.onStart?.();
   const start = performance.now();
+  const end = start + opts.seconds * 1000;
   await Promise.all(
-    Array.from({ length: concurrency }, async (_, w) => {
-      for (let i = w; performance.now() < end && done < maxCalls; i += concurrency) {
-        await call(t, i);
-        done++;
+    lanes.map(async (lane) => {
+      while (performance.now() < end) {
+        if (lane.due) await lane.rotate();
+        const headers = lane.take();
+        const n = ++counter;
+        const { params, expect } = workload.call(n);
+        const t0 = performance.now();
+        const res = await post(path.url, headers, JSON.stringify({ jsonrpc: '2.0', id: n, method: 'tools/call', params }));
+        const ms = performance.now() - t0;
+        const outcome = classifyAnswer(res.status, res.body, n, expect);
+        opts.tally.add(outcome);
+        if (outcome.kind === 'ok') samples.push(ms);
       }
     }),
   );
-  return done / ((performance.now() - start) / 1000);
+  const seconds = (performance.now() - start) / 1000;
+  return { ok: samples.length, seconds, samples };
 }

@@ -1,3 +1,5 @@
+import cluster from 'node:cluster';
+import { availableParallelism } from 'node:os';
 import { Command, CommanderError } from 'commander';
 import { stringify } from 'yaml';
 import { loadConfigFile } from '../config/load.ts';
@@ -10,6 +12,8 @@ import { dirname } from 'node:path';
 import { evalCommand } from './eval.ts';
 import { mintTokenCommand, type TokenCommandArgs } from './token.ts';
 import { committedBundle, embeddedBanner, embeddedTokens, serve } from './serve.ts';
+import { runPrimary, runWorker } from './cluster.ts';
+import { parseWorkers } from './workers.ts';
 
 export interface CliIo {
   readonly env: NodeJS.ProcessEnv;
@@ -31,9 +35,18 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .command('serve')
     .description('run the gateway (embedded defaults with a demo upstream when --config is omitted)')
     .option('-c, --config <file>', 'YAML configuration file')
-    .action(async (opts: { config?: string }) => {
+    .option('-w, --workers <n|auto>', 'worker processes sharing the port (default 1; auto: one per available core)')
+    .action(async (opts: { config?: string; workers?: string }) => {
+      const workers = parseWorkers(opts.workers, availableParallelism());
+      const args = { config: opts.config, env: io.env, stopSignal: io.stopSignal };
+      // A cluster worker re-runs this same command line: it serves as one process would.
+      if (cluster.isWorker) return runWorker(args);
+      if (workers > 1) {
+        code = await runPrimary({ ...args, workers, out: io.out });
+        return;
+      }
       const running = await serve({ config: opts.config, env: io.env });
-      if (!opts.config) io.out(embeddedBanner(running.regate.url, await embeddedTokens(running.identity)));
+      if (!opts.config) io.out(embeddedBanner(running.regate.url, await embeddedTokens(running.identity.dev!)));
       const signal = await io.stopSignal;
       running.log.info({ signal }, 'stopping');
       await running.stop();

@@ -5,6 +5,7 @@ import { buildConfig, loadConfigFile } from '../config/load.ts';
 import { embeddedAgents, embeddedConfig } from '../config/embedded.ts';
 import { startGateway, type Gateway } from '../compose.ts';
 import type { Identity } from '../identity/create.ts';
+import type { DevProvider } from '../identity/dev-provider.ts';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../config/schema.ts';
 import { startDemoServer, type DemoServer } from '../demo/demo-server.ts';
@@ -20,18 +21,50 @@ export interface ServeResult {
   stop(): Promise<void>;
 }
 
-/** `regate serve`: a config file, or the embedded defaults with the demo upstream. */
-export async function serve(opts: { config?: string | undefined; env: NodeJS.ProcessEnv }): Promise<ServeResult> {
+/** The embedded default's upstream as regate's workers see it: where it is and the credential it wants. */
+export interface EmbeddedUpstream {
+  readonly url: string;
+  readonly token: string;
+}
+
+/** Starts the demo CRM with a fresh random credential (the embedded default's upstream). */
+export async function startEmbeddedUpstream(): Promise<{ demo: DemoServer; upstream: EmbeddedUpstream }> {
+  const token = randomBytes(24).toString('base64url');
+  const demo = await startDemoServer({ host: '127.0.0.1', port: 0, requiredToken: token });
+  return { demo, upstream: { url: demo.url, token } };
+}
+
+/** The embedded default configuration pointing at the given demo upstream. */
+export function embeddedConfigFor(upstream: EmbeddedUpstream, env: NodeJS.ProcessEnv): Config {
+  return buildConfig(embeddedConfig({ url: upstream.url, token: upstream.token, bundle: committedBundle }), env);
+}
+
+/**
+ * `regate serve`: a config file, or the embedded defaults with the demo upstream. A cluster worker
+ * (`--workers`) gets the primary's demo upstream in `embedded`, tags its log lines with its worker
+ * id, and leaves announcing the gateway to the primary (`announce: false`).
+ */
+export async function serve(opts: {
+  config?: string | undefined;
+  env: NodeJS.ProcessEnv;
+  embedded?: EmbeddedUpstream | undefined;
+  worker?: number | undefined;
+  announce?: boolean;
+}): Promise<ServeResult> {
   let demo: DemoServer | undefined;
   let config: Config;
   if (opts.config) {
     config = await loadConfigFile(opts.config, opts.env);
+  } else if (opts.embedded) {
+    config = embeddedConfigFor(opts.embedded, opts.env);
   } else {
-    const token = randomBytes(24).toString('base64url');
-    demo = await startDemoServer({ host: '127.0.0.1', port: 0, requiredToken: token });
-    config = buildConfig(embeddedConfig({ url: demo.url, token, bundle: committedBundle }), opts.env);
+    const started = await startEmbeddedUpstream();
+    demo = started.demo;
+    config = embeddedConfigFor(started.upstream, opts.env);
   }
   const log = createLogger(config.logging.level);
+  // Every line a worker writes (decision log included) says which worker wrote it.
+  if (opts.worker !== undefined) log.setBindings({ worker: opts.worker });
   let gateway: Gateway;
   try {
     gateway = await startGateway(config, { baseDir: opts.config ? dirname(opts.config) : process.cwd(), log });
@@ -40,7 +73,7 @@ export async function serve(opts: { config?: string | undefined; env: NodeJS.Pro
     throw err;
   }
   const { regate, identity } = gateway;
-  log.info({ url: regate.url, connections: config.connections.map((c) => c.name) }, 'regate listening');
+  if (opts.announce !== false) log.info({ url: regate.url, connections: config.connections.map((c) => c.name) }, 'regate listening');
   return {
     regate,
     demo,
@@ -58,10 +91,10 @@ export async function serve(opts: { config?: string | undefined; env: NodeJS.Pro
 export const committedBundle = fileURLToPath(new URL('../../bundles/regate.tar.gz', import.meta.url));
 
 /** Dev tokens for the embedded default's demo principals, printed in the banner. */
-export async function embeddedTokens(identity: Identity): Promise<Array<{ sub: string; groups: readonly string[]; token: string }>> {
+export async function embeddedTokens(dev: Pick<DevProvider, 'mint'>): Promise<Array<{ sub: string; groups: readonly string[]; token: string }>> {
   const out = [];
   for (const a of embeddedAgents) {
-    out.push({ sub: a.sub, groups: a.groups, token: await identity.dev!.mint({ sub: a.sub, name: a.name, groups: [...a.groups] }) });
+    out.push({ sub: a.sub, groups: a.groups, token: await dev.mint({ sub: a.sub, name: a.name, groups: [...a.groups] }) });
   }
   return out;
 }
