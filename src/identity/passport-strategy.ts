@@ -7,6 +7,8 @@ import type { HeaderBag } from './bearer.ts';
 /** The minimum of a request the strategy reads (Express and plain Node requests both fit). */
 interface BearerRequest {
   readonly headers: HeaderBag;
+  /** Node's headers without its join/drop logic: the only place a second Authorization shows. */
+  readonly headersDistinct?: Readonly<Record<string, readonly string[] | undefined>>;
   readonly url?: string;
   readonly originalUrl?: string;
   /** Express sets it; used to add the WWW-Authenticate header passport leaves off non-401 failures. */
@@ -39,7 +41,7 @@ export class RegateBearerStrategy extends Strategy {
   }
 
   override authenticate(req: BearerRequest): void {
-    this.check(req.headers, req.originalUrl ?? req.url ?? '/').then(
+    this.check(withEveryAuthorization(req), req.originalUrl ?? req.url ?? '/').then(
       (principal) => this.success(principal),
       (err: unknown) => {
         if (!isAuthFailure(err) || err.wwwAuthenticate === undefined) return this.error(err);
@@ -53,4 +55,14 @@ export class RegateBearerStrategy extends Strategy {
       },
     );
   }
+}
+
+/**
+ * The request's headers with every Authorization header it carried. Node keeps only the first of
+ * duplicated Authorization headers in `headers`, so two would pass as one; handed over as a list,
+ * they are refused (REGATE_ERR_AUTH_MALFORMED) like any other ambiguous credential.
+ */
+function withEveryAuthorization(req: BearerRequest): HeaderBag {
+  const all = req.headersDistinct?.['authorization'];
+  return all !== undefined && all.length > 1 ? { ...req.headers, authorization: all } : req.headers;
 }
