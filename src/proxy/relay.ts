@@ -15,6 +15,8 @@ import { clientResponseHeaders, headerValue } from './headers.ts';
 import type { ExchangeContext, MessageHook, PendingRequest } from './hook.ts';
 import type { ProxyMetrics } from './metrics.ts';
 import { readAll } from './request-body.ts';
+import { mediaType } from './media-type.ts';
+import { upstreamParseError, upstreamStatusError } from './upstream-text.ts';
 import { sendJson, sendRpcError } from './respond.ts';
 import { writeChunk } from './write.ts';
 
@@ -41,7 +43,7 @@ export interface RelayContext {
 /** Delivers an upstream response to the client, passing every message through the hook. */
 export async function relayResponse(upstream: IncomingMessage, res: ServerResponse, r: RelayContext): Promise<void> {
   const status = upstream.statusCode ?? 502;
-  const type = (headerValue(upstream.headers, 'content-type') ?? '').toLowerCase();
+  const type = mediaType(headerValue(upstream.headers, 'content-type'));
 
   if (status === 401 || status === 403) {
     // The upstream refused the gateway's own credential: the agent can do nothing about it, and
@@ -51,8 +53,8 @@ export async function relayResponse(upstream: IncomingMessage, res: ServerRespon
     r.metrics.upstreamError(r.ctx.connection.name, err.code);
     return sendJsonRpcErrors(res, err, r);
   }
-  if (type.startsWith('text/event-stream')) return relaySse(upstream, res, r, status);
-  if (type.startsWith('application/json')) return relayJson(upstream, res, r, status);
+  if (type === 'text/event-stream') return relaySse(upstream, res, r, status);
+  if (type === 'application/json') return relayJson(upstream, res, r, status);
 
   // No body (202 Accepted for notifications/responses, 204, 405 for an unsupported GET stream...).
   let body: Buffer;
@@ -76,8 +78,7 @@ export async function relayResponse(upstream: IncomingMessage, res: ServerRespon
     return;
   }
   // Anything else is not MCP: keep the status (clients act on 404 / 405), never the raw body.
-  const snippet = body.toString('utf8').replace(/\s+/g, ' ').trim().slice(0, 200);
-  const err = new RegateError('REGATE_ERR_UPSTREAM_STATUS', `${r.ctx.connection.name} answered HTTP ${status}${snippet ? `: ${snippet}` : ''}`);
+  const err = upstreamStatusError(r.ctx.connection, r.log, status, body);
   r.metrics.upstreamError(r.ctx.connection.name, err.code);
   sendJsonRpcErrors(res, err, r, { status: status >= 400 ? status : 502, headers: clientResponseHeaders(upstream.headers) });
 }
@@ -90,7 +91,7 @@ async function relayJson(upstream: IncomingMessage, res: ServerResponse, r: Rela
     parsed = parseJsonRpcText(text, r.maxDepth);
   } catch (err) {
     const e = asRegateError(err, 'REGATE_ERR_UPSTREAM_PROTOCOL');
-    const wrapped = e.code === 'REGATE_ERR_UPSTREAM_TOO_LARGE' ? e : new RegateError('REGATE_ERR_UPSTREAM_PROTOCOL', e.message);
+    const wrapped = upstreamParseError(r.ctx.connection, r.log, e);
     r.metrics.upstreamError(r.ctx.connection.name, wrapped.code);
     return sendJsonRpcErrors(res, wrapped, r);
   }
@@ -174,7 +175,7 @@ async function sseMessage(data: string, id: string | undefined, retry: number | 
   } catch (err) {
     // Fail closed: content regate cannot parse cannot be inspected, so it is not delivered.
     r.metrics.upstreamError(r.ctx.connection.name, 'REGATE_ERR_UPSTREAM_PROTOCOL');
-    r.log.warn({ err: asRegateError(err) }, 'dropped unparseable SSE message from upstream');
+    upstreamParseError(r.ctx.connection, r.log, asRegateError(err, 'REGATE_ERR_UPSTREAM_PROTOCOL')); // logs why it was dropped
     return null;
   }
   const out: JSONRPCMessage[] = [];
