@@ -38,6 +38,7 @@ export const catalogue = {
   REGATE_ERR_UNKNOWN_CONNECTION: { status: 404, rpc: JsonRpcCode.invalidRequest, message: 'no MCP connection with this name is configured' },
   REGATE_ERR_NOT_FOUND: { status: 404, rpc: JsonRpcCode.invalidRequest, message: 'not found' },
   REGATE_ERR_METHOD_NOT_ALLOWED: { status: 405, rpc: JsonRpcCode.invalidRequest, message: 'HTTP method not allowed on this route' },
+  REGATE_ERR_BODY_TIMEOUT: { status: 408, rpc: JsonRpcCode.invalidRequest, message: 'request body arrived too slowly; send it at once' },
   REGATE_ERR_BODY_TOO_LARGE: { status: 413, rpc: JsonRpcCode.tooLarge, message: 'request body exceeds the configured limit' },
   REGATE_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, rpc: JsonRpcCode.invalidRequest, message: 'request body must be application/json' },
   REGATE_ERR_PARSE: { status: 400, rpc: JsonRpcCode.parseError, message: 'request body is not valid JSON' },

@@ -52,6 +52,10 @@ export const configSchema = z
         max_batch_messages: z.number().int().positive().default(100),
         /** A JSON response, or one SSE event, larger than this is refused (it must be parsed whole). */
         max_response_bytes: z.number().int().positive().default(32 * 1024 * 1024),
+        /** A request body must be complete this long after its headers (slow-loris bound). */
+        body_timeout_seconds: z.number().positive().default(30),
+        /** ... and keep up at least this rate, averaged over a few seconds (0 = no rate check). */
+        min_body_bytes_per_second: z.number().int().nonnegative().default(1024),
       })
       .prefault({}),
     connections: z.array(connectionSchema).min(1, 'at least one connection is required'),

@@ -6,6 +6,7 @@ import type { Config } from '../config/schema.ts';
 import { passthroughHook, type MessageHook } from '../proxy/hook.ts';
 import type { Identity } from '../identity/create.ts';
 import { createApp } from './app.ts';
+import { createBodyGuard } from './body-guard.ts';
 import { Lifecycle } from './lifecycle.ts';
 import { Metrics } from './metrics.ts';
 
@@ -40,7 +41,13 @@ export async function startRegate(opts: RegateOptions): Promise<RunningRegate> {
 
   // noDelay: small JSON-RPC frames must not wait for Nagle. No server-side timeouts on responses:
   // long tool calls and SSE streams are bounded by the connection's own upstream timeouts.
-  const server = http.createServer({ noDelay: true, keepAlive: true, requestTimeout: 0, keepAliveTimeout: 65_000 }, app.handler);
+  // Request bodies are bounded by the body guard instead (deadline, minimum rate, no waiting for
+  // the body of a request already answered).
+  const bodies = createBodyGuard(config.limits);
+  const server = http.createServer({ noDelay: true, keepAlive: true, requestTimeout: 0, keepAliveTimeout: 65_000 }, (req, res) => {
+    bodies.watch(req, res);
+    app.handler(req, res);
+  });
   server.headersTimeout = 30_000;
   server.on('connection', (socket) => socket.setNoDelay(true));
   await new Promise<void>((resolve, reject) => {
@@ -67,6 +74,7 @@ export async function startRegate(opts: RegateOptions): Promise<RunningRegate> {
         const { cut } = await lifecycle.drain(server, grace);
         if (cut > 0) log.warn({ cut }, 'grace period over; cut remaining requests');
         app.close();
+        bodies.close();
         await components.stopAll(grace);
         log.info('stopped');
       })()),
