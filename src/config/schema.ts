@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseProxyEntry } from './cidr.ts';
 import { authConfigSchema } from '../identity/config.ts';
 import { policyConfigSchema } from '../policy/config.ts';
 
@@ -41,8 +42,19 @@ export const configSchema = z
       .strictObject({
         host: z.string().min(1).default('127.0.0.1'),
         port: z.number().int().min(0).max(65535).default(8080),
+        /** Peers whose X-Forwarded-For is believed (IPs or CIDRs); see src/http/client-address.ts. */
+        trusted_proxies: z
+          .array(z.string().refine((v) => parseProxyEntry(v) !== undefined, 'an IP address or CIDR, e.g. 10.0.0.0/8'))
+          .optional(),
       })
       .prefault({}),
+    /** A separate listener for /healthz, /readyz and /metrics; when set they leave the public port. */
+    ops_listen: z
+      .strictObject({
+        host: z.string().min(1).default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535),
+      })
+      .optional(),
     /** The URL agents use to reach regate; used in rewritten SSE endpoints and resource metadata. */
     public_url: z.url().optional(),
     limits: z

@@ -7,6 +7,7 @@ import { passthroughHook, type MessageHook } from '../proxy/hook.ts';
 import type { Identity } from '../identity/create.ts';
 import { createApp } from './app.ts';
 import { createBodyGuard } from './body-guard.ts';
+import { startOpsServer } from './ops-server.ts';
 import { Lifecycle } from './lifecycle.ts';
 import { Metrics } from './metrics.ts';
 
@@ -23,6 +24,8 @@ export interface RegateOptions {
 export interface RunningRegate {
   /** Base URL, e.g. http://127.0.0.1:8080 */
   readonly url: string;
+  /** Base URL of the operations listener, when `ops_listen` is configured. */
+  readonly opsUrl: string | undefined;
   readonly server: http.Server;
   readonly metrics: Metrics;
   readonly lifecycle: Lifecycle;
@@ -57,6 +60,7 @@ export async function startRegate(opts: RegateOptions): Promise<RunningRegate> {
       resolve();
     });
   });
+  const ops = config.ops_listen ? await startOpsServer(config.ops_listen, { components, lifecycle, metrics }) : undefined;
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   const url = `http://${host}:${addr.port}`;
@@ -64,6 +68,7 @@ export async function startRegate(opts: RegateOptions): Promise<RunningRegate> {
   let stopping: Promise<void> | undefined;
   return {
     url,
+    opsUrl: ops?.url,
     server,
     metrics,
     lifecycle,
@@ -75,6 +80,7 @@ export async function startRegate(opts: RegateOptions): Promise<RunningRegate> {
         if (cut > 0) log.warn({ cut }, 'grace period over; cut remaining requests');
         app.close();
         bodies.close();
+        await ops?.close();
         await components.stopAll(grace);
         log.info('stopped');
       })()),

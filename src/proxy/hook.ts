@@ -11,6 +11,8 @@ import type { RegateError } from '../errors.ts';
 export interface ExchangeContext {
   /** regate's request id (also `X-Request-Id` and in every log line). */
   readonly requestId: string;
+  /** The client's own `X-Request-Id`, when it sent a sane one: kept beside regate's, never instead of it. */
+  readonly clientRequestId?: string | undefined;
   readonly connection: ConnectionConfig;
   /** `Mcp-Session-Id` (Streamable HTTP) or regate's legacy-SSE session id; absent before initialize. */
   readonly sessionId: string | undefined;
