@@ -40,7 +40,7 @@ export async function serve(opts: { config?: string | undefined; env: NodeJS.Pro
     throw err;
   }
   const { regate, identity } = gateway;
-  log.info({ url: regate.url, connections: config.connections.map((c) => c.name) }, 'regate listening');
+  log.info({ url: regate.url, ...(regate.opsUrl ? { ops_url: regate.opsUrl } : {}), connections: config.connections.map((c) => c.name) }, 'regate listening');
   return {
     regate,
     demo,
