@@ -9,9 +9,9 @@ import { sendRpcError } from '../proxy/respond.ts';
  * at a time would otherwise keep a socket forever, token or not.
  *
  * - A request answered before its body arrived (a 401, a 404, a 405, a 503) does not wait for it:
- *   once the answer is sent the connection is closed, after a short grace in which what the
- *   client still sends is read and discarded (closing on unread data resets the connection, and
- *   the client could lose the answer).
+ *   once the answer is sent the connection is closed, after a short grace (1 s, 256 KB) in which
+ *   what the client still sends is read and discarded (closing on unread data resets the
+ *   connection, and the client could lose the answer).
  * - A body still arriving `body_timeout_seconds` after the headers, or arriving slower than
  *   `min_body_bytes_per_second` over the last few seconds, is answered 408 REGATE_ERR_BODY_TIMEOUT
  *   and the connection closed. The rate is not checked while regate itself has not read what
@@ -37,6 +37,8 @@ const SWEEP_MS = 250;
 const RATE_WINDOW_MS = 3000;
 /** How long a connection whose request was answered early may still deliver body bytes before it is cut. */
 const ABANDON_GRACE_MS = 1000;
+/** ... and how much of it is read (and discarded) before it is cut sooner. */
+const ABANDON_DRAIN_BYTES = 256 * 1024;
 
 interface Watched {
   readonly req: IncomingMessage;
@@ -105,9 +107,21 @@ export function createBodyGuard(limits: BodyGuardLimits): BodyGuard {
   };
 }
 
-/** Ends a connection whose request body will not be read: the answer is out, FIN now, cut after a grace. */
+/**
+ * Ends a connection whose request body will not be read: the answer is out, so FIN now; what the
+ * client still sends is discarded for a short grace, at most ABANDON_DRAIN_BYTES, then the socket
+ * is cut.
+ */
 function abandon(socket: Socket): void {
   if (socket.destroyed) return;
   socket.end();
-  setTimeout(() => socket.destroy(), ABANDON_GRACE_MS).unref();
+  const start = socket.bytesRead;
+  const until = Date.now() + ABANDON_GRACE_MS;
+  const check = setInterval(() => {
+    if (socket.destroyed || Date.now() >= until || socket.bytesRead - start > ABANDON_DRAIN_BYTES) {
+      clearInterval(check);
+      socket.destroy();
+    }
+  }, 100);
+  check.unref();
 }

@@ -67,6 +67,17 @@ describe('slow request bodies (slow loris) on a raw socket', function () {
     });
   }
 
+  it('without a token, a fast large body: 401, and only a bounded part of the body is read before the socket is cut', async () => {
+    const length = 20 * 1024 * 1024;
+    const c = rawConnect(gw.regate.url, `POST /mcp/crm HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${length}\r\n\r\n`);
+    const chunk = ' '.repeat(64 * 1024);
+    let sent = 0;
+    while (sent < length && (await c.write(chunk))) sent += chunk.length;
+    assert.equal((await c.response).status, 401);
+    assert.ok(await closedWithin(c, 5000), 'the server closed the connection');
+    assert.ok(sent < length, `the client could not deliver the whole body (${sent} of ${length} bytes)`);
+  });
+
   it('with a token, a body slower than the minimum rate: 408 REGATE_ERR_BODY_TIMEOUT and the socket is freed', async () => {
     const { c, sent } = trickle('/mcp/crm', true, 10_000, 50); // ~20 bytes/s, limit 100
     const res = await c.response;
