@@ -7,6 +7,8 @@
  * actionable: they reach agents and operators verbatim.
  */
 
+import { capText } from './text/cap.ts';
+
 /** JSON-RPC 2.0 reserved codes, plus regate's server-defined range (-32000 .. -32099). */
 export const JsonRpcCode = {
   parseError: -32700,
@@ -40,7 +42,9 @@ export const catalogue = {
   // --- inbound HTTP / JSON-RPC
   REGATE_ERR_UNKNOWN_CONNECTION: { status: 404, rpc: JsonRpcCode.invalidRequest, message: 'no MCP connection with this name is configured' },
   REGATE_ERR_NOT_FOUND: { status: 404, rpc: JsonRpcCode.invalidRequest, message: 'not found' },
+  REGATE_ERR_MALFORMED_PATH: { status: 400, rpc: JsonRpcCode.invalidRequest, message: 'the request path is not valid percent-encoding' },
   REGATE_ERR_METHOD_NOT_ALLOWED: { status: 405, rpc: JsonRpcCode.invalidRequest, message: 'HTTP method not allowed on this route' },
+  REGATE_ERR_BODY_TIMEOUT: { status: 408, rpc: JsonRpcCode.invalidRequest, message: 'request body arrived too slowly; send it at once' },
   REGATE_ERR_BODY_TOO_LARGE: { status: 413, rpc: JsonRpcCode.tooLarge, message: 'request body exceeds the configured limit' },
   REGATE_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, rpc: JsonRpcCode.invalidRequest, message: 'request body must be application/json' },
   REGATE_ERR_PARSE: { status: 400, rpc: JsonRpcCode.parseError, message: 'request body is not valid JSON' },
@@ -111,6 +115,9 @@ export const catalogue = {
 
 export type ErrorCode = keyof typeof catalogue;
 
+/** Characters of an error's detail kept (see capText). */
+const DETAIL_LIMIT = 500;
+
 /** An error with a stable code; `detail` says what exactly went wrong (safe to show the caller). */
 export class RegateError extends Error {
   readonly code: ErrorCode;
@@ -120,6 +127,8 @@ export class RegateError extends Error {
 
   constructor(code: ErrorCode, detail?: string, options?: { cause?: unknown }) {
     const entry: Entry = catalogue[code];
+    // Details often quote the network (a method name, a header): capped so an error stays small.
+    if (detail !== undefined) detail = capText(detail, DETAIL_LIMIT);
     super(detail ? `${entry.message}: ${detail}` : entry.message, options);
     this.name = 'RegateError';
     this.code = code;

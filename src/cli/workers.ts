@@ -3,7 +3,7 @@
  * crashed worker (with backoff) or gives up because workers keep crashing.
  */
 import { RegateError } from '../errors.ts';
-import { backoffDelay, type BackoffOptions } from '../policy/sources/backoff.ts';
+import { backoffDelay, type BackoffOptions } from '../util/backoff.ts';
 
 /** The number of worker processes `--workers` asks for; `auto` = the cores this process may use. */
 export function parseWorkers(value: string | undefined, availableParallelism: number): number {

@@ -1,6 +1,9 @@
+import { isUrlKey, redactUrl } from './redact-url.ts';
+
 /**
  * Returns a deep copy safe to print or log: every connection header value and every key that
- * looks like it holds a secret is replaced. Used by `regate config`, start-up logs and errors.
+ * looks like it holds a secret is replaced, and every URL-valued key loses its userinfo and query
+ * (see redact-url.ts). Used by `regate config`, start-up logs and errors.
  */
 export function redactConfig<T>(config: T): T {
   return redact(config, []) as T;
@@ -20,7 +23,9 @@ function redact(value: unknown, path: readonly string[]): unknown {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
       const inHeaders = path[path.length - 1] === 'headers';
-      out[k] = inHeaders || (secretKey.test(k) && typeof v !== 'object') ? REDACTED : redact(v, [...path, k]);
+      if (inHeaders || (secretKey.test(k) && typeof v !== 'object')) out[k] = REDACTED;
+      else if (typeof v === 'string' && isUrlKey(k)) out[k] = redactUrl(v);
+      else out[k] = redact(v, [...path, k]);
     }
     return out;
   }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseProxyEntry } from './cidr.ts';
 import { authConfigSchema } from '../identity/config.ts';
 import { policyConfigSchema } from '../policy/config.ts';
 import { redisConfigSchema } from '../store/config.ts';
@@ -42,8 +43,19 @@ export const configSchema = z
       .strictObject({
         host: z.string().min(1).default('127.0.0.1'),
         port: z.number().int().min(0).max(65535).default(8080),
+        /** Peers whose X-Forwarded-For is believed (IPs or CIDRs); see src/http/client-address.ts. */
+        trusted_proxies: z
+          .array(z.string().refine((v) => parseProxyEntry(v) !== undefined, 'an IP address or CIDR, e.g. 10.0.0.0/8'))
+          .optional(),
       })
       .prefault({}),
+    /** A separate listener for /healthz, /readyz and /metrics; when set they leave the public port. */
+    ops_listen: z
+      .strictObject({
+        host: z.string().min(1).default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535),
+      })
+      .optional(),
     /** The URL agents use to reach regate; used in rewritten SSE endpoints and resource metadata. */
     public_url: z.url().optional(),
     limits: z
@@ -53,6 +65,10 @@ export const configSchema = z
         max_batch_messages: z.number().int().positive().default(100),
         /** A JSON response, or one SSE event, larger than this is refused (it must be parsed whole). */
         max_response_bytes: z.number().int().positive().default(32 * 1024 * 1024),
+        /** A request body must be complete this long after its headers (slow-loris bound). */
+        body_timeout_seconds: z.number().positive().default(30),
+        /** ... and keep up at least this rate, averaged over a few seconds (0 = no rate check). */
+        min_body_bytes_per_second: z.number().int().nonnegative().default(1024),
       })
       .prefault({}),
     connections: z.array(connectionSchema).min(1, 'at least one connection is required'),

@@ -1,5 +1,6 @@
 import type { PolicyDecision } from '../policy/decision.ts';
 import { JsonRpcCode } from '../errors.ts';
+import { capText } from '../text/cap.ts';
 import type { JSONRPCMessage, RequestId } from '../mcp/jsonrpc.ts';
 
 /**
@@ -27,7 +28,7 @@ export function denialReply(id: RequestId, method: string, toolName: string | un
 
 /** The sentence the agent reads. */
 export function denialText(method: string, toolName: string | undefined, d: PolicyDecision): string {
-  const what = method === 'tools/call' && toolName ? `the call to tool "${toolName}"` : `this ${method} request`;
+  const what = method === 'tools/call' && toolName ? `the call to tool "${capText(toolName)}"` : `this ${capText(method)} request`;
   if (d.outcome === 'approval' && d.approval) {
     return (
       `regate policy requires human approval for ${what}: ${d.approval.reason} ` +

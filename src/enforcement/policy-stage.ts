@@ -18,6 +18,8 @@ export interface DecisionRecord extends DecisionLogRecord {
   /** False in shadow mode: decided and recorded, not applied. */
   readonly enforced: boolean;
   readonly request_id: string;
+  /** The client's own X-Request-Id, when it sent one (never used as regate's id). */
+  readonly client_request_id?: string;
   readonly principal_type: string | undefined;
   /** `server_to_client` for a server's own request, notification or an uncorrelated response. */
   readonly direction?: 'server_to_client';
@@ -99,6 +101,7 @@ export function createPolicyStage(o: PolicyStageOptions): Stage {
           ...base,
           enforced,
           request_id: x.requestId,
+          ...(x.clientRequestId !== undefined ? { client_request_id: x.clientRequestId } : {}),
           principal_type: x.principal?.type,
           ...(input.mcp.direction === 'server_to_client' ? { direction: 'server_to_client' as const } : {}),
         },

@@ -15,6 +15,9 @@ import type { Lifecycle } from './lifecycle.ts';
 import type { Metrics } from './metrics.ts';
 import { bearerAuthentication } from './auth.ts';
 import { requestContext } from './request-context.ts';
+import { opsRoutes } from './ops-server.ts';
+import { clientAddressResolver } from './client-address.ts';
+import { methodNotAllowed, requestErrorOf } from './request-errors.ts';
 import type { Identity } from '../identity/create.ts';
 
 export interface AppDeps {
@@ -68,26 +71,12 @@ export function createApp(deps: AppDeps): App {
   };
 
   metrics.watchComponents(() => components.report());
+  const clientAddress = clientAddressResolver(config.listen.trusted_proxies ?? []);
   const context = requestContext(log, metrics, lifecycle);
   app.use(context);
 
-  app.get('/healthz', (_req, res) => {
-    res.locals.route = '/healthz';
-    sendJson(res, 200, { status: 'ok' });
-  });
-  app.get('/readyz', (_req, res) => {
-    res.locals.route = '/readyz';
-    const report = components.report();
-    const ready = report.ready && !lifecycle.draining;
-    const status = ready ? (report.degraded ? 'degraded' : 'ready') : lifecycle.draining ? 'draining' : 'not ready';
-    sendJson(res, ready ? 200 : 503, { status, components: report.components });
-  });
-  app.get('/metrics', async (_req, res) => {
-    res.locals.route = '/metrics';
-    const body = await metrics.registry.metrics();
-    res.setHeader('content-type', metrics.registry.contentType);
-    res.end(body);
-  });
+  // With ops_listen, /healthz, /readyz and /metrics are served there and not on this port.
+  if (!config.ops_listen) app.use(opsRoutes({ components, lifecycle, metrics }));
 
   if (deps.identity) {
     const identity = deps.identity;
@@ -126,6 +115,7 @@ export function createApp(deps: AppDeps): App {
     let abort: AbortController | undefined;
     const facts: ExchangeFacts = {
       requestId: res.locals.requestId as string,
+      clientRequestId: res.locals.clientRequestId as string | undefined,
       connection: entry.connection,
       sessionId: typeof req.headers['mcp-session-id'] === 'string' ? req.headers['mcp-session-id'] : undefined,
       era: '2025',
@@ -169,6 +159,8 @@ export function createApp(deps: AppDeps): App {
     if (x.connection.transport !== 'streamable-http') return wrongTransport(res, x.connection, `/sse/${x.connection.name}`);
     await handleStreamablePost(x, proxyDeps);
   };
+  mcp.head('/mcp/:connection', methodNotAllowed('GET, POST, DELETE'));
+  mcp.head('/sse/:connection', methodNotAllowed('GET'));
   mcp.post('/mcp/:connection', (req, res) => streamablePost(req, res, String(req.params.connection), req.path));
   mcp.get('/mcp/:connection', async (req, res) => {
     const x = exchange(req, res, String(req.params.connection), req.path, '/mcp');
@@ -208,6 +200,8 @@ export function createApp(deps: AppDeps): App {
     sendJson(res, 404, { error: { code: 'REGATE_ERR_NOT_FOUND', message: `no route for ${req.method} ${req.path}` } });
   });
   const unhandled = (err: unknown, res: WithLocals) => {
+    const bad = requestErrorOf(err);
+    if (bad) return sendRpcError(res, bad); // the client's mistake: no stack trace in the log
     const e = asRegateError(err);
     (res.locals.log as Logger | undefined)?.error({ err, code: e.code }, 'unhandled error');
     sendRpcError(res, e);

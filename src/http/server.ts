@@ -7,6 +7,8 @@ import { composePipeline, type Pipeline } from '../pipeline/compose.ts';
 import type { Stage } from '../pipeline/stage.ts';
 import type { Identity } from '../identity/create.ts';
 import { createApp } from './app.ts';
+import { createBodyGuard } from './body-guard.ts';
+import { startOpsServer } from './ops-server.ts';
 import { Lifecycle } from './lifecycle.ts';
 import { Metrics } from './metrics.ts';
 
@@ -26,6 +28,8 @@ export interface RegateOptions {
 export interface RunningRegate {
   /** Base URL, e.g. http://127.0.0.1:8080 */
   readonly url: string;
+  /** Base URL of the operations listener, when `ops_listen` is configured. */
+  readonly opsUrl: string | undefined;
   readonly server: http.Server;
   readonly metrics: Metrics;
   readonly lifecycle: Lifecycle;
@@ -57,7 +61,13 @@ export async function startRegate(opts: RegateOptions): Promise<RunningRegate> {
 
   // noDelay: small JSON-RPC frames must not wait for Nagle. No server-side timeouts on responses:
   // long tool calls and SSE streams are bounded by the connection's own upstream timeouts.
-  const server = http.createServer({ noDelay: true, keepAlive: true, requestTimeout: 0, keepAliveTimeout: 65_000 }, app.handler);
+  // Request bodies are bounded by the body guard instead (deadline, minimum rate, no waiting for
+  // the body of a request already answered).
+  const bodies = createBodyGuard(config.limits);
+  const server = http.createServer({ noDelay: true, keepAlive: true, requestTimeout: 0, keepAliveTimeout: 65_000 }, (req, res) => {
+    bodies.watch(req, res);
+    app.handler(req, res);
+  });
   server.headersTimeout = 30_000;
   server.on('connection', (socket) => socket.setNoDelay(true));
   await new Promise<void>((resolve, reject) => {
@@ -67,6 +77,7 @@ export async function startRegate(opts: RegateOptions): Promise<RunningRegate> {
       resolve();
     });
   });
+  const ops = config.ops_listen ? await startOpsServer(config.ops_listen, { components, lifecycle, metrics }) : undefined;
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   const url = `http://${host}:${addr.port}`;
@@ -74,6 +85,7 @@ export async function startRegate(opts: RegateOptions): Promise<RunningRegate> {
   let stopping: Promise<void> | undefined;
   return {
     url,
+    opsUrl: ops?.url,
     server,
     metrics,
     lifecycle,
@@ -84,6 +96,8 @@ export async function startRegate(opts: RegateOptions): Promise<RunningRegate> {
         const { cut } = await lifecycle.drain(server, grace);
         if (cut > 0) log.warn({ cut }, 'grace period over; cut remaining requests');
         app.close();
+        bodies.close();
+        await ops?.close();
         await components.stopAll(grace);
         log.info('stopped');
       })()),

@@ -7,6 +7,8 @@ import type { HeaderBag } from './bearer.ts';
 /** The minimum of a request the strategy reads (Express and plain Node requests both fit). */
 interface BearerRequest {
   readonly headers: HeaderBag;
+  /** Node's raw name/value list: the only place a second Authorization header shows. */
+  readonly rawHeaders?: readonly string[];
   readonly url?: string;
   readonly originalUrl?: string;
   /** Express sets it; used to add the WWW-Authenticate header passport leaves off non-401 failures. */
@@ -39,7 +41,7 @@ export class RegateBearerStrategy extends Strategy {
   }
 
   override authenticate(req: BearerRequest): void {
-    this.check(req.headers, req.originalUrl ?? req.url ?? '/').then(
+    this.check(withEveryAuthorization(req), req.originalUrl ?? req.url ?? '/').then(
       (principal) => this.success(principal),
       (err: unknown) => {
         if (!isAuthFailure(err) || err.wwwAuthenticate === undefined) return this.error(err);
@@ -53,4 +55,25 @@ export class RegateBearerStrategy extends Strategy {
       },
     );
   }
+}
+
+/**
+ * The request's headers with every Authorization header it carried. Node keeps only the first of
+ * duplicated Authorization headers in `headers`, so two would pass as one; handed over as a list,
+ * they are refused (REGATE_ERR_AUTH_MALFORMED) like any other ambiguous credential. Reads
+ * `rawHeaders` (already built) rather than `headersDistinct` (built on first use): this runs on
+ * every call.
+ */
+function withEveryAuthorization(req: BearerRequest): HeaderBag {
+  const raw = req.rawHeaders;
+  if (raw === undefined) return req.headers;
+  let all: string[] | undefined;
+  let first: string | undefined;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length !== 13 || name.toLowerCase() !== 'authorization') continue;
+    if (first === undefined) first = raw[i + 1]!;
+    else (all ??= [first]).push(raw[i + 1]!);
+  }
+  return all === undefined ? req.headers : { ...req.headers, authorization: all };
 }

@@ -41,6 +41,8 @@ export interface CallTimings {
 export interface ExchangeFacts {
   /** regate's request id (also `X-Request-Id` upstream and in every log line). */
   readonly requestId: string;
+  /** The client's own `X-Request-Id`, kept apart from regate's (logged as client_request_id). */
+  readonly clientRequestId?: string | undefined;
   readonly connection: ConnectionConfig;
   /** `Mcp-Session-Id` (2025 Streamable HTTP) or regate's legacy-SSE session id; absent otherwise. */
   readonly sessionId: string | undefined;

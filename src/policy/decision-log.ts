@@ -5,6 +5,7 @@
  */
 import type { PolicyDecision } from './decision.ts';
 import type { PolicyInput } from './input.ts';
+import { capText } from '../text/cap.ts';
 
 export interface DecisionLogRecord {
   readonly decision_id: string;
@@ -35,8 +36,9 @@ export function decisionLogRecord(decision: PolicyDecision, input: PolicyInput, 
     reason: decision.reason,
     duration_us: Math.round(decision.duration_us * 10) / 10,
     connection: input.connection.name,
-    method: input.mcp.method,
-    ...(typeof tool === 'string' ? { tool } : {}),
+    // Both come from the network: capped so one record stays one reasonable log line.
+    method: capText(input.mcp.method),
+    ...(typeof tool === 'string' ? { tool: capText(tool) } : {}),
     ...(input.principal ? { principal_id: input.principal.id } : {}),
     ...(input.session.id !== undefined ? { session_id: input.session.id } : {}),
     ...(decision.error ? { error_code: decision.error.code } : {}),

@@ -31,7 +31,8 @@ export const DEFAULT_HEADER_ALLOWLIST: readonly string[] = [
   'accept',
   'origin',
   'x-request-id',
-  'x-forwarded-for',
+  // Not x-forwarded-for: anyone can send it. http.remote_addr is the client address, taken from
+  // X-Forwarded-For only when the peer is a trusted proxy (listen.trusted_proxies).
   'traceparent',
 ];
 

@@ -3,8 +3,9 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 /**
  * Header policy at the trust boundary. Upstream gets an allowlist of the client's headers plus the
  * connection's gateway-held headers: the client's Authorization, cookies and anything else not
- * listed never leave regate. The client gets the upstream's headers minus hop-by-hop ones, cookies
- * and challenges meant for the gateway's own credential.
+ * listed never leave regate. The client gets an allowlist of the upstream's headers (MCP, content
+ * type, caching): never cookies, challenges meant for the gateway's own credential, or headers that
+ * describe the upstream's software and internals.
  */
 
 /** Client headers that carry MCP meaning and are forwarded as they are. */
@@ -35,29 +36,29 @@ export function upstreamRequestHeaders(
   return out;
 }
 
-const droppedResponseHeaders = new Set([
-  'connection',
-  'keep-alive',
-  'transfer-encoding',
-  'upgrade',
-  'proxy-authenticate',
-  'trailer',
-  'te',
-  'content-length',
-  'content-encoding',
-  'set-cookie',
-  'www-authenticate',
-  'access-control-allow-origin',
-  'access-control-allow-credentials',
-  'access-control-expose-headers',
+/**
+ * The upstream response headers a client may see; everything else (server, x-powered-by,
+ * set-cookie, www-authenticate, an upstream's internal headers) stays at regate. Framing headers
+ * (content-length, transfer-encoding) are regate's own: it re-frames every body it relays.
+ */
+const allowedResponseHeaders: ReadonlySet<string> = new Set([
+  'content-type',
+  'mcp-session-id',
+  'mcp-protocol-version',
+  'cache-control',
+  'expires',
+  'pragma',
+  'etag',
+  'last-modified',
+  'vary',
+  'retry-after',
 ]);
 
-/** Copies the upstream response headers that are safe and meaningful for the client. */
+/** Copies the allow-listed upstream response headers (allowedResponseHeaders) for the client. */
 export function clientResponseHeaders(upstream: IncomingHttpHeaders): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};
   for (const [k, v] of Object.entries(upstream)) {
-    if (v === undefined || droppedResponseHeaders.has(k)) continue;
-    out[k] = v;
+    if (v !== undefined && allowedResponseHeaders.has(k)) out[k] = v;
   }
   return out;
 }

@@ -10,6 +10,8 @@ import { errorsFor, type ClientReply } from './client-reply.ts';
 import { clientResponseHeaders, headerValue } from './headers.ts';
 import type { ProxyMetrics } from './metrics.ts';
 import { readAll } from './request-body.ts';
+import { mediaType } from './media-type.ts';
+import { upstreamParseError, upstreamStatusError } from './upstream-text.ts';
 
 /** Everything the relay needs to deliver one upstream response to the client. */
 export interface RelayContext {
@@ -38,7 +40,7 @@ export interface RelayContext {
 /** Delivers an upstream response to the client, passing every message through the pipeline. */
 export async function relayResponse(upstream: IncomingMessage, r: RelayContext): Promise<void> {
   const status = upstream.statusCode ?? 502;
-  const type = (headerValue(upstream.headers, 'content-type') ?? '').toLowerCase();
+  const type = mediaType(headerValue(upstream.headers, 'content-type'));
 
   if (status === 401 || status === 403) {
     // The upstream refused the gateway's own credential: the agent can do nothing about it, and
@@ -48,8 +50,8 @@ export async function relayResponse(upstream: IncomingMessage, r: RelayContext):
     r.metrics.upstreamError(r.facts.connection.name, err.code);
     return answerAllWith(err, r);
   }
-  if (type.startsWith('text/event-stream')) return relaySse(upstream, r, status);
-  if (type.startsWith('application/json')) return relayJson(upstream, r, status);
+  if (type === 'text/event-stream') return relaySse(upstream, r, status);
+  if (type === 'application/json') return relayJson(upstream, r, status);
 
   // No body (202 Accepted for notifications/responses, 204, 405 for an unsupported GET stream...).
   let body: Buffer;
@@ -74,8 +76,7 @@ export async function relayResponse(upstream: IncomingMessage, r: RelayContext):
     return;
   }
   // Anything else is not MCP: keep the status (clients act on 404 / 405), never the raw body.
-  const snippet = body.toString('utf8').replace(/\s+/g, ' ').trim().slice(0, 200);
-  const err = new RegateError('REGATE_ERR_UPSTREAM_STATUS', `${r.facts.connection.name} answered HTTP ${status}${snippet ? `: ${snippet}` : ''}`);
+  const err = upstreamStatusError(r.facts.connection, r.log, status, body);
   r.metrics.upstreamError(r.facts.connection.name, err.code);
   return answerAllWith(err, r, { status: status >= 400 ? status : 502, headers: clientResponseHeaders(upstream.headers) });
 }
@@ -87,7 +88,7 @@ async function relayJson(upstream: IncomingMessage, r: RelayContext, status: num
     parsed = parseJsonRpcText(text, r.maxDepth);
   } catch (err) {
     const e = asRegateError(err, 'REGATE_ERR_UPSTREAM_PROTOCOL');
-    const wrapped = e.code === 'REGATE_ERR_UPSTREAM_TOO_LARGE' ? e : new RegateError('REGATE_ERR_UPSTREAM_PROTOCOL', e.message);
+    const wrapped = upstreamParseError(r.facts.connection, r.log, e);
     r.metrics.upstreamError(r.facts.connection.name, wrapped.code);
     return answerAllWith(wrapped, r);
   }
@@ -162,7 +163,7 @@ async function sseMessage(data: string, id: string | undefined, retry: number | 
   } catch (err) {
     // Fail closed: content regate cannot parse cannot be inspected, so it is not delivered.
     r.metrics.upstreamError(r.facts.connection.name, 'REGATE_ERR_UPSTREAM_PROTOCOL');
-    r.log.warn({ err: asRegateError(err) }, 'dropped unparseable SSE message from upstream');
+    upstreamParseError(r.facts.connection, r.log, asRegateError(err, 'REGATE_ERR_UPSTREAM_PROTOCOL')); // logs why it was dropped
     return true;
   }
   if (!Array.isArray(parsed)) {

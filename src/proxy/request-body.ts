@@ -1,6 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import { RegateError } from '../errors.ts';
+import { capText } from '../text/cap.ts';
 import { headerValue } from './headers.ts';
+import { mediaType } from './media-type.ts';
 
 /**
  * Reads a client's JSON body as text, refusing anything that is not JSON or is larger than
@@ -8,10 +10,11 @@ import { headerValue } from './headers.ts';
  * help). The rest of a refused body is discarded so the connection stays usable.
  */
 export async function readJsonBody(req: IncomingMessage, limit: number): Promise<string> {
-  const type = (headerValue(req.headers, 'content-type') ?? '').toLowerCase();
-  if (!type.startsWith('application/json')) {
+  // The media type exactly (parameters such as charset allowed): application/json-seq is not JSON.
+  const type = mediaType(headerValue(req.headers, 'content-type'));
+  if (type !== 'application/json') {
     req.resume();
-    throw new RegateError('REGATE_ERR_UNSUPPORTED_MEDIA_TYPE', `got "${type || 'none'}"`);
+    throw new RegateError('REGATE_ERR_UNSUPPORTED_MEDIA_TYPE', `got "${capText(type) || 'none'}"`);
   }
   const declared = Number(headerValue(req.headers, 'content-length') ?? NaN);
   if (declared > limit) {

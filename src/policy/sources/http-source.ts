@@ -9,6 +9,7 @@
 import { RegateError } from '../../errors.ts';
 import { DEFAULT_MAX_BUNDLE_BYTES } from '../bundle/archive.ts';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from '../../util/backoff.ts';
+import { redactUrl, redactUrlsIn, splitCredentials } from '../../config/redact-url.ts';
 import { loadBundle, saveBundle } from './persist.ts';
 import { silentLogger, type BundleSink, type BundleSource, type SourceLogger, type SourceStatus } from './source.ts';
 
@@ -42,7 +43,9 @@ export class HttpBundleSource implements BundleSource {
   #lastCheckAt: string | undefined;
 
   constructor(options: HttpSourceOptions) {
-    this.location = options.url;
+    // What operators see (status, logs, errors, the persisted copy's label): never the URL's
+    // query or userinfo, which may hold a SAS token or password. Only fetch() gets the full URL.
+    this.location = redactUrl(options.url);
     this.#options = options;
     this.#log = options.log ?? silentLogger;
   }
@@ -121,10 +124,13 @@ export class HttpBundleSource implements BundleSource {
     const signal = AbortSignal.any([this.#abort.signal, AbortSignal.timeout(this.#options.timeoutMs ?? 30_000)]);
     let res: Response;
     try {
-      res = await fetch(this.location, { headers, signal, redirect: 'follow' });
+      const { url, authorization } = splitCredentials(this.#options.url);
+      if (authorization !== undefined) headers['authorization'] ??= authorization;
+      res = await fetch(url, { headers, signal, redirect: 'follow' });
     } catch (err) {
+      // fetch's messages can quote the URL it was given: redact them, and keep no `cause` that would.
       const cause = (err as { cause?: { message?: string } }).cause?.message;
-      throw new RegateError('REGATE_ERR_BUNDLE_FETCH', `${this.location}: ${(err as Error).message}${cause ? ` (${cause})` : ''}`, { cause: err });
+      throw new RegateError('REGATE_ERR_BUNDLE_FETCH', redactUrlsIn(`${this.location}: ${(err as Error).message}${cause ? ` (${cause})` : ''}`));
     }
     if (res.status === 304) {
       await res.body?.cancel();

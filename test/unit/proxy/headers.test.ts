@@ -48,4 +48,19 @@ describe('headers at the trust boundary', () => {
     });
     assert.deepEqual(h, { 'mcp-session-id': 's1', 'content-type': 'text/event-stream' });
   });
+
+  it('passes only allow-listed response headers: MCP, content type, caching', () => {
+    const h = clientResponseHeaders({
+      'content-type': 'application/json',
+      'mcp-session-id': 's1',
+      'mcp-protocol-version': '2025-06-18',
+      'cache-control': 'no-store',
+      server: 'internal-app/1.2',
+      'x-powered-by': 'Express',
+      'x-internal-host': 'db-7.corp.internal',
+      'access-control-allow-origin': '*',
+      'content-length': '10',
+    });
+    assert.deepEqual(h, { 'content-type': 'application/json', 'mcp-session-id': 's1', 'mcp-protocol-version': '2025-06-18', 'cache-control': 'no-store' });
+  });
 });
