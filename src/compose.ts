@@ -19,7 +19,7 @@ export interface Gateway {
 
 /**
  * Assembles the whole gateway from a validated configuration: identity, the policy runtime and its
- * hook, metrics and components, then the HTTP server. `regate serve` and the end-to-end tests both
+ * stage, metrics and components, then the HTTP server. `regate serve` and the end-to-end tests both
  * start regate through this one function.
  */
 export async function startGateway(
