@@ -96,6 +96,9 @@ export const catalogue = {
   REGATE_ERR_POLICY_RESULT: { status: 500, rpc: JsonRpcCode.policyDenied, message: 'policy returned a malformed decision, so the request was denied' },
   REGATE_ERR_POLICY_NOT_READY: { status: 503, rpc: JsonRpcCode.unavailable, message: 'no policy is loaded yet; retry shortly' },
 
+  // --- session recording (audit/)
+  REGATE_ERR_AUDIT_BUFFER: { status: 503, rpc: JsonRpcCode.unavailable, message: 'the call could not be recorded (transcript buffer unavailable or full), so it was refused; retry later' },
+
   // --- internal
   REGATE_ERR_INTERNAL: { status: 500, rpc: JsonRpcCode.internalError, message: 'internal error' },
 } as const satisfies Record<string, Entry>;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { auditConfigSchema } from '../audit/config.ts';
 import { authConfigSchema } from '../identity/config.ts';
 import { policyConfigSchema } from '../policy/config.ts';
 
@@ -65,6 +66,8 @@ export const configSchema = z
       })
       .prefault({}),
     shutdown: z.strictObject({ grace_seconds: seconds(30) }).prefault({}),
+    /** Session recording: transcript sinks, buffer and delivery (src/audit/config.ts). */
+    audit: auditConfigSchema.prefault({}),
   })
   .superRefine((cfg, ctx) => {
     const seen = new Set<string>();
