@@ -1,0 +1,94 @@
+/**
+ * Builds session recording from `config.audit`: the buffer (Redis Streams when a Redis client or
+ * URL is given, otherwise memory + spill file), the sinks, the flusher component, the event
+ * builders and the gauges for /metrics. Only the composition root calls this.
+ */
+import { isAbsolute, resolve } from 'node:path';
+import type { Redis } from 'ioredis';
+import type { AuditBuffer, BufferStats } from './buffer.ts';
+import { createEventBuilders, type EventBuilders } from './build-events.ts';
+import type { AuditConfig } from './config.ts';
+import { FileSink } from './file-sink.ts';
+import { AuditFlusher, type FlusherCounters, type FlusherLogger } from './flusher.ts';
+import { createCredential, LogAnalyticsSink, type AzureClientOptions } from './log-analytics-sink.ts';
+import { MemoryFileBuffer } from './memory-file-buffer.ts';
+import { RedisStreamBuffer } from './redis-stream-buffer.ts';
+import type { AuditSink } from './sink.ts';
+
+export interface AuditDeps {
+  /** Redis for the shared buffer: a client (not closed here) or a URL, and the key prefix. */
+  readonly redis?: { readonly client?: Redis; readonly url?: string; readonly prefix: string };
+  readonly log: FlusherLogger;
+  /** Relative paths (file sink, spill file) resolve against this. */
+  readonly baseDir: string;
+  /** Azure SDK options for the credential and the ingestion client (tests: a fake's CA). */
+  readonly azure?: AzureClientOptions;
+  /** Consumer name in the Redis group (default host-pid-random). */
+  readonly consumer?: string;
+}
+
+export interface AuditMetrics {
+  /** Buffer gauges; the lead registers them (e.g. prom-client gauges with async collect). */
+  bufferStats(): Promise<BufferStats>;
+  /** Delivered events, uploaded batches and failed upload attempts so far. */
+  counters(): Readonly<FlusherCounters>;
+}
+
+export interface Audit {
+  readonly buffer: AuditBuffer;
+  readonly flusher: AuditFlusher;
+  readonly sinks: readonly AuditSink[];
+  readonly events: EventBuilders;
+  readonly metrics: AuditMetrics;
+  /** `audit.on_buffer_failure`: whether a call whose events cannot be buffered is refused. */
+  readonly onBufferFailure: 'deny' | 'allow';
+  /** Closes the buffer (after the flusher stopped and the HTTP server drained). */
+  close(): Promise<void>;
+}
+
+/** Assembles recording; nothing runs until `flusher.start()`. */
+export async function createAudit(config: AuditConfig, deps: AuditDeps): Promise<Audit> {
+  const path = (p: string) => (isAbsolute(p) ? p : resolve(deps.baseDir, p));
+  const b = config.buffer;
+  const redis = deps.redis?.client ?? deps.redis?.url;
+  const buffer: AuditBuffer =
+    redis !== undefined
+      ? new RedisStreamBuffer({
+          redis,
+          keyPrefix: deps.redis?.prefix ?? 'regate:',
+          maxEvents: b.max_events,
+          appendTimeoutMs: b.append_timeout_ms,
+          claimIdleMs: b.claim_idle_ms,
+          ...(deps.consumer !== undefined ? { consumer: deps.consumer } : {}),
+        })
+      : await MemoryFileBuffer.open({ path: path(b.spill_path), maxEvents: b.max_events, fsync: b.fsync });
+
+  const sinks: AuditSink[] = config.sinks.map((name): AuditSink => {
+    if (name === 'file') {
+      const f = config.file;
+      return new FileSink({ path: path(f.path), maxBytes: f.max_bytes, rotateHours: f.rotate_hours, retainDays: f.retain_days });
+    }
+    const la = config.log_analytics;
+    if (la === undefined) throw new Error('audit.log_analytics is required by the log-analytics sink'); // the schema refuses this
+    return new LogAnalyticsSink(la, createCredential(la.credential, deps.azure), deps.azure);
+  });
+
+  const la = config.log_analytics;
+  const flusher = new AuditFlusher(buffer, sinks, {
+    batchMaxEvents: la?.batch_max_events ?? 500,
+    flushIntervalMs: la?.flush_interval_ms ?? 1000,
+    retryMaxMs: la?.max_retry_delay_ms ?? 30_000,
+    touchIntervalMs: Math.max(100, Math.floor(b.claim_idle_ms / 3)),
+    log: deps.log,
+  });
+
+  return {
+    buffer,
+    flusher,
+    sinks,
+    events: createEventBuilders({ maxContentBytes: config.max_content_bytes }),
+    metrics: { bufferStats: () => buffer.stats(), counters: () => ({ ...flusher.counters }) },
+    onBufferFailure: config.on_buffer_failure,
+    close: () => buffer.close(),
+  };
+}
