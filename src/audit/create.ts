@@ -51,17 +51,22 @@ export async function createAudit(config: AuditConfig, deps: AuditDeps): Promise
   const path = (p: string) => (isAbsolute(p) ? p : resolve(deps.baseDir, p));
   const b = config.buffer;
   const redis = deps.redis?.client ?? deps.redis?.url;
-  const buffer: AuditBuffer =
-    redis !== undefined
-      ? new RedisStreamBuffer({
-          redis,
-          keyPrefix: deps.redis?.prefix ?? 'regate:',
-          maxEvents: b.max_events,
-          appendTimeoutMs: b.append_timeout_ms,
-          claimIdleMs: b.claim_idle_ms,
-          ...(deps.consumer !== undefined ? { consumer: deps.consumer } : {}),
-        })
-      : await MemoryFileBuffer.open({ path: path(b.spill_path), maxEvents: b.max_events, fsync: b.fsync });
+  let buffer: AuditBuffer;
+  if (redis !== undefined) {
+    const stream = new RedisStreamBuffer({
+      redis,
+      keyPrefix: deps.redis?.prefix ?? 'regate:',
+      maxEvents: b.max_events,
+      appendTimeoutMs: b.append_timeout_ms,
+      claimIdleMs: b.claim_idle_ms,
+      ...(deps.consumer !== undefined ? { consumer: deps.consumer } : {}),
+    });
+    // Start with a connection when Redis is up; when it is not, appends are refused until it is.
+    await stream.ready(5000);
+    buffer = stream;
+  } else {
+    buffer = await MemoryFileBuffer.open({ path: path(b.spill_path), maxEvents: b.max_events, fsync: b.fsync });
+  }
 
   const sinks: AuditSink[] = config.sinks.map((name): AuditSink => {
     if (name === 'file') {

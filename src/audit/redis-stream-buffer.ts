@@ -115,6 +115,22 @@ export class RedisStreamBuffer implements AuditBuffer {
     }
   }
 
+  /** Resolves true once the connection is ready, false after `timeoutMs` (appends fail fast until then). */
+  async ready(timeoutMs: number): Promise<boolean> {
+    if (this.#client.status === 'ready') return true;
+    return new Promise((resolve) => {
+      const done = (ok: boolean) => {
+        clearTimeout(timer);
+        this.#client.off('ready', onReady);
+        resolve(ok);
+      };
+      const onReady = () => done(true);
+      const timer = setTimeout(() => done(false), timeoutMs);
+      timer.unref();
+      this.#client.on('ready', onReady);
+    });
+  }
+
   async append(events: readonly TranscriptEvent[]): Promise<void> {
     if (events.length === 0) return;
     const status = this.#client.status;
