@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import type { Audit } from '../../../src/audit/create.ts';
 import { AzureFakes } from '../../helpers/azure-fakes.ts';
-import { sampleEvents } from '../../helpers/audit-events.ts';
+import { callRecord, sampleEvents } from '../../helpers/audit-events.ts';
 import { waitUntil } from '../../helpers/ports.ts';
 import { startRedis, type RedisServer } from '../../helpers/redis.ts';
 import { checkReceived, redisAudit } from './audit-setup.ts';
@@ -72,5 +73,22 @@ describe('transcript delivery: Redis Streams buffer -> flusher -> Logs Ingestion
     checkReceived(events, fakes.received);
     assert.ok(fakes.statuses.includes(429) && fakes.statuses.includes(503));
     await waitUntil('status back to OK', async () => audit?.flusher.status().state === 'OK');
+  });
+
+  it('records an oversized response truncated to max_content_bytes with its size and SHA-256, and uploads it', async () => {
+    audit = await redisAudit(fakes, redis.url, `t${prefix++}:`);
+    await audit.flusher.start();
+    const content = { jsonrpc: '2.0', id: 1, result: { content: [{ type: 'text', text: 'y'.repeat(3 * 1024 * 1024) }] } };
+    const json = JSON.stringify(content);
+    const event = audit.events.responseEvent(callRecord(1), content, json.length);
+    await audit.buffer.append([event]);
+    await waitUntil('uploaded', async () => fakes.ids().has(event.event_id));
+    const got = fakes.received.find((e) => e.event_id === event.event_id);
+    const sha = createHash('sha256').update(json).digest('hex');
+    assert.equal(got?.bytes, json.length);
+    assert.deepEqual(got?.truncated, ['content']);
+    assert.equal(got?.content_sha256, sha);
+    assert.ok(typeof got?.content === 'string' && got.content.endsWith(`[truncated by regate: ${json.length} bytes, sha256 ${sha}]`));
+    assert.ok(Buffer.byteLength(JSON.stringify(got)) < 70 * 1024);
   });
 });

@@ -42,4 +42,11 @@ describe('Log Analytics sink through the real Azure SDK clients (local HTTPS fak
     fakes.refuse(() => ({ status: 503 }));
     await assert.rejects(sink.write(sampleEvents(1), new AbortController().signal), (err: unknown) => err instanceof SinkError && err.status === 503 && err.retryAfterMs === undefined);
   });
+
+  it('is refused with 413 for an upload over 1 MB, which is why events are truncated before they are buffered', async () => {
+    const [event] = sampleEvents(1);
+    assert.ok(event);
+    const huge = { ...event, content: 'x'.repeat(1_200_000) };
+    await assert.rejects(sink.write([huge], new AbortController().signal), (err: unknown) => err instanceof SinkError && err.status === 413);
+  });
 });
