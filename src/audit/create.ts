@@ -5,9 +5,11 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import type { Redis } from 'ioredis';
+import { RegateError } from '../errors.ts';
 import type { AuditBuffer, BufferStats } from './buffer.ts';
 import { createEventBuilders, type EventBuilders } from './build-events.ts';
 import type { AuditConfig } from './config.ts';
+import type { TranscriptEvent } from './event.ts';
 import { FileSink } from './file-sink.ts';
 import { AuditFlusher, type FlusherCounters, type FlusherLogger } from './flusher.ts';
 import { createCredential, LogAnalyticsSink, type AzureClientOptions } from './log-analytics-sink.ts';
@@ -32,6 +34,8 @@ export interface AuditMetrics {
   bufferStats(): Promise<BufferStats>;
   /** Delivered events, uploaded batches and failed upload attempts so far. */
   counters(): Readonly<FlusherCounters>;
+  /** Events forwarded unrecorded under `on_buffer_failure: allow` (always 0 with deny). */
+  unrecorded(): number;
 }
 
 export interface Audit {
@@ -42,6 +46,12 @@ export interface Audit {
   readonly metrics: AuditMetrics;
   /** `audit.on_buffer_failure`: whether a call whose events cannot be buffered is refused. */
   readonly onBufferFailure: 'deny' | 'allow';
+  /**
+   * Appends the events of one client HTTP request (one write) and applies `on_buffer_failure`:
+   * rejects with REGATE_ERR_AUDIT_BUFFER under deny (refuse the call); under allow logs, counts
+   * and resolves (forward unrecorded). The pipeline awaits this before forwarding.
+   */
+  record(events: readonly TranscriptEvent[]): Promise<void>;
   /** Closes the buffer (after the flusher stopped and the HTTP server drained). */
   close(): Promise<void>;
 }
@@ -87,13 +97,26 @@ export async function createAudit(config: AuditConfig, deps: AuditDeps): Promise
     log: deps.log,
   });
 
+  let unrecorded = 0;
+  async function record(events: readonly TranscriptEvent[]): Promise<void> {
+    try {
+      await buffer.append(events);
+    } catch (err) {
+      const e = err instanceof RegateError ? err : new RegateError('REGATE_ERR_AUDIT_BUFFER', (err as Error).message, { cause: err });
+      if (config.on_buffer_failure === 'deny') throw e;
+      unrecorded += events.length;
+      deps.log.warn({ code: e.code, events: events.length, err: e.message }, 'call forwarded unrecorded (audit.on_buffer_failure: allow)');
+    }
+  }
+
   return {
     buffer,
     flusher,
     sinks,
     events: createEventBuilders({ maxContentBytes: config.max_content_bytes }),
-    metrics: { bufferStats: () => buffer.stats(), counters: () => ({ ...flusher.counters }) },
+    metrics: { bufferStats: () => buffer.stats(), counters: () => ({ ...flusher.counters }), unrecorded: () => unrecorded },
     onBufferFailure: config.on_buffer_failure,
+    record,
     close: () => buffer.close(),
   };
 }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { auditConfigSchema } from '../../../src/audit/config.ts';
 import { createAudit } from '../../../src/audit/create.ts';
 import { MemoryFileBuffer } from '../../../src/audit/memory-file-buffer.ts';
+import { RegateError } from '../../../src/errors.ts';
 import { AzureFakes, azureClientOptions } from '../../helpers/azure-fakes.ts';
 import { sampleEvents } from '../../helpers/audit-events.ts';
 import { waitUntil } from '../../helpers/ports.ts';
@@ -48,4 +49,26 @@ describe('createAudit', () => {
       await fakes.close();
     }
   });
+
+  for (const mode of ['deny', 'allow'] as const) {
+    it(`record() under on_buffer_failure: ${mode} ${mode === 'deny' ? 'refuses the call with REGATE_ERR_AUDIT_BUFFER' : 'lets the call through, counted and logged'}`, async () => {
+      const warnings: string[] = [];
+      const log = { ...quietLog, warn: (_: object, msg: string) => void warnings.push(msg) };
+      const audit = await createAudit(auditConfigSchema.parse({ on_buffer_failure: mode, buffer: { max_events: 2 } }), {
+        log,
+        baseDir: mkdtempSync(join(tmpdir(), 'regate-record-')),
+      });
+      await audit.record(sampleEvents(2));
+      const over = audit.record(sampleEvents(2));
+      if (mode === 'deny') {
+        await assert.rejects(over, (err: unknown) => err instanceof RegateError && err.code === 'REGATE_ERR_AUDIT_BUFFER' && err.status === 503);
+        assert.equal(audit.metrics.unrecorded(), 0);
+      } else {
+        await over;
+        assert.equal(audit.metrics.unrecorded(), 2);
+        assert.deepEqual(warnings, ['call forwarded unrecorded (audit.on_buffer_failure: allow)']);
+      }
+      await audit.close();
+    });
+  }
 });
