@@ -2,9 +2,12 @@ import assert from 'node:assert/strict';
 import { appendFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { MemoryFileBuffer } from '../../../src/audit/memory-file-buffer.ts';
 import { RegateError } from '../../../src/errors.ts';
 import { sampleEvents } from '../../helpers/audit-events.ts';
+import { spawnPeer } from '../../helpers/peers.ts';
+import { waitUntil } from '../../helpers/ports.ts';
 
 describe('the embedded buffer (memory + append-only spill file)', () => {
   const open: MemoryFileBuffer[] = [];
@@ -66,5 +69,24 @@ describe('the embedded buffer (memory + append-only spill file)', () => {
     const s = await b.stats();
     assert.deepEqual([s.size, s.pending, s.lag], [5, 2, 3]);
     assert.ok(s.oldestUnackedAgeMs >= 0);
+  });
+
+  it('keeps every event acknowledged to its caller when the process is killed with SIGKILL mid-append', async function () {
+    this.timeout(30_000);
+    const path = spill();
+    const child = fileURLToPath(new URL('./embedded-crash-child.ts', import.meta.url));
+    const peer = spawnPeer(process.execPath, [child], { ...process.env, SPILL: path });
+    await waitUntil('child appended a few hundred batches', async () => peer.output().split('\n').length > 300, { timeoutMs: 20_000, abort: peer.exited });
+    peer.child.kill('SIGKILL');
+    await waitUntil('child gone', async () => peer.exited() !== undefined);
+    // Only whole lines count: "A" = append resolved, "R" = read for an ack that may have landed, "K" = ack landed.
+    const lines = peer.output().split('\n').slice(0, -1).map((l) => [l.slice(0, 1), l.slice(2).split(' ')] as const);
+    const ids = (tag: string) => new Set(lines.filter(([t]) => t === tag).flatMap(([, v]) => v));
+    const [appended, maybeAcked, acked] = [ids('A'), ids('R'), ids('K')];
+    const reopened = await make(path);
+    const held = new Set((await reopened.read(1_000_000)).map((r) => r.event.event_id));
+    assert.deepEqual([...appended].filter((id) => !maybeAcked.has(id) && !held.has(id)), [], 'every acknowledged append not yet delivered is back');
+    assert.deepEqual([...acked].filter((id) => held.has(id)), [], 'delivered events stay delivered');
+    assert.ok(held.size > 0);
   });
 });

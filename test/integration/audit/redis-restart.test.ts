@@ -56,7 +56,7 @@ describe('Redis restarts mid-run (real redis-server with AOF, Azure fakes)', fun
     await redis.stop();
   });
 
-  it('refuses appends at once with REGATE_ERR_AUDIT_BUFFER while Redis is down, records again after, and delivers every accepted event', async () => {
+  it('refuses calls at once with REGATE_ERR_AUDIT_BUFFER while Redis is down (deny), records again after, and delivers every recorded event', async () => {
     const events = sampleEvents(600);
     const accepted: TranscriptEvent[] = [];
     const refusals: { code: string; ms: number }[] = [];
@@ -67,7 +67,7 @@ describe('Redis restarts mid-run (real redis-server with AOF, Azure fakes)', fun
       i += 3;
       const t0 = Date.now();
       try {
-        await audit.buffer.append(batch);
+        await audit.record(batch); // on_buffer_failure: deny (the default)
         accepted.push(...batch);
       } catch (err) {
         refusals.push({ code: err instanceof RegateError ? err.code : String(err), ms: Date.now() - t0 });
