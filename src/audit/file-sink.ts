@@ -44,6 +44,7 @@ export class FileSink implements AuditSink {
 
   async #open(): Promise<FileHandle> {
     if (this.#fh !== undefined) return this.#fh;
+    if (this.#openedAt === 0) await this.applyRetention().catch(() => undefined); // first open: old files from earlier runs
     this.#fh = await open(this.#o.path, 'a');
     const st = await this.#fh.stat();
     this.#size = st.size;
