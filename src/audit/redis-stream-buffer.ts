@@ -233,7 +233,7 @@ export class RedisStreamBuffer implements AuditBuffer {
   }
 
   /** The oldest event not yet acknowledged (pending or undelivered), if the group exists. */
-  async #oldestUnacked(): Promise<{ id: string; lag: number; pending: number } | undefined> {
+  async #oldestUnacked(): Promise<{ id: string; lag: number | undefined; pending: number } | undefined> {
     await this.#ensureGroup();
     const [info, pending] = (await this.#client
       .pipeline()
@@ -257,7 +257,7 @@ export class RedisStreamBuffer implements AuditBuffer {
     candidates.sort(compareIds);
     // Nothing unacknowledged: everything up to the last delivered event may go.
     const id = candidates[0] ?? nextId(g.lastDelivered);
-    return { id, lag: g.lag ?? 0, pending: count };
+    return { id, lag: g.lag, pending: count };
   }
 
   async stats(): Promise<BufferStats> {
@@ -265,8 +265,10 @@ export class RedisStreamBuffer implements AuditBuffer {
     this.#approxSize = size;
     const floor = await this.#oldestUnacked();
     if (floor === undefined) return { size, pending: 0, lag: size, oldestUnackedAgeMs: 0 };
-    const unacked = floor.pending + floor.lag;
-    return { size, pending: floor.pending, lag: floor.lag, oldestUnackedAgeMs: unacked > 0 ? idAgeMs(floor.id, Date.now()) : 0 };
+    // Redis reports no lag when it cannot compute it; everything held and not pending bounds it.
+    const lag = floor.lag ?? Math.max(0, size - floor.pending);
+    const unacked = floor.pending + lag;
+    return { size, pending: floor.pending, lag, oldestUnackedAgeMs: unacked > 0 ? idAgeMs(floor.id, Date.now()) : 0 };
   }
 
   async close(): Promise<void> {

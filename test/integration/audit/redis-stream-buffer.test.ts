@@ -39,6 +39,24 @@ describe('the Redis Streams buffer (real redis-server)', () => {
     assert.deepEqual((await b.read(100)).map((r) => r.event), events);
   });
 
+  it('writes one batch to the socket once: one round trip per client HTTP request, whatever its size', async () => {
+    const b = make();
+    const socket = client.stream;
+    const write = socket.write.bind(socket);
+    let writes = 0;
+    socket.write = ((...args: Parameters<typeof write>) => {
+      writes++;
+      return write(...args);
+    }) as typeof socket.write;
+    try {
+      await b.append(sampleEvents(25));
+    } finally {
+      socket.write = write;
+    }
+    assert.equal(writes, 1);
+    assert.equal(await client.xlen(b.key), 25);
+  });
+
   it('trims only acknowledged events: pending and undelivered ones stay', async () => {
     const b = make();
     await b.append(sampleEvents(10));
