@@ -45,6 +45,8 @@ export class AzureFakes {
   readonly stream = 'Custom-RegateTranscripts';
   /** Every event the ingestion fake accepted (with any duplicates, in arrival order). */
   readonly received: TranscriptEvent[] = [];
+  /** Date.now() when each of `received` arrived (same index). */
+  readonly arrivals: number[] = [];
   /** Status of every ingestion request, in order. */
   readonly statuses: number[] = [];
   readonly tokenRequests: Record<string, string>[] = [];
@@ -210,6 +212,8 @@ export class AzureFakes {
       return;
     }
     this.received.push(...(events as TranscriptEvent[]));
+    const now = Date.now();
+    for (let i = 0; i < events.length; i++) this.arrivals.push(now);
     if (refusal?.status === 'lost-answer') {
       this.statuses.push(0);
       req.socket.destroy();

@@ -24,6 +24,7 @@ describe('transcript delivery: Redis Streams buffer -> flusher -> Logs Ingestion
   });
   beforeEach(() => {
     fakes.received.length = 0;
+    fakes.arrivals.length = 0;
     fakes.refuse(undefined);
   });
   afterEach(async () => {
