@@ -183,9 +183,10 @@ export class RedisStreamBuffer implements AuditBuffer {
       const [id, fields] = entry;
       const at = fields.indexOf('e');
       try {
+        if (at < 0) throw new Error('no event field');
         good.push({ id, event: JSON.parse(fields[at + 1] ?? '') as TranscriptEvent });
       } catch {
-        bad.push(id);
+        bad.push(id); // not an entry regate wrote: it can never be delivered
       }
     }
     return { good, bad };
