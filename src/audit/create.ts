@@ -5,6 +5,7 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import type { Redis } from 'ioredis';
+import type { Component } from '../components/component.ts';
 import { RegateError } from '../errors.ts';
 import type { AuditBuffer, BufferStats } from './buffer.ts';
 import { createEventBuilders, type EventBuilders } from './build-events.ts';
@@ -118,5 +119,25 @@ export async function createAudit(config: AuditConfig, deps: AuditDeps): Promise
     onBufferFailure: config.on_buffer_failure,
     record,
     close: () => buffer.close(),
+  };
+}
+
+/**
+ * Recording as one component: the flusher's lifetime and status, and on stop (after the HTTP
+ * server drained, since components stop last) the final flush within the deadline, then the buffer
+ * is closed.
+ */
+export function auditComponent(audit: Pick<Audit, 'flusher' | 'close'>): Component {
+  return {
+    name: audit.flusher.name,
+    start: () => audit.flusher.start(),
+    stop: async (deadlineMs) => {
+      try {
+        await audit.flusher.stop(deadlineMs);
+      } finally {
+        await audit.close();
+      }
+    },
+    status: () => audit.flusher.status(),
   };
 }
