@@ -10,6 +10,7 @@ import { idOf } from '../mcp/jsonrpc.ts';
 import type { TranscriptEvent } from './event.ts';
 import { redactPaths } from './redact-paths.ts';
 import { boundValue } from './truncate.ts';
+import { isRecord } from '../util/is-record.ts';
 
 /** A UUID v7: 48-bit Unix milliseconds, then random bits, so ids sort by creation time. */
 export function uuidv7(nowMs = Date.now()): string {
@@ -56,10 +57,6 @@ export interface EventBuilders {
 }
 
 const METHODS_WITH_ARGUMENTS = new Set(['tools/call', 'prompts/get']);
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function durationMs(fromNs: bigint, toNs: bigint): number {
   return Math.max(0, Math.round(Number(toNs - fromNs) / 1000) / 1000);

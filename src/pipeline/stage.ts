@@ -19,10 +19,11 @@
  */
 import type { RegateError } from '../errors.ts';
 import type { JSONRPCMessage } from '../mcp/jsonrpc.ts';
+import type { HttpOperation } from '../policy/input.ts';
 import type { CallRecord, ExchangeFacts } from './call-record.ts';
 
 /** HTTP operations that carry no JSON-RPC message but still pass through policy. */
-export type HttpOperation = 'open_stream' | 'delete_session';
+export type { HttpOperation };
 
 /** What a stage says about a client message. */
 export type RequestVerdict =
