@@ -61,17 +61,15 @@ export function createRecordingStage(audit: Pick<Audit, 'record' | 'events'>, lo
 
     delivered(message: JSONRPCMessage, call: CallRecord | undefined, exchange: ExchangeFacts) {
       const events: TranscriptEvent[] = [];
-      if (call !== undefined && !requestRecorded.has(call)) events.push(...requestEvents(call));
+      if (call !== undefined && call.direction === 'client_to_server' && !requestRecorded.has(call)) events.push(...requestEvents(call));
       const text = JSON.stringify(message);
       const bytes = Buffer.byteLength(text);
       const own = regateErrorOf(message);
       if (own !== undefined) {
         events.push(audit.events.errorEvent(call ?? exchange, own, { content: message, bytes }));
       } else {
-        // A server request or notification has no client call of its own: it is recorded as what
-        // it is, on the exchange it arrived on.
-        const record = call ?? newCallRecord(exchange, message);
-        events.push(audit.events.responseEvent(record, message, bytes));
+        // Server requests and notifications come with their own (server_to_client) record.
+        events.push(audit.events.responseEvent(call ?? newCallRecord(exchange, message, 'server_to_client'), message, bytes));
       }
       enqueue(events);
     },

@@ -14,6 +14,7 @@ export const UPSTREAM_CREDENTIAL = 'Bearer upstream-credential-canary';
 export function callRecord(n: number, args: Record<string, unknown> = { id: n }, decision: Partial<NonNullable<CallRecord['decision']>> = {}): CallRecord {
   return {
     callId: `call-${n}`,
+    direction: 'client_to_server',
     exchange: {
       requestId: `req-${n}`,
       connection: connectionSchema.parse({ name: 'crm', url: 'http://127.0.0.1:3901/mcp', headers: { Authorization: UPSTREAM_CREDENTIAL }, tags: ['pii'] }),
