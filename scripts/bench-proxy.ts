@@ -22,6 +22,8 @@
  *                                               `git worktree` of the commit before a change, with
  *                                               node_modules linked) as a fourth path in the same
  *                                               rounds, and reports this regate against it
+ *   npm run bench:proxy -- --regate-dir DIR     runs the regate of checkout DIR as "regate" (to
+ *                                               compare two older commits with --baseline)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -43,6 +45,7 @@ const { values: flags } = parseArgs({
     profile: { type: 'boolean', default: false },
     'rotate-every': { type: 'string' },
     baseline: { type: 'string' },
+    'regate-dir': { type: 'string' },
   },
 });
 const quick = flags.quick;
@@ -108,7 +111,7 @@ async function startRegate(
   extraConfig: readonly string[] = [],
   root: string = join(here, '..'),
 ): Promise<{ url: string; token: string; child: ChildProcess }> {
-  const cfg = join(dir, `regate-${n}${root === join(here, '..') ? '' : '-baseline'}.yaml`);
+  const cfg = join(dir, `regate-${n}${root === BASELINE_DIR ? '-baseline' : ''}.yaml`);
   await writeFile(
     cfg,
     [
@@ -152,7 +155,7 @@ async function runScenario(scenario: RunnableScenario, n: number): Promise<Scena
   const upstream = await start([join(here, 'bench', scenario.upstream)], /listening (\S+)/, { DEMO_TOKEN: upstreamToken });
   const upstreamUrl = upstream.match[1]!;
   const bare = await start([join(here, 'bench/bare-proxy.ts'), upstreamUrl], /listening (\S+)/);
-  const regate = await startRegate(upstreamUrl, upstreamHeaders, n, scenario.regateConfig);
+  const regate = await startRegate(upstreamUrl, upstreamHeaders, n, scenario.regateConfig, flags['regate-dir'] ?? join(here, '..'));
   const baseline = BASELINE_DIR ? await startRegate(upstreamUrl, upstreamHeaders, n, scenario.regateConfig, BASELINE_DIR) : undefined;
   const paths: Partial<Record<PathName, Path & { pid: number | undefined }>> = {
     direct: { name: 'direct', url: upstreamUrl, headers: upstreamHeaders, pid: undefined },
