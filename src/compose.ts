@@ -10,6 +10,7 @@ import { createIdentity, type Identity, type IdentityDeps } from './identity/cre
 import type { PolicyManager } from './policy/manager.ts';
 import type { Stage } from './pipeline/stage.ts';
 import { orderStages } from './pipeline/stages.ts';
+import { createStore } from './store/create.ts';
 
 export interface Gateway {
   readonly regate: RunningRegate;
@@ -45,10 +46,12 @@ export async function startGateway(
     ...opts.identityOverrides,
   });
   const metrics = new Metrics();
-  const enforcement = await createEnforcement(config, opts.baseDir, log, metrics);
   const components = new ComponentRegistry();
+  const { store, component: storeComponent } = createStore(config.redis, log.child({component:'store'}), { baseDir: opts.baseDir });
+  components.add(storeComponent);
+  const enforcement = await createEnforcement(config, opts.baseDir, log, metrics, store);
   components.add(enforcement.manager);
   const stages = orderStages({ policy: enforcement.stage, extra: opts.extraStages });
-  const regate = await startRegate({ config, log, identity, metrics, components, stages });
+  const regate = await startRegate({ config, log, identity, metrics, components, stages, store });
   return { regate, identity, policy: enforcement.manager };
 }
