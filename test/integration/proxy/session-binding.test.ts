@@ -1,0 +1,153 @@
+import assert from 'node:assert/strict';
+import pino from 'pino';
+import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { startDemoServer, type DemoServer } from '../../../src/demo/demo-server.ts';
+import { createPolicyStage } from '../../../src/enforcement/policy-stage.ts';
+import type { RunningRegate } from '../../../src/http/server.ts';
+import type { PolicyInput } from '../../../src/policy/input.ts';
+import { MemoryStore } from '../../../src/store/memory-store.ts';
+import { startRawUpstream, type RawUpstream } from '../../fixtures/raw-upstream.ts';
+import { COMMITTED_BUNDLE, startTestGateway, type TestGateway } from '../../helpers/gateway.ts';
+import { postMcp } from '../../helpers/mcp-http.ts';
+import { connectClient, type McpTestClient } from '../../helpers/peers.ts';
+import { startTestRegate } from '../../helpers/regate.ts';
+
+type CallResult = { isError?: boolean; structuredContent?: unknown };
+const PROTOCOL = '2025-06-18';
+
+/**
+ * #10 item 1: a Streamable HTTP session belongs to the principal that initialized it. Another
+ * principal that learns the id gets the 404 of an unknown session on every method, and the owner
+ * keeps working.
+ */
+describe('sessions are bound to the principal that initialized them', function () {
+  this.timeout(30_000);
+  const upstreamToken = 'crm-gateway-credential';
+  let demo: DemoServer;
+  let gw: TestGateway;
+  let alice: McpTestClient<StreamableHTTPClientTransport>;
+  let sessionId: string;
+  let mallory: string;
+  let url: string;
+
+  before(async () => {
+    demo = await startDemoServer({ requiredToken: upstreamToken });
+    gw = await startTestGateway({
+      connections: [{ name: 'crm', url: demo.url, headers: { Authorization: `Bearer ${upstreamToken}` } }],
+      policy: { bundle: { path: COMMITTED_BUNDLE } },
+    });
+    url = `${gw.regate.url}/mcp/crm`;
+    alice = (await connectClient(url, 'streamable-http', { headers: { Authorization: `Bearer ${await gw.token('alice', ['mcp-readers'])}` } })) as McpTestClient<StreamableHTTPClientTransport>;
+    sessionId = alice.transport.sessionId!;
+    assert.ok(sessionId, 'the upstream issued a session');
+    mallory = await gw.token('mallory', []);
+  });
+  after(async () => {
+    await alice?.close();
+    await gw?.stop();
+    await demo?.close();
+  });
+
+  const asMallory = (method: string, extra: Record<string, string> = {}, body?: unknown) =>
+    fetch(url, {
+      method,
+      headers: { authorization: `Bearer ${mallory}`, 'mcp-session-id': sessionId, 'mcp-protocol-version': PROTOCOL, accept: 'application/json, text/event-stream', 'content-type': 'application/json', ...extra },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+
+  async function assertUnknownSession(res: Response): Promise<void> {
+    assert.equal(res.status, 404);
+    const body = (await res.json()) as { error: { data: { code: string } } };
+    assert.equal(body.error.data.code, 'REGATE_ERR_UNKNOWN_SESSION');
+  }
+
+  it('refuses another principal\'s POST (ping) into the session with 404', async () => {
+    await assertUnknownSession(await asMallory('POST', {}, { jsonrpc: '2.0', id: 1, method: 'ping' }));
+  });
+
+  it('refuses another principal\'s GET with Last-Event-ID (a replay of the owner\'s results) with 404', async () => {
+    await assertUnknownSession(await asMallory('GET', { 'last-event-id': '0' }));
+  });
+
+  it('refuses another principal\'s DELETE with 404, and the owner\'s session lives on', async () => {
+    await assertUnknownSession(await asMallory('DELETE'));
+    const r = (await alice.client.callTool({ name: 'get_customer', arguments: { id: 'cus_002' } })) as CallResult;
+    assert.notEqual(r.isError, true);
+    assert.equal((r.structuredContent as { customer: { id: string } }).customer.id, 'cus_002');
+  });
+
+  it('answers an id nobody was issued exactly as another principal\'s', async () => {
+    const made = await fetch(url, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${mallory}`, 'mcp-session-id': 'no-such-session', 'mcp-protocol-version': PROTOCOL, accept: 'application/json, text/event-stream', 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
+    });
+    const learned = await asMallory('POST', {}, { jsonrpc: '2.0', id: 1, method: 'ping' });
+    assert.equal(made.status, learned.status);
+    assert.deepEqual(await made.json(), await learned.json());
+  });
+
+  it('forgets the session when its owner ends it', async () => {
+    const bob = (await connectClient(url, 'streamable-http', { headers: { Authorization: `Bearer ${await gw.token('bob', ['mcp-readers'])}` } })) as McpTestClient<StreamableHTTPClientTransport>;
+    const id = bob.transport.sessionId!;
+    await bob.transport.terminateSession();
+    await bob.close();
+    const after = await postMcp(url, { jsonrpc: '2.0', id: 1, method: 'ping' }, { headers: { authorization: `Bearer ${await gw.token('bob', ['mcp-readers'])}`, 'mcp-session-id': id, 'mcp-protocol-version': PROTOCOL } });
+    assert.equal(after.status, 404);
+    assert.equal((after.items[0]?.message as { error: { data: { code: string } } }).error.data.code, 'REGATE_ERR_UNKNOWN_SESSION');
+  });
+});
+
+/**
+ * #10 item 7: on an upstream without sessions, a made-up `Mcp-Session-Id` used to start a fresh
+ * input.session.calls count. regate now refuses an id it never saw issued, and the calls stay
+ * counted per principal and connection, in the shared store (one count for every replica).
+ */
+describe('a made-up session id is refused, not counted from zero', function () {
+  this.timeout(20_000);
+  let upstream: RawUpstream;
+  const regates: RunningRegate[] = [];
+  const seen: PolicyInput[] = [];
+
+  before(async () => {
+    // Stateless: answers every request, never issues a session.
+    upstream = await startRawUpstream((_req, res, body) => {
+      const m = JSON.parse(body) as { id?: number };
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: m.id, result: { content: [] } }));
+    });
+    // Two replicas sharing one store.
+    const store = new MemoryStore();
+    for (let i = 0; i < 2; i++) {
+      const stage = createPolicyStage({ evaluate: (input) => (seen.push(input), { allow: true, reason: 'ok', rule: 't.allow', outcome: 'allow', revision: 'r', decision_id: 'd', duration_us: 1 }), modeFor: () => 'enforce', onDecision: () => {}, log: pino({ level: 'silent' }), store });
+      regates.push(await startTestRegate({ connections: [{ name: 'up', url: upstream.url }] }, { stages: [stage], store }));
+    }
+  });
+  after(async () => {
+    for (const r of regates) await r.stop();
+    await upstream?.close();
+  });
+
+  const call = (replica: number, id: number, headers: Record<string, string> = {}) =>
+    postMcp(`${regates[replica]!.url}/mcp/up`, { jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'echo', arguments: {} } }, { headers });
+  const lastCalls = () => seen.at(-1)!.session.calls;
+
+  it('refuses a made-up session id with 404: nothing decided, nothing forwarded, the count goes on', async () => {
+    assert.equal((await call(0, 1)).status, 200);
+    const before = lastCalls();
+    const decided = seen.length;
+    const forwarded = upstream.seen.length;
+    const made = await call(0, 2, { 'mcp-session-id': `made-up-${Date.now()}` });
+    assert.equal(made.status, 404);
+    assert.equal(seen.length, decided, 'nothing was decided for it');
+    assert.equal(upstream.seen.length, forwarded, 'nothing went upstream');
+    assert.equal((await call(0, 3)).status, 200);
+    assert.equal(lastCalls(), before + 1, 'the count went on from where it was');
+  });
+
+  it('keeps one count for every replica (the shared store)', async () => {
+    assert.equal((await call(0, 4)).status, 200);
+    const before = lastCalls();
+    assert.equal((await call(1, 5)).status, 200);
+    assert.equal(lastCalls(), before + 1, 'the second replica saw the first one\'s call');
+  });
+});
