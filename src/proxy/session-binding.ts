@@ -40,6 +40,8 @@ export class SessionBindings {
   readonly #key: Buffer;
   readonly #max: number;
   readonly #now: () => number;
+  /** Principals refused a session recently, until when (this process): their next initialize is refused without asking the upstream. */
+  readonly #full = new Map<string, number>();
 
   constructor(o: SessionBindingOptions) {
     this.#store = o.store;
@@ -91,9 +93,27 @@ export class SessionBindings {
       },
       this.#ttlMs,
     );
-    if (!r.written) return false;
+    if (!r.written) {
+      if (this.#full.size >= 10_000) this.#full.clear();
+      this.#full.set(principal, now + FULL_MEMORY_MS);
+      return false;
+    }
+    this.#full.delete(principal);
     await this.#store.set(bindingKey(connection, ref), JSON.stringify({ p: principal, r: now } satisfies Binding), this.#ttlMs);
     return true;
+  }
+
+  /**
+   * True for a short while after `principal` was refused a session: a client that keeps calling
+   * initialize is then refused before its request reaches the upstream (which would make a session
+   * only for regate to end it again).
+   */
+  recentlyFull(principal: string): boolean {
+    const until = this.#full.get(principal);
+    if (until === undefined) return false;
+    if (until > this.#now()) return true;
+    this.#full.delete(principal);
+    return false;
   }
 
   /** Forgets a session its owner ended (DELETE). */
@@ -101,6 +121,7 @@ export class SessionBindings {
     const ref = this.ref(sessionId);
     const member = `${connection}\u0000${ref}`;
     const now = this.#now();
+    this.#full.delete(principal);
     await this.#store.del(bindingKey(connection, ref));
     await this.#store.update(
       ownedKey(principal),
@@ -114,6 +135,9 @@ export class SessionBindings {
     );
   }
 }
+
+/** How long a refused principal's new sessions are refused locally (its Retry-After). */
+const FULL_MEMORY_MS = 1000;
 
 const bindingKey = (connection: string, ref: string) => `session:${connection}:${ref}`;
 const ownedKey = (principal: string) => `sessions-of:${principal}`;

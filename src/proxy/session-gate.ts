@@ -43,6 +43,10 @@ export async function admitRequest(
       const owner = await deps.bindings.check(principal, facts.connection.name, facts.sessionId);
       // The same answer for an id nobody was issued and for another principal's: no oracle.
       if (owner !== 'owner') return refuse(req, res, new RegateError('REGATE_ERR_UNKNOWN_SESSION'));
+    } else if (bindSession && req.method === 'POST' && deps.bindings.recentlyFull(principal)) {
+      // Just refused a session: a stateless call waits a second too, rather than the upstream
+      // making sessions only to have them ended.
+      return refuse(req, res, deps.limits.refused('REGATE_ERR_LIMIT_PRINCIPAL_SESSIONS', principal));
     }
     const release = await deps.limits.take(kind, principal, facts.connection.name);
     res.once('close', release);
