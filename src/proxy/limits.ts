@@ -151,7 +151,8 @@ export class Limits {
       if (u.call >= this.#connection.max_upstream_requests) full.push(`${c} (calls)`);
       if (u.stream >= this.#connection.max_streams) full.push(`${c} (streams)`);
     }
+    // Slots in use are in /metrics; readiness names only what is full.
     if (full.length > 0) return { state: 'DEGRADED', message: `connection budget exhausted: ${full.join(', ')}`, details };
-    return { state: 'OK', details };
+    return { state: 'OK' };
   }
 }
