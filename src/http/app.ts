@@ -79,6 +79,7 @@ export function createApp(deps: AppDeps): App {
     limits: config.limits,
     trackStream: (res, kind) => lifecycle.trackStream(res, kind),
     holdKeepaliveSeconds: deps.holdKeepaliveSeconds ?? 15,
+    sessionRef: (id) => gate.bindings.ref(id),
   };
 
   metrics.watchComponents(() => components.report());

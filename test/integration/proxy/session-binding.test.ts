@@ -2,14 +2,19 @@ import assert from 'node:assert/strict';
 import pino from 'pino';
 import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { startDemoServer, type DemoServer } from '../../../src/demo/demo-server.ts';
-import { createPolicyStage } from '../../../src/enforcement/policy-stage.ts';
+import { ComponentRegistry } from '../../../src/components/component.ts';
+import { createPolicyStage, type DecisionRecord } from '../../../src/enforcement/policy-stage.ts';
 import type { RunningRegate } from '../../../src/http/server.ts';
 import type { PolicyInput } from '../../../src/policy/input.ts';
+import { SessionBindings } from '../../../src/proxy/session-binding.ts';
+import { redisConfigSchema } from '../../../src/store/config.ts';
+import { createStore } from '../../../src/store/create.ts';
 import { MemoryStore } from '../../../src/store/memory-store.ts';
 import { startRawUpstream, type RawUpstream } from '../../fixtures/raw-upstream.ts';
 import { COMMITTED_BUNDLE, startTestGateway, type TestGateway } from '../../helpers/gateway.ts';
 import { postMcp } from '../../helpers/mcp-http.ts';
 import { connectClient, type McpTestClient } from '../../helpers/peers.ts';
+import { startRedis, type RedisServer } from '../../helpers/redis.ts';
 import { startTestRegate } from '../../helpers/regate.ts';
 
 type CallResult = { isError?: boolean; structuredContent?: unknown };
@@ -149,5 +154,62 @@ describe('a made-up session id is refused, not counted from zero', function () {
     const before = lastCalls();
     assert.equal((await call(1, 5)).status, 200);
     assert.equal(lastCalls(), before + 1, 'the second replica saw the first one\'s call');
+  });
+});
+
+/**
+ * Session ids leave regate only as a keyed hash (`sessions.hash_key`), and the binding is a
+ * security decision: with the shared store (a real Redis) down, a request carrying a session id is
+ * refused (503), never let through unchecked.
+ */
+describe('session ids in the decision log, and a store outage', function () {
+  this.timeout(30_000);
+  const hashKey = 'a-deployment-key-of-32-characters';
+  let redis: RedisServer;
+  let upstream: RawUpstream;
+  let regate: RunningRegate;
+  const records: DecisionRecord[] = [];
+  let issued = 0;
+
+  before(async () => {
+    redis = await startRedis();
+    upstream = await startRawUpstream((req, res, body) => {
+      const m = JSON.parse(body) as { id?: number };
+      const session = req.headers['mcp-session-id'] === undefined ? { 'mcp-session-id': `sess-${++issued}-${Date.now()}` } : {};
+      res.writeHead(200, { 'content-type': 'application/json', ...session }).end(JSON.stringify({ jsonrpc: '2.0', id: m.id, result: {} }));
+    });
+    const { store, component } = createStore(redisConfigSchema.parse({ url: redis.url, command_timeout_ms: 500, connect_timeout_ms: 1000 }), pino({ level: 'silent' }));
+    const components = new ComponentRegistry();
+    components.add(component);
+    const stage = createPolicyStage({ evaluate: () => ({ allow: true, reason: 'ok', rule: 't.allow', outcome: 'allow', revision: 'r', decision_id: 'd', duration_us: 1 }), modeFor: () => 'enforce', onDecision: (r) => records.push(r), log: pino({ level: 'silent' }), store });
+    regate = await startTestRegate({ connections: [{ name: 'up', url: upstream.url }], sessions: { hash_key: hashKey } }, { stages: [stage], store, components });
+  });
+  after(async () => {
+    await regate?.stop();
+    await upstream?.close();
+    await redis?.stop();
+  });
+
+  const ping = (sid?: string) => postMcp(`${regate.url}/mcp/up`, { jsonrpc: '2.0', id: 1, method: 'ping' }, { headers: sid !== undefined ? { 'mcp-session-id': sid } : {} });
+
+  it('logs the keyed hash of the session id, never the id', async () => {
+    const init = await postMcp(`${regate.url}/mcp/up`, { jsonrpc: '2.0', id: 1, method: 'initialize', params: {} });
+    const sid = init.headers.get('mcp-session-id')!;
+    assert.equal((await ping(sid)).status, 200);
+    const logged = records.at(-1)!;
+    const expected = new SessionBindings({ store: new MemoryStore(), ttlMs: 1000, maxPerPrincipal: 1, hashKey }).ref(sid);
+    assert.equal(logged.session_id, expected);
+    assert.ok(!JSON.stringify(records).includes(sid), 'the id itself is in no decision record');
+  });
+
+  it('refuses a request with a session id while the store is down (503), and forwards nothing', async () => {
+    const init = await postMcp(`${regate.url}/mcp/up`, { jsonrpc: '2.0', id: 1, method: 'initialize', params: {} });
+    const sid = init.headers.get('mcp-session-id')!;
+    await redis.stop();
+    const forwarded = upstream.seen.length;
+    const r = await ping(sid);
+    assert.equal(r.status, 503);
+    assert.equal((r.items[0]?.message as { error: { data: { code: string } } }).error.data.code, 'REGATE_ERR_STORE_UNAVAILABLE');
+    assert.equal(upstream.seen.length, forwarded, 'nothing went upstream');
   });
 });
