@@ -58,33 +58,31 @@ export class Limits {
         labelNames: ['limit'] as const,
         registers: [o.registry],
       });
-      const inUse = this.#inUse;
       const max = this.#connection;
-      new Gauge({
-        name: 'regate_connection_slots_in_use',
-        help: 'Upstream slots in use per connection and budget (calls, streams) in this process',
-        labelNames: ['connection', 'budget'] as const,
-        registers: [o.registry],
-        collect() {
-          for (const [connection, u] of inUse) {
-            this.set({ connection, budget: 'calls' }, u.call);
-            this.set({ connection, budget: 'streams' }, u.stream);
-          }
-        },
-      });
-      new Gauge({
-        name: 'regate_connection_slots_max',
-        help: 'Upstream slots per connection and budget (limits.per_connection)',
-        labelNames: ['connection', 'budget'] as const,
-        registers: [o.registry],
-        collect() {
-          for (const connection of inUse.keys()) {
-            this.set({ connection, budget: 'calls' }, max.max_upstream_requests);
-            this.set({ connection, budget: 'streams' }, max.max_streams);
-          }
-        },
-      });
+      this.#budgetGauge(o.registry, 'regate_connection_slots_in_use', 'Upstream slots in use per connection and budget (calls, streams) in this process', (u) => u);
+      this.#budgetGauge(o.registry, 'regate_connection_slots_max', 'Upstream slots per connection and budget (limits.per_connection)', () => ({
+        call: max.max_upstream_requests,
+        stream: max.max_streams,
+      }));
     }
+  }
+
+  /** A gauge per connection and budget, read at scrape time. */
+  #budgetGauge(registry: Registry, name: string, help: string, value: (inUse: { call: number; stream: number }) => { call: number; stream: number }): void {
+    const inUse = this.#inUse;
+    new Gauge({
+      name,
+      help,
+      labelNames: ['connection', 'budget'] as const,
+      registers: [registry],
+      collect() {
+        for (const [connection, u] of inUse) {
+          const v = value(u);
+          this.set({ connection, budget: 'calls' }, v.call);
+          this.set({ connection, budget: 'streams' }, v.stream);
+        }
+      },
+    });
   }
 
   /** The upstream sockets a connection needs at most: both budgets (plus room for regate's own answers). */

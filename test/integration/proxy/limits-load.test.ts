@@ -1,10 +1,7 @@
 import assert from 'node:assert/strict';
 import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { startDemoServer, type DemoServer } from '../../../src/demo/demo-server.ts';
-import { COMMITTED_BUNDLE, startTestGateway, type TestGateway } from '../../helpers/gateway.ts';
-import { connectClient, type McpTestClient } from '../../helpers/peers.ts';
-
-const PROTOCOL = '2025-06-18';
+import { PROTOCOL, mcpHeaders, startDemoGateway, type DemoGateway } from '../../helpers/demo-gateway.ts';
+import type { McpTestClient } from '../../helpers/peers.ts';
 /** How long the attack runs (and the victim measures); every loop below is bounded by it and by a count. */
 const ATTACK_MS = 10_000;
 const ATTEMPTS = 1500;
@@ -18,38 +15,25 @@ const WORKERS = 6;
  */
 describe('load: one principal cannot stall a connection for another', function () {
   this.timeout(60_000);
-  const upstreamToken = 'crm-gateway-credential';
-  let demo: DemoServer;
-  let gw: TestGateway;
+  let d: DemoGateway;
   let url: string;
   let victim: McpTestClient<StreamableHTTPClientTransport>;
   const streams: AbortController[] = [];
 
   before(async () => {
-    demo = await startDemoServer({ requiredToken: upstreamToken });
-    gw = await startTestGateway({
-      connections: [{ name: 'crm', url: demo.url, headers: { Authorization: `Bearer ${upstreamToken}` } }],
-      policy: { bundle: { path: COMMITTED_BUNDLE } },
-    });
-    url = `${gw.regate.url}/mcp/crm`;
-    victim = (await connectClient(url, 'streamable-http', { headers: { Authorization: `Bearer ${await gw.token('alice', ['mcp-readers'])}` } })) as McpTestClient<StreamableHTTPClientTransport>;
+    d = await startDemoGateway();
+    url = d.url;
+    victim = await d.connect('alice', ['mcp-readers']);
   });
   after(async () => {
     for (const c of streams) c.abort();
     await victim?.close();
-    await gw?.stop();
-    await demo?.close();
+    await d?.stop();
   });
 
   it('keeps the other principal\'s tools/call fast and successful while one principal floods streams and sessions', async () => {
-    const token = await gw.token('mallory', ['mcp-readers']);
-    const headers = (sid?: string) => ({
-      authorization: `Bearer ${token}`,
-      'mcp-protocol-version': PROTOCOL,
-      accept: 'application/json, text/event-stream',
-      'content-type': 'application/json',
-      ...(sid !== undefined ? { 'mcp-session-id': sid } : {}),
-    });
+    const token = await d.gw.token('mallory', ['mcp-readers']);
+    const headers = (sid?: string) => mcpHeaders(token, sid);
     const deadline = performance.now() + ATTACK_MS;
     const outcomes = new Map<string, number>();
     const note = (what: string) => outcomes.set(what, (outcomes.get(what) ?? 0) + 1);
@@ -107,7 +91,7 @@ describe('load: one principal cannot stall a connection for another', function (
     assert.ok(latencies.length >= 20, `the victim made enough calls to measure: ${report}`);
     assert.equal(failures, 0, `every call of the other principal succeeded: ${report}`);
     assert.ok(p99 < 200, `p99 under 200 ms: ${report}`);
-    const metrics = await (await fetch(`${gw.regate.url}/metrics`)).text();
+    const metrics = await (await fetch(`${d.gw.regate.url}/metrics`)).text();
     const open = Number(/regate_connection_slots_in_use\{connection="crm",budget="streams"\} (\d+)/.exec(metrics)?.[1]);
     // limits.per_principal.max_streams (16) for the flood, plus the victim's own listen stream.
     assert.ok(open <= 17, `the flooding principal holds at most 16 streams (${open} open): ${report}`);

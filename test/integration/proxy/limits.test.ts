@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { startRawUpstream, type RawUpstream } from '../../fixtures/raw-upstream.ts';
+import { PROTOCOL, mcpHeaders } from '../../helpers/demo-gateway.ts';
 import { COMMITTED_BUNDLE, startTestGateway, type TestGateway } from '../../helpers/gateway.ts';
-
-const PROTOCOL = '2025-06-18';
 const SLOW_MS = 600;
 
 /**
@@ -58,13 +57,7 @@ describe('limits per principal and per connection', function () {
     await upstream?.close();
   });
 
-  const headersFor = async (sub: string, session?: string) => ({
-    authorization: `Bearer ${await gw.token(sub, ['mcp-readers'])}`,
-    'mcp-protocol-version': PROTOCOL,
-    accept: 'application/json, text/event-stream',
-    'content-type': 'application/json',
-    ...(session !== undefined ? { 'mcp-session-id': session } : {}),
-  });
+  const headersFor = async (sub: string, session?: string) => mcpHeaders(await gw.token(sub, ['mcp-readers']), session);
   const post = async (sub: string, message: unknown, session?: string) =>
     fetch(url, { method: 'POST', headers: await headersFor(sub, session), body: JSON.stringify(message) });
   const initialize = (sub: string) =>

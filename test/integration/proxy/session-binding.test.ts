@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import pino from 'pino';
 import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { startDemoServer, type DemoServer } from '../../../src/demo/demo-server.ts';
 import { ComponentRegistry } from '../../../src/components/component.ts';
 import { createPolicyStage, type DecisionRecord } from '../../../src/enforcement/policy-stage.ts';
 import type { RunningRegate } from '../../../src/http/server.ts';
@@ -11,14 +10,13 @@ import { redisConfigSchema } from '../../../src/store/config.ts';
 import { createStore } from '../../../src/store/create.ts';
 import { MemoryStore } from '../../../src/store/memory-store.ts';
 import { startRawUpstream, type RawUpstream } from '../../fixtures/raw-upstream.ts';
-import { COMMITTED_BUNDLE, startTestGateway, type TestGateway } from '../../helpers/gateway.ts';
+import { mcpHeaders, startDemoGateway, type DemoGateway } from '../../helpers/demo-gateway.ts';
 import { postMcp } from '../../helpers/mcp-http.ts';
-import { connectClient, type McpTestClient } from '../../helpers/peers.ts';
+import type { McpTestClient } from '../../helpers/peers.ts';
 import { startRedis, type RedisServer } from '../../helpers/redis.ts';
 import { startTestRegate } from '../../helpers/regate.ts';
 
 type CallResult = { isError?: boolean; structuredContent?: unknown };
-const PROTOCOL = '2025-06-18';
 
 /**
  * #10 item 1: a Streamable HTTP session belongs to the principal that initialized it. Another
@@ -27,36 +25,29 @@ const PROTOCOL = '2025-06-18';
  */
 describe('sessions are bound to the principal that initialized them', function () {
   this.timeout(30_000);
-  const upstreamToken = 'crm-gateway-credential';
-  let demo: DemoServer;
-  let gw: TestGateway;
+  let d: DemoGateway;
   let alice: McpTestClient<StreamableHTTPClientTransport>;
   let sessionId: string;
   let mallory: string;
   let url: string;
 
   before(async () => {
-    demo = await startDemoServer({ requiredToken: upstreamToken });
-    gw = await startTestGateway({
-      connections: [{ name: 'crm', url: demo.url, headers: { Authorization: `Bearer ${upstreamToken}` } }],
-      policy: { bundle: { path: COMMITTED_BUNDLE } },
-    });
-    url = `${gw.regate.url}/mcp/crm`;
-    alice = (await connectClient(url, 'streamable-http', { headers: { Authorization: `Bearer ${await gw.token('alice', ['mcp-readers'])}` } })) as McpTestClient<StreamableHTTPClientTransport>;
+    d = await startDemoGateway();
+    url = d.url;
+    alice = await d.connect('alice', ['mcp-readers']);
     sessionId = alice.transport.sessionId!;
     assert.ok(sessionId, 'the upstream issued a session');
-    mallory = await gw.token('mallory', []);
+    mallory = await d.gw.token('mallory', []);
   });
   after(async () => {
     await alice?.close();
-    await gw?.stop();
-    await demo?.close();
+    await d?.stop();
   });
 
   const asMallory = (method: string, extra: Record<string, string> = {}, body?: unknown) =>
     fetch(url, {
       method,
-      headers: { authorization: `Bearer ${mallory}`, 'mcp-session-id': sessionId, 'mcp-protocol-version': PROTOCOL, accept: 'application/json, text/event-stream', 'content-type': 'application/json', ...extra },
+      headers: { ...mcpHeaders(mallory, sessionId), ...extra },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
 
@@ -84,7 +75,7 @@ describe('sessions are bound to the principal that initialized them', function (
   it('answers an id nobody was issued exactly as another principal\'s', async () => {
     const made = await fetch(url, {
       method: 'POST',
-      headers: { authorization: `Bearer ${mallory}`, 'mcp-session-id': 'no-such-session', 'mcp-protocol-version': PROTOCOL, accept: 'application/json, text/event-stream', 'content-type': 'application/json' },
+      headers: mcpHeaders(mallory, 'no-such-session'),
       body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }),
     });
     const learned = await asMallory('POST', {}, { jsonrpc: '2.0', id: 1, method: 'ping' });
@@ -93,11 +84,11 @@ describe('sessions are bound to the principal that initialized them', function (
   });
 
   it('forgets the session when its owner ends it', async () => {
-    const bob = (await connectClient(url, 'streamable-http', { headers: { Authorization: `Bearer ${await gw.token('bob', ['mcp-readers'])}` } })) as McpTestClient<StreamableHTTPClientTransport>;
+    const bob = await d.connect('bob', ['mcp-readers']);
     const id = bob.transport.sessionId!;
     await bob.transport.terminateSession();
     await bob.close();
-    const after = await postMcp(url, { jsonrpc: '2.0', id: 1, method: 'ping' }, { headers: { authorization: `Bearer ${await gw.token('bob', ['mcp-readers'])}`, 'mcp-session-id': id, 'mcp-protocol-version': PROTOCOL } });
+    const after = await postMcp(url, { jsonrpc: '2.0', id: 1, method: 'ping' }, { headers: mcpHeaders(await d.gw.token('bob', ['mcp-readers']), id) });
     assert.equal(after.status, 404);
     assert.equal((after.items[0]?.message as { error: { data: { code: string } } }).error.data.code, 'REGATE_ERR_UNKNOWN_SESSION');
   });
