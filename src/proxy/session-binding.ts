@@ -5,10 +5,10 @@
  * and a request carrying an id regate never saw issued, or one owned by another principal, is
  * refused with the same 404 (so the answer never confirms that an id exists).
  *
- * Store keys never hold a raw session id either: they use the keyed hash (`ref`), which is also
- * what logs show in place of the id.
+ * Store keys never hold a raw session id either: they use its SHA-256 (the same on every replica,
+ * whatever its hash key). Logs show `ref`, a keyed hash, in place of the id.
  */
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import type { Store } from '../store/store.ts';
 
 export interface SessionBindingOptions {
@@ -62,7 +62,7 @@ export class SessionBindings {
    * REGATE_ERR_STORE_UNAVAILABLE when the store cannot answer.
    */
   async check(principal: string, connection: string, sessionId: string): Promise<SessionCheck> {
-    const ref = this.ref(sessionId);
+    const ref = storeRef(sessionId);
     const raw = await this.#store.get(bindingKey(connection, ref));
     const b = parseBinding(raw);
     if (b === undefined || b.p !== principal) return 'unknown';
@@ -79,7 +79,7 @@ export class SessionBindings {
    * principal already owns `maxPerPrincipal` live sessions (nothing is recorded then).
    */
   async bind(principal: string, connection: string, sessionId: string): Promise<boolean> {
-    const ref = this.ref(sessionId);
+    const ref = storeRef(sessionId);
     const member = `${connection}\u0000${ref}`;
     const now = this.#now();
     const expires = now + this.#ttlMs;
@@ -118,7 +118,7 @@ export class SessionBindings {
 
   /** Forgets a session its owner ended (DELETE). */
   async end(principal: string, connection: string, sessionId: string): Promise<void> {
-    const ref = this.ref(sessionId);
+    const ref = storeRef(sessionId);
     const member = `${connection}\u0000${ref}`;
     const now = this.#now();
     this.#full.delete(principal);
@@ -138,6 +138,9 @@ export class SessionBindings {
 
 /** How long a refused principal's new sessions are refused locally (its Retry-After). */
 const FULL_MEMORY_MS = 1000;
+
+/** A session's name in store keys: the same for every replica, never the id itself. */
+const storeRef = (sessionId: string) => createHash('sha256').update(sessionId).digest('base64url');
 
 const bindingKey = (connection: string, ref: string) => `session:${connection}:${ref}`;
 const ownedKey = (principal: string) => `sessions-of:${principal}`;
