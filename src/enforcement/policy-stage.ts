@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ConnectionConfig } from '../config/schema.ts';
 import { RegateError } from '../errors.ts';
@@ -75,10 +76,12 @@ export function createPolicyStage(o: PolicyStageOptions): Stage {
    * counts the same session. The session is one the upstream issued to this principal (regate
    * refuses any other id before the pipeline), so a made-up id cannot reset the count. Without a
    * session id (stateless upstreams, the 2026 era) the calls are counted per principal and
-   * connection, never not at all. The key holds the session's keyed hash, not the id.
+   * connection, never not at all. The key holds a hash of the session id (the same on every
+   * replica), not the id.
    */
   const callsBefore = async (x: ExchangeFacts, count: boolean): Promise<number> => {
-    const key = `calls:${x.principal?.id ?? ''}\u0000${x.connection.name}\u0000${x.sessionRef ?? x.sessionId ?? ''}`;
+    const session = x.sessionId === undefined ? '' : createHash('sha256').update(x.sessionId).digest('base64url');
+    const key = `calls:${x.principal?.id ?? ''}\u0000${x.connection.name}\u0000${session}`;
     if (count) return (await store.increment(key, CALLS_TTL_MS)) - 1;
     const n = Number(await store.get(key));
     return Number.isInteger(n) && n > 0 ? n : 0;

@@ -159,7 +159,9 @@ describe('session ids in the decision log, and a store outage', function () {
   let redis: RedisServer;
   let upstream: RawUpstream;
   let regate: RunningRegate;
+  let replica: RunningRegate;
   const records: DecisionRecord[] = [];
+  const inputs: PolicyInput[] = [];
   let issued = 0;
 
   before(async () => {
@@ -172,10 +174,14 @@ describe('session ids in the decision log, and a store outage', function () {
     const { store, component } = createStore(redisConfigSchema.parse({ url: redis.url, command_timeout_ms: 500, connect_timeout_ms: 1000 }), pino({ level: 'silent' }));
     const components = new ComponentRegistry();
     components.add(component);
-    const stage = createPolicyStage({ evaluate: () => ({ allow: true, reason: 'ok', rule: 't.allow', outcome: 'allow', revision: 'r', decision_id: 'd', duration_us: 1 }), modeFor: () => 'enforce', onDecision: (r) => records.push(r), log: pino({ level: 'silent' }), store });
-    regate = await startTestRegate({ connections: [{ name: 'up', url: upstream.url }], sessions: { hash_key: hashKey } }, { stages: [stage], store, components });
+    const stage = () =>
+      createPolicyStage({ evaluate: (input) => (inputs.push(input), { allow: true, reason: 'ok', rule: 't.allow', outcome: 'allow', revision: 'r', decision_id: 'd', duration_us: 1 }), modeFor: () => 'enforce', onDecision: (r) => records.push(r), log: pino({ level: 'silent' }), store });
+    regate = await startTestRegate({ connections: [{ name: 'up', url: upstream.url }], sessions: { hash_key: hashKey } }, { stages: [stage()], store, components });
+    // A second replica on the same Redis, without a hash key of its own.
+    replica = await startTestRegate({ connections: [{ name: 'up', url: upstream.url }] }, { stages: [stage()], store });
   });
   after(async () => {
+    await replica?.stop();
     await regate?.stop();
     await upstream?.close();
     await redis?.stop();
@@ -191,6 +197,15 @@ describe('session ids in the decision log, and a store outage', function () {
     const expected = new SessionBindings({ store: new MemoryStore(), ttlMs: 1000, maxPerPrincipal: 1, hashKey }).ref(sid);
     assert.equal(logged.session_id, expected);
     assert.ok(!JSON.stringify(records).includes(sid), 'the id itself is in no decision record');
+  });
+
+  it('serves a session started on one replica from another, and counts its calls once', async () => {
+    const init = await postMcp(`${regate.url}/mcp/up`, { jsonrpc: '2.0', id: 1, method: 'initialize', params: {} });
+    const sid = init.headers.get('mcp-session-id')!;
+    const call = (base: string, id: number) => postMcp(`${base}/mcp/up`, { jsonrpc: '2.0', id, method: 'tools/call', params: { name: 't', arguments: {} } }, { headers: { 'mcp-session-id': sid } });
+    assert.equal((await call(regate.url, 2)).status, 200);
+    assert.equal((await call(replica.url, 3)).status, 200);
+    assert.equal(inputs.at(-1)!.session.calls, 1, 'the replica saw the first call of the session');
   });
 
   it('refuses a request with a session id while the store is down (503), and forwards nothing', async () => {
