@@ -42,6 +42,7 @@ export class SessionBindings {
   readonly #now: () => number;
   /** Principals refused a session recently, until when (this process): their next initialize is refused without asking the upstream. */
   readonly #full = new Map<string, number>();
+  readonly #refs = new Map<string, string>();
 
   constructor(o: SessionBindingOptions) {
     this.#store = o.store;
@@ -51,9 +52,16 @@ export class SessionBindings {
     this.#now = o.now ?? Date.now;
   }
 
-  /** The keyed hash that stands for a session id in logs and store keys (cannot be replayed). */
+  /** The keyed hash that stands for a session id in logs (cannot be replayed). */
   ref(sessionId: string): string {
-    return createHmac('sha256', this.#key).update(sessionId).digest('base64url').slice(0, 22);
+    // A session's requests repeat its id, and an HMAC costs ~30 us (its key setup): remembered.
+    let ref = this.#refs.get(sessionId);
+    if (ref === undefined) {
+      if (this.#refs.size >= 10_000) this.#refs.clear();
+      ref = createHmac('sha256', this.#key).update(sessionId).digest('base64url').slice(0, 22);
+      this.#refs.set(sessionId, ref);
+    }
+    return ref;
   }
 
   /**
