@@ -13,6 +13,7 @@ import { auditComponent, createAudit, type Audit } from './audit/create.ts';
 import { createRedisClient } from './store/create.ts';
 import { createRecordingStage } from './audit/stage.ts';
 import { orderStages } from './pipeline/stages.ts';
+import { createStore } from './store/create.ts';
 
 export interface Gateway {
   readonly regate: RunningRegate;
@@ -50,8 +51,10 @@ export async function startGateway(
     ...opts.identityOverrides,
   });
   const metrics = new Metrics();
-  const enforcement = await createEnforcement(config, opts.baseDir, log, metrics);
   const components = new ComponentRegistry();
+  const { store, component: storeComponent } = createStore(config.redis, log.child({component:'store'}), { baseDir: opts.baseDir });
+  components.add(storeComponent);
+  const enforcement = await createEnforcement(config, opts.baseDir, log, metrics, store);
   components.add(enforcement.manager);
   // The transcript buffer uses Redis Streams on a connection of its own, configured as the store's.
   const auditRedis = config.redis ? createRedisClient(config.redis, log.child({ component: 'audit' }), { baseDir: opts.baseDir, name: 'regate-audit' }) : undefined;
@@ -64,6 +67,6 @@ export async function startGateway(
   metrics.watchAudit(audit.metrics);
   const recording = createRecordingStage(audit, log.child({ component: 'audit' }));
   const stages = orderStages({ policy: enforcement.stage, recording, extra: opts.extraStages });
-  const regate = await startRegate({ config, log, identity, metrics, components, stages });
+  const regate = await startRegate({ config, log, identity, metrics, components, stages, store });
   return { regate, identity, policy: enforcement.manager, audit };
 }

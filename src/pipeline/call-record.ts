@@ -46,6 +46,8 @@ export interface ExchangeFacts {
   readonly connection: ConnectionConfig;
   /** `Mcp-Session-Id` (2025 Streamable HTTP) or regate's legacy-SSE session id; absent otherwise. */
   readonly sessionId: string | undefined;
+  /** The keyed hash of `sessionId` that logs and metrics show instead of the id (src/proxy/session-binding.ts). */
+  readonly sessionRef?: string | undefined;
   readonly era: ProtocolEra;
   /** Negotiated or declared protocol version (`MCP-Protocol-Version`, `_meta`), when known. */
   readonly protocolVersion: string | undefined;
