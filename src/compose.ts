@@ -52,7 +52,7 @@ export async function startGateway(
   });
   const metrics = new Metrics();
   const components = new ComponentRegistry();
-  const { store, component: storeComponent } = createStore(config.redis, log.child({component:'store'}), { baseDir: opts.baseDir });
+  const { store, component: storeComponent } = createStore(config.redis, log, { baseDir: opts.baseDir });
   components.add(storeComponent);
   const enforcement = await createEnforcement(config, opts.baseDir, log, metrics, store);
   components.add(enforcement.manager);
