@@ -10,6 +10,8 @@ import { createIdentity, type Identity, type IdentityDeps } from './identity/cre
 import type { PolicyManager } from './policy/manager.ts';
 import type { Stage } from './pipeline/stage.ts';
 import { orderStages } from './pipeline/stages.ts';
+import { createStore } from './store/create.ts';
+import { createApprovals } from './approvals/create.ts';
 
 export interface Gateway {
   readonly regate: RunningRegate;
@@ -47,8 +49,12 @@ export async function startGateway(
   const metrics = new Metrics();
   const enforcement = await createEnforcement(config, opts.baseDir, log, metrics);
   const components = new ComponentRegistry();
+  const { store, component: storeComponent } = createStore(config.redis, log.child({ component: 'store' }), { baseDir: opts.baseDir });
+  components.add(storeComponent);
   components.add(enforcement.manager);
-  const stages = orderStages({ policy: enforcement.stage, extra: opts.extraStages });
-  const regate = await startRegate({ config, log, identity, metrics, components, stages });
+  const approvals = config.approvals ? createApprovals(config, config.approvals, { store, log, policy: enforcement.stage, identity }) : undefined;
+  const stages = orderStages({ policy: enforcement.stage, approvals: approvals?.stage, extra: opts.extraStages });
+  const regate = await startRegate({ config, log, identity, metrics, components, stages, ...(approvals ? { approvals: approvals.routes } : {}) });
+  approvals?.listeningAt(regate.url);
   return { regate, identity, policy: enforcement.manager };
 }

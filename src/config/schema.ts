@@ -3,6 +3,7 @@ import { parseProxyEntry } from './cidr.ts';
 import { authConfigSchema } from '../identity/config.ts';
 import { policyConfigSchema } from '../policy/config.ts';
 import { redisConfigSchema } from '../store/config.ts';
+import { approvalsConfigSchema } from '../approvals/config.ts';
 
 /**
  * The configuration schema. Keys are snake_case as in DESIGN.md; `listen` and
@@ -78,6 +79,8 @@ export const configSchema = z
     auth: authConfigSchema.optional(),
     /** Shared state for every replica; absent -> the in-memory store (one process, warned at start). */
     redis: redisConfigSchema.optional(),
+    /** Just-in-time approvals (src/approvals/); absent -> calls needing approval are refused. */
+    approvals: approvalsConfigSchema.optional(),
     logging: z
       .strictObject({
         level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),

@@ -4,12 +4,11 @@ import type { Config } from '../config/schema.ts';
 import type { Metrics } from '../http/metrics.ts';
 import { policyRuntimeOptions } from '../policy/config.ts';
 import { PolicyManager } from '../policy/manager.ts';
-import type { Stage } from '../pipeline/stage.ts';
-import { createPolicyStage } from './policy-stage.ts';
+import { createPolicyStage, type PolicyStage } from './policy-stage.ts';
 
 export interface Enforcement {
   readonly manager: PolicyManager;
-  readonly stage: Stage;
+  readonly stage: PolicyStage;
 }
 
 /**
@@ -40,6 +39,7 @@ export async function createEnforcement(config: Config, baseDir: string, log: Lo
     },
     onServerRefused: (connection, method) => metrics.serverMessageRefused(connection, method),
     log: policyLog,
+    approvals: config.approvals !== undefined,
   });
   return { manager, stage };
 }

@@ -31,6 +31,8 @@ export interface AppDeps {
   readonly holdKeepaliveSeconds?: number;
   /** Bearer authentication for every MCP route; without it regate is a bare proxy (tests only). */
   readonly identity?: Identity;
+  /** The approvals API and page (src/http/approvals-routes.ts), when approvals are enabled. */
+  readonly approvals?: RequestHandler;
 }
 
 export interface App {
@@ -92,6 +94,8 @@ export function createApp(deps: AppDeps): App {
       sendJson(res, 200, identity.metadata(name), { 'cache-control': 'public, max-age=3600' });
     });
   }
+
+  if (deps.approvals) app.use(deps.approvals);
 
   // Everything below is MCP traffic: refused while draining, then authenticated. These steps run
   // on both ways in (the router, and the hot path below): add a step here, never to one of them.

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { ComponentRegistry } from '../components/component.ts';
 import type { Config } from '../config/schema.ts';
@@ -23,6 +24,8 @@ export interface RegateOptions {
   readonly identity?: Identity;
   /** Shared with components that report metrics of their own (the policy manager). */
   readonly metrics?: Metrics;
+  /** The approvals API and page, when approvals are enabled. */
+  readonly approvals?: RequestHandler;
 }
 
 export interface RunningRegate {
@@ -56,6 +59,7 @@ export async function startRegate(opts: RegateOptions): Promise<RunningRegate> {
     components,
     pipeline,
     identity: opts.identity,
+    ...(opts.approvals !== undefined ? { approvals: opts.approvals } : {}),
     ...(opts.holdKeepaliveSeconds !== undefined ? { holdKeepaliveSeconds: opts.holdKeepaliveSeconds } : {}),
   });
 
