@@ -1,0 +1,76 @@
+/**
+ * Gateways with approvals enabled that accept each other's dev tokens (one dev key file), for
+ * approval tests across replicas; and a counting upstream standing in for the CRM.
+ */
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startGateway, type Gateway } from '../../src/compose.ts';
+import { buildConfig } from '../../src/config/load.ts';
+import type { ConfigInput } from '../../src/config/schema.ts';
+import { createLogger } from '../../src/log.ts';
+import { startRawUpstream, type RawUpstream } from '../fixtures/raw-upstream.ts';
+import { REPO } from './gateway.ts';
+
+/** A directory for one test's shared dev key. */
+export async function sharedKeyFile(): Promise<string> {
+  return join(await mkdtemp(join(tmpdir(), 'regate-approvals-')), 'dev-key.json');
+}
+
+export interface ApprovalGateway extends Gateway {
+  readonly url: string;
+  token(sub: string, groups: string[], name?: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/** Starts a gateway with dev auth on `keyFile` and the given document (listen and auth filled in). */
+export async function startApprovalGateway(doc: Omit<ConfigInput, 'listen' | 'auth'>, keyFile: string): Promise<ApprovalGateway> {
+  const config = buildConfig({ ...doc, listen: { host: '127.0.0.1', port: 0 }, auth: { provider: 'dev', dev: { enabled: true, key_file: keyFile } } }, {});
+  const gw = await startGateway(config, { baseDir: REPO, log: createLogger(process.env.REGATE_TEST_LOG ?? 'silent') });
+  return {
+    ...gw,
+    url: gw.regate.url,
+    token: (sub, groups, name) => gw.identity.dev!.mint({ sub, groups, ...(name !== undefined ? { name } : {}) }),
+    stop: () => gw.regate.stop(),
+  };
+}
+
+/** An upstream that answers every request and counts tools/call by tool name. */
+export async function startCountingUpstream(): Promise<RawUpstream & { calls(tool: string): number }> {
+  const counts = new Map<string, number>();
+  const up = await startRawUpstream((_req, res, body) => {
+    const m = JSON.parse(body) as { id?: unknown; method?: string; params?: { name?: string; arguments?: unknown } };
+    if (m.id === undefined) return void res.writeHead(202).end();
+    if (m.method === 'tools/call') counts.set(m.params?.name ?? '', (counts.get(m.params?.name ?? '') ?? 0) + 1);
+    const result = m.method === 'tools/call' ? { content: [{ type: 'text', text: `ran ${m.params?.name} ${JSON.stringify(m.params?.arguments)}` }] } : {};
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: m.id, result }));
+  });
+  return Object.assign(up, { calls: (tool: string) => counts.get(tool) ?? 0 });
+}
+
+/** A tools/call request body. */
+export function toolCall(id: number, name: string, args: Record<string, unknown>, meta?: Record<string, unknown>) {
+  return { jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args, ...(meta ? { _meta: meta } : {}) } };
+}
+
+/** Calls the approvals API. */
+export async function api(base: string, token: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+  const res = await fetch(`${base}${path}`, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: { authorization: `Bearer ${token}`, accept: 'application/json', ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+}
+
+/** Polls `GET /approvals` as `token` until a pending approval shows (bounded). */
+export async function waitForPending(base: string, token: string, timeoutMs = 10_000): Promise<Array<Record<string, unknown>>> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const { json } = await api(base, token, '/approvals');
+    const list = json.approvals as Array<Record<string, unknown>>;
+    if (list.length > 0) return list;
+    if (Date.now() > until) throw new Error('no pending approval showed up');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
