@@ -42,7 +42,11 @@ export async function startCountingUpstream(): Promise<RawUpstream & { calls(too
     const m = JSON.parse(body) as { id?: unknown; method?: string; params?: { name?: string; arguments?: unknown } };
     if (m.id === undefined) return void res.writeHead(202).end();
     if (m.method === 'tools/call') counts.set(m.params?.name ?? '', (counts.get(m.params?.name ?? '') ?? 0) + 1);
-    const result = m.method === 'tools/call' ? { content: [{ type: 'text', text: `ran ${m.params?.name} ${JSON.stringify(m.params?.arguments)}` }] } : {};
+    const result =
+      m.method === 'tools/call' ? { content: [{ type: 'text', text: `ran ${m.params?.name} ${JSON.stringify(m.params?.arguments)}` }] }
+      : m.method === 'initialize' ? { protocolVersion: '2025-06-18', capabilities: { tools: {} }, serverInfo: { name: 'counting-crm', version: '1.0.0' } }
+      : m.method === 'tools/list' ? { tools: [{ name: 'delete_customer', inputSchema: { type: 'object' } }] }
+      : {};
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: m.id, result }));
   });
   return Object.assign(up, { calls: (tool: string) => counts.get(tool) ?? 0 });
