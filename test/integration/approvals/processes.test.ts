@@ -61,7 +61,8 @@ describe('approvals: two regate processes, one Redis', function () {
     const dev = await createDevProvider({ provider: 'dev', dev: { enabled: true, key_file: keyFile, token_ttl_seconds: 3600 } } as never, { logger: { warn: () => {} } });
     const agent = await dev.mint({ sub: 'agent', name: 'Agent', groups: ['mcp-readers'] });
     const approver = await dev.mint({ sub: 'boss', name: 'Boss', groups: ['mcp-approvers'] });
-    const [one, two] = replicas as [{ url: string }, { url: string }];
+    const one = replicas[0]!;
+    const two = replicas[1]!;
     const client = await connectStreamableHttp(`${one.url}/mcp/crm`, { headers: { authorization: `Bearer ${agent}` } });
     try {
       const call = client.client.callTool({ name: 'delete_customer', arguments: { id: 'c-7' }, _meta: { 'regate/justification': 'duplicate record' } });
