@@ -196,6 +196,10 @@ export function createApprovalStage(o: ApprovalStageOptions): Stage {
       const r = newRecord(call, identity, mode, args);
       if (r === undefined) return { action: 'reply' };
       await book.create(r);
+      log.info(
+        { approval_id: r.id, mode, connection: r.connection, tool: r.tool, principal_id: r.requester.id, approvers: r.approvers, url: linkFor(r.id) },
+        `approval requested: ${r.requester.name} calls ${r.tool} on ${r.connection}; decide at ${linkFor(r.id)}`,
+      );
       call.approval = approvalFacts(r);
       o.onRequested?.(r);
       if (mode === 'async') {
