@@ -11,7 +11,7 @@ import type { PolicyManager } from './policy/manager.ts';
 import type { Stage } from './pipeline/stage.ts';
 import { orderStages } from './pipeline/stages.ts';
 import { createStore } from './store/create.ts';
-import { createApprovals } from './approvals/create.ts';
+import { createApprovals } from './http/approvals.ts';
 
 export interface Gateway {
   readonly regate: RunningRegate;

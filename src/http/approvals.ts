@@ -6,13 +6,15 @@ import type { RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
 import type { PolicyStage } from '../enforcement/policy-stage.ts';
-import { approvalsRoutes } from '../http/approvals-routes.ts';
+import { approvalsRoutes } from './approvals-routes.ts';
+import { approvalPages } from './approval-pages/routes.ts';
+import { PageSessions } from './approval-pages/sessions.ts';
 import type { Identity } from '../identity/create.ts';
 import type { Stage } from '../pipeline/stage.ts';
 import type { Store } from '../store/store.ts';
-import { ApprovalBook } from './book.ts';
-import type { ApprovalsConfig } from './config.ts';
-import { createApprovalStage } from './stage.ts';
+import { ApprovalBook } from '../approvals/book.ts';
+import type { ApprovalsConfig } from '../approvals/config.ts';
+import { createApprovalStage } from '../approvals/stage.ts';
 
 export interface Approvals {
   readonly book: ApprovalBook;
@@ -29,7 +31,8 @@ export function createApprovals(config: Config, section: ApprovalsConfig, deps: 
   const pageUrl = () => section.page_url ?? `${base.replace(/\/+$/, '')}/approvals`;
   const book = new ApprovalBook({ store: deps.store, log });
   const stage = createApprovalStage({ book, config: section, pageUrl, redecide: (call, a) => deps.policy.redecide(call, a), log });
-  const routes = approvalsRoutes({ book, identity: deps.identity, pageUrl, log });
+  const page = approvalPages({ book, identity: deps.identity, sessions: new PageSessions(deps.store), pageUrl, log });
+  const routes = approvalsRoutes({ book, identity: deps.identity, pageUrl, log, page });
   return {
     book,
     stage,
