@@ -52,7 +52,7 @@ export async function startGateway(
   const { store, component: storeComponent } = createStore(config.redis, log.child({ component: 'store' }), { baseDir: opts.baseDir });
   components.add(storeComponent);
   components.add(enforcement.manager);
-  const approvals = config.approvals ? createApprovals(config, config.approvals, { store, log, policy: enforcement.stage, identity }) : undefined;
+  const approvals = config.approvals ? createApprovals(config, config.approvals, { store, log, policy: enforcement.stage, identity, metrics }) : undefined;
   const stages = orderStages({ policy: enforcement.stage, approvals: approvals?.stage, extra: opts.extraStages });
   const regate = await startRegate({ config, log, identity, metrics, components, stages, ...(approvals ? { approvals: approvals.routes } : {}) });
   approvals?.listeningAt(regate.url);

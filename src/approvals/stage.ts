@@ -28,6 +28,8 @@ export interface ApprovalStageOptions {
   readonly log: Logger;
   /** Called once a new request is stored (notifiers). */
   readonly onRequested?: (record: ApprovalRecord) => void;
+  /** +1 when a call starts waiting, -1 when it stops (metrics). */
+  readonly onHeld?: (delta: 1 | -1) => void;
 }
 
 export const NO_JUSTIFICATION = 'none given';
@@ -153,7 +155,13 @@ export function createApprovalStage(o: ApprovalStageOptions): Stage {
   };
 
   const hold = async (call: CallRecord, r: ApprovalRecord, identity: CallIdentity): Promise<ReleasedVerdict> => {
-    const s = await book.settle(r.id, call.exchange.signal, config.recheck_seconds * 1000);
+    o.onHeld?.(1);
+    let s;
+    try {
+      s = await book.settle(r.id, call.exchange.signal, config.recheck_seconds * 1000);
+    } finally {
+      o.onHeld?.(-1);
+    }
     switch (s.kind) {
       case 'aborted': {
         const c = await book.cancel(r.id, 'the requester hung up').catch(() => undefined);

@@ -15,6 +15,9 @@ import type { Store } from '../store/store.ts';
 import { ApprovalBook } from '../approvals/book.ts';
 import type { ApprovalsConfig } from '../approvals/config.ts';
 import { createApprovalStage } from '../approvals/stage.ts';
+import { approvalMetrics } from '../approvals/metrics.ts';
+import { Notifier } from '../approvals/notify/notifier.ts';
+import type { Metrics } from './metrics.ts';
 
 export interface Approvals {
   readonly book: ApprovalBook;
@@ -25,12 +28,23 @@ export interface Approvals {
 }
 
 /** Approvals for a gateway; `policy` re-checks approved calls. */
-export function createApprovals(config: Config, section: ApprovalsConfig, deps: { store: Store; log: Logger; policy: PolicyStage; identity: Identity }): Approvals {
+export function createApprovals(config: Config, section: ApprovalsConfig, deps: { store: Store; log: Logger; policy: PolicyStage; identity: Identity; metrics: Metrics }): Approvals {
   const log = deps.log.child({ component: 'approvals' });
   let base = config.public_url ?? `http://${config.listen.host}:${config.listen.port}`;
   const pageUrl = () => section.page_url ?? `${base.replace(/\/+$/, '')}/approvals`;
-  const book = new ApprovalBook({ store: deps.store, log });
-  const stage = createApprovalStage({ book, config: section, pageUrl, redecide: (call, a) => deps.policy.redecide(call, a), log });
+  const metrics = approvalMetrics(deps.metrics.registry);
+  const book = new ApprovalBook({ store: deps.store, log, onChange: (r) => metrics.transition(r.status) });
+  const linkFor = (id: string) => `${pageUrl().replace(/\/+$/, '')}/${id}`;
+  const notifier = new Notifier({ targets: section.notify, log, linkFor, onResult: (type, ok) => metrics.notification(type, ok) });
+  const stage = createApprovalStage({
+    book,
+    config: section,
+    pageUrl,
+    redecide: (call, a) => deps.policy.redecide(call, a),
+    log,
+    onRequested: (r) => notifier.requested(r),
+    onHeld: (d) => metrics.held(d),
+  });
   const page = approvalPages({ book, identity: deps.identity, sessions: new PageSessions(deps.store), pageUrl, log });
   const routes = approvalsRoutes({ book, identity: deps.identity, pageUrl, log, page });
   return {
