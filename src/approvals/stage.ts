@@ -164,7 +164,10 @@ export function createApprovalStage(o: ApprovalStageOptions): Stage {
     }
     switch (s.kind) {
       case 'aborted': {
-        const c = await book.cancel(r.id, 'the requester hung up').catch(() => undefined);
+        // The exchange's abort reason says which: the client hung up, or regate is draining.
+        const reason = call.exchange.signal.reason as { detail?: unknown; message?: unknown } | undefined;
+        const why = typeof reason?.detail === 'string' ? reason.detail : reason?.message === 'draining' ? 'regate stopped while the call was held' : 'the requester hung up';
+        const c = await book.cancel(r.id, why).catch(() => undefined);
         if (c?.ok) call.approval = approvalFacts(c.record);
         return { action: 'reply' };
       }
