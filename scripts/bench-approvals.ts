@@ -14,16 +14,11 @@
  *   npx node scripts/bench-approvals.ts --quick --no-write
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
-import { dirname, join } from 'node:path';
-import { createDevProvider } from '../src/identity/create.ts';
-import { sharedKeyFile } from '../test/helpers/approvals.ts';
-import { COMMITTED_BUNDLE } from '../test/helpers/gateway.ts';
-import { spawnPeer, type ChildPeer } from '../test/helpers/peers.ts';
-import { freePort, waitUntil } from '../test/helpers/ports.ts';
+import { join } from 'node:path';
+import { devSigner, sharedKeyFile, startReplica, type Replica } from '../test/helpers/approvals.ts';
 import { startRedis } from '../test/helpers/redis.ts';
 
 const QUICK = process.argv.includes('--quick');
@@ -32,7 +27,6 @@ const APPROVALS = QUICK ? 30 : 200;
 const FLOOR = QUICK ? 100 : 1000;
 const HELD = QUICK ? 200 : 1000;
 const CPU_WINDOW_MS = QUICK ? 5000 : 20_000;
-const MAIN = join(import.meta.dirname, '../src/main.ts');
 
 function stats(samples: number[]) {
   const s = [...samples].sort((a, b) => a - b);
@@ -60,29 +54,12 @@ const upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port
 
 const redis = await startRedis();
 const keyFile = await sharedKeyFile();
-const replicas: Array<{ peer: ChildPeer; url: string }> = [];
+const replicas: Replica[] = [];
 for (const name of ['one', 'two']) {
-  const port = await freePort();
-  const file = join(dirname(keyFile), `${name}.yaml`);
-  await writeFile(
-    file,
-    [
-      `listen: { host: 127.0.0.1, port: ${port} }`,
-      `connections: [ { name: crm, url: "${upstreamUrl}" } ]`,
-      `auth: { provider: dev, dev: { enabled: true, key_file: ${keyFile} } }`,
-      `redis: { url: "${redis.url}" }`,
-      `policy: { bundle: { path: ${COMMITTED_BUNDLE} } }`,
-      `approvals: { mode: hold, timeout_seconds: 600, recheck_seconds: 5 }`,
-      `logging: { level: error }`,
-    ].join('\n'),
-  );
-  const peer = spawnPeer(process.execPath, [MAIN, 'serve', '--config', file]);
-  const url = `http://127.0.0.1:${port}`;
-  await waitUntil(`regate ${name}`, async () => (await fetch(`${url}/readyz`).catch(() => undefined))?.status === 200, { timeoutMs: 30_000, abort: () => peer.exited() });
-  replicas.push({ peer, url });
+  replicas.push(await startReplica({ name, upstreamUrl, redisUrl: redis.url, keyFile, approvals: '{ mode: hold, timeout_seconds: 600, recheck_seconds: 5 }', logLevel: 'error' }));
 }
 const [one, two] = [replicas[0]!, replicas[1]!];
-const dev = await createDevProvider({ provider: 'dev', dev: { enabled: true, key_file: keyFile, token_ttl_seconds: 3600 } } as never, { logger: { warn: () => {} } });
+const dev = await devSigner(keyFile);
 const agent = await dev.mint({ sub: 'agent', groups: ['mcp-readers'] });
 const approver = await dev.mint({ sub: 'boss', groups: ['mcp-approvers'] });
 

@@ -2,15 +2,22 @@
  * Gateways with approvals enabled that accept each other's dev tokens (one dev key file), for
  * approval tests across replicas; and a counting upstream standing in for the CRM.
  */
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { startGateway, type Gateway } from '../../src/compose.ts';
 import { buildConfig } from '../../src/config/load.ts';
 import type { ConfigInput } from '../../src/config/schema.ts';
 import { createLogger } from '../../src/log.ts';
+import { authConfigSchema } from '../../src/identity/config.ts';
+import { createDevProvider } from '../../src/identity/create.ts';
+import type { DevProvider } from '../../src/identity/dev-provider.ts';
 import { startRawUpstream, type RawUpstream } from '../fixtures/raw-upstream.ts';
-import { REPO } from './gateway.ts';
+import { COMMITTED_BUNDLE, REPO } from './gateway.ts';
+import { spawnPeer, type ChildPeer } from './peers.ts';
+import { freePort, waitUntil } from './ports.ts';
+
+const MAIN = join(import.meta.dirname, '../../src/main.ts');
 
 /** A directory for one test's shared dev key. */
 export async function sharedKeyFile(): Promise<string> {
@@ -77,4 +84,44 @@ export async function waitForPending(base: string, token: string, timeoutMs = 10
     if (Date.now() > until) throw new Error('no pending approval showed up');
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** A `regate serve` process with approvals, sharing `keyFile` (dev tokens) and `redisUrl` with its peers. */
+export interface Replica {
+  readonly peer: ChildPeer;
+  readonly url: string;
+}
+
+/**
+ * Starts one `regate serve` replica on a free port in front of `upstreamUrl`, with the committed
+ * bundle, and resolves once /readyz answers 200 (the output is in the error otherwise).
+ */
+export async function startReplica(o: { name: string; upstreamUrl: string; redisUrl: string; keyFile: string; approvals: string; logLevel?: string }): Promise<Replica> {
+  const port = await freePort();
+  const file = join(dirname(o.keyFile), `${o.name}.yaml`);
+  await writeFile(
+    file,
+    [
+      `listen: { host: 127.0.0.1, port: ${port} }`,
+      `connections: [ { name: crm, url: "${o.upstreamUrl}" } ]`,
+      `auth: { provider: dev, dev: { enabled: true, key_file: ${o.keyFile} } }`,
+      `redis: { url: "${o.redisUrl}" }`,
+      `policy: { bundle: { path: ${COMMITTED_BUNDLE} } }`,
+      `approvals: ${o.approvals}`,
+      `logging: { level: ${o.logLevel ?? 'warn'} }`,
+    ].join('\n'),
+  );
+  const peer = spawnPeer(process.execPath, [MAIN, 'serve', '--config', file]);
+  const url = `http://127.0.0.1:${port}`;
+  const ready = async () => (await fetch(`${url}/readyz`).catch(() => undefined))?.status === 200;
+  await waitUntil(`regate ${o.name}`, ready, { timeoutMs: 30_000, abort: () => peer.exited() }).catch(async (err: Error) => {
+    await peer.stop();
+    throw new Error(`${err.message}\n${peer.output()}`);
+  });
+  return { peer, url };
+}
+
+/** A dev token signer reading the replicas' shared key file. */
+export function devSigner(keyFile: string): Promise<DevProvider> {
+  return createDevProvider(authConfigSchema.parse({ provider: 'dev', dev: { enabled: true, key_file: keyFile } }), { logger: { warn: () => {} } });
 }

@@ -1,16 +1,8 @@
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { createDevProvider } from '../../../src/identity/create.ts';
-import { COMMITTED_BUNDLE } from '../../helpers/gateway.ts';
-import { api, sharedKeyFile, startCountingUpstream, waitForPending } from '../../helpers/approvals.ts';
+import { api, devSigner, sharedKeyFile, startCountingUpstream, startReplica, waitForPending, type Replica } from '../../helpers/approvals.ts';
 import { connectStreamableHttp } from '../../helpers/peers.ts';
-import { spawnPeer, type ChildPeer } from '../../helpers/peers.ts';
-import { freePort, waitUntil } from '../../helpers/ports.ts';
 import { startRedis, type RedisServer } from '../../helpers/redis.ts';
 import type { RawUpstream } from '../../fixtures/raw-upstream.ts';
-
-const MAIN = join(import.meta.dirname, '../../../src/main.ts');
 
 /**
  * The story of the issue with real processes: two `regate serve` replicas share one redis-server;
@@ -21,7 +13,7 @@ describe('approvals: two regate processes, one Redis', function () {
   this.timeout(60_000);
   let redis: RedisServer;
   let up: RawUpstream & { calls(tool: string): number };
-  const replicas: Array<{ peer: ChildPeer; url: string }> = [];
+  const replicas: Replica[] = [];
   let keyFile: string;
 
   before(async () => {
@@ -29,26 +21,7 @@ describe('approvals: two regate processes, one Redis', function () {
     up = await startCountingUpstream();
     keyFile = await sharedKeyFile();
     for (const name of ['one', 'two']) {
-      const port = await freePort();
-      const file = join(dirname(keyFile), `${name}.yaml`);
-      await writeFile(
-        file,
-        [
-          `listen: { host: 127.0.0.1, port: ${port} }`,
-          `connections: [ { name: crm, url: "${up.url}" } ]`,
-          `auth: { provider: dev, dev: { enabled: true, key_file: ${keyFile} } }`,
-          `redis: { url: "${redis.url}" }`,
-          `policy: { bundle: { path: ${COMMITTED_BUNDLE} } }`,
-          `approvals: { mode: hold, timeout_seconds: 60, recheck_seconds: 2 }`,
-          `logging: { level: warn }`,
-        ].join('\n'),
-      );
-      const peer = spawnPeer(process.execPath, [MAIN, 'serve', '--config', file]);
-      const url = `http://127.0.0.1:${port}`;
-      await waitUntil(`regate ${name}`, async () => (await fetch(`${url}/readyz`).catch(() => undefined))?.status === 200, { timeoutMs: 30_000, abort: () => peer.exited() && `${peer.exited()}\n${peer.output()}` }).catch((err: Error) => {
-        throw new Error(`${err.message}\n${peer.output()}`);
-      });
-      replicas.push({ peer, url });
+      replicas.push(await startReplica({ name, upstreamUrl: up.url, redisUrl: redis.url, keyFile, approvals: '{ mode: hold, timeout_seconds: 60, recheck_seconds: 2 }' }));
     }
   });
   after(async () => {
@@ -58,7 +31,7 @@ describe('approvals: two regate processes, one Redis', function () {
   });
 
   it('a call held on the first replica is approved through the second and completes on the first, once', async () => {
-    const dev = await createDevProvider({ provider: 'dev', dev: { enabled: true, key_file: keyFile, token_ttl_seconds: 3600 } } as never, { logger: { warn: () => {} } });
+    const dev = await devSigner(keyFile);
     const agent = await dev.mint({ sub: 'agent', name: 'Agent', groups: ['mcp-readers'] });
     const approver = await dev.mint({ sub: 'boss', name: 'Boss', groups: ['mcp-approvers'] });
     const one = replicas[0]!;
