@@ -130,9 +130,9 @@ export class ApprovalBook {
 
   /**
    * Waits until the request is no longer pending, the signal aborts, or (the store unreachable)
-   * its deadline passes. Wakes on the channel and re-reads every `recheckMs` regardless.
+   * `deadline` (the request's expiry, ms since the epoch) passes. Wakes on the channel and re-reads every `recheckMs` regardless.
    */
-  async settle(id: string, signal: AbortSignal, recheckMs: number): Promise<Settled> {
+  async settle(id: string, signal: AbortSignal, recheckMs: number, deadline: number): Promise<Settled> {
     await this.#subscribe();
     let wake: () => void = () => {};
     const wakers = this.#wakers.get(id) ?? new Set();
@@ -141,7 +141,6 @@ export class ApprovalBook {
     wakers.add(waker);
     const onAbort = () => wake();
     signal.addEventListener('abort', onAbort);
-    let deadline = Number.POSITIVE_INFINITY;
     try {
       for (;;) {
         if (signal.aborted) return { kind: 'aborted' };
@@ -150,7 +149,6 @@ export class ApprovalBook {
           await this.#subscribe();
           const r = await this.get(id);
           if (r === undefined) return { kind: 'lost' };
-          deadline = r.expires_at;
           if (r.status !== 'pending') {
             if (r.status === 'expired') await this.expire(id).catch(() => {});
             return { kind: 'decided', record: r };
@@ -160,7 +158,7 @@ export class ApprovalBook {
           const e = err instanceof RegateError ? err : new RegateError('REGATE_ERR_STORE_UNAVAILABLE', (err as Error).message);
           this.#log.warn({ approval_id: id, code: e.code }, 'approval: cannot read the request; retrying');
           if (this.#now() >= deadline) return { kind: 'unreachable', error: e };
-          if (Number.isFinite(deadline)) wait = Math.max(1, Math.min(recheckMs, deadline - this.#now() + 1));
+          wait = Math.max(1, Math.min(recheckMs, deadline - this.#now() + 1));
         }
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, wait);

@@ -158,7 +158,7 @@ export function createApprovalStage(o: ApprovalStageOptions): Stage {
     o.onHeld?.(1);
     let s;
     try {
-      s = await book.settle(r.id, call.exchange.signal, config.recheck_seconds * 1000);
+      s = await book.settle(r.id, call.exchange.signal, config.recheck_seconds * 1000, r.expires_at);
     } finally {
       o.onHeld?.(-1);
     }
