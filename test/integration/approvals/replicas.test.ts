@@ -29,6 +29,7 @@ describe('approvals across replicas (real redis-server)', function () {
   let a: ApprovalGateway;
   let b: ApprovalGateway;
   let asyncGw: ApprovalGateway;
+  let asyncShort: ApprovalGateway;
   let agent: string;
   let approver: string;
   let approver2: string;
@@ -43,14 +44,16 @@ describe('approvals across replicas (real redis-server)', function () {
     const doc = (approvals: Record<string, unknown>) => ({ connections: [{ name: 'crm', url: up.url }], redis: { url: redis.url }, approvals });
     a = await startApprovalGateway(doc({ timeout_seconds: 30, recheck_seconds: 1 }), keyFile);
     b = await startApprovalGateway(doc({ timeout_seconds: 30, recheck_seconds: 1 }), keyFile);
-    asyncGw = await startApprovalGateway(doc({ mode: 'async', timeout_seconds: 2, max_uses: 2 }), keyFile);
+    asyncGw = await startApprovalGateway(doc({ mode: 'async', timeout_seconds: 30, max_uses: 2 }), keyFile);
+    // Requests on this one expire quickly (a separate gateway, so a slow machine cannot expire the others).
+    asyncShort = await startApprovalGateway(doc({ mode: 'async', timeout_seconds: 1 }), keyFile);
     agent = await a.token('agent', ['mcp-readers'], 'Agent Smith');
     approver = await a.token('boss', ['mcp-readers', 'mcp-approvers'], 'The Boss');
     approver2 = await a.token('boss2', ['mcp-approvers'], 'Second Boss');
     bystander = await a.token('dave', ['mcp-readers'], 'Dave');
   });
   after(async () => {
-    await Promise.all([a?.stop(), b?.stop(), asyncGw?.stop()]);
+    await Promise.all([a?.stop(), b?.stop(), asyncGw?.stop(), asyncShort?.stop()]);
     await up?.close();
     await redis?.stop();
   });
@@ -183,9 +186,9 @@ describe('approvals across replicas (real redis-server)', function () {
     });
 
     it('an expired request cannot be approved', async () => {
-      const first = resultOf(await call(20, { id: 'c-20' }));
+      const first = resultOf(await postMcp(`${asyncShort.url}/mcp/crm`, toolCall(20, 'delete_customer', { id: 'c-20' }), auth(agent)));
       const id = first._meta!['regate/approval']!.id;
-      await new Promise((r) => setTimeout(r, 2100));
+      await new Promise((r) => setTimeout(r, 1100));
       const late = await api(b.url, approver, `/approvals/${id}/approve`, {});
       assert.equal(late.status, 409);
       assert.match(String((late.json.error as { message: string }).message), /expired/);
