@@ -189,7 +189,9 @@ export function createApprovalStage(o: ApprovalStageOptions): Stage {
       if (d?.outcome !== 'approval' || d.approval === undefined || call.enforced === false) return { action: 'continue' };
       const id = idOf(call.message);
       const p = call.exchange.principal;
-      if (id === undefined || p === undefined) return { action: 'reply' };
+      if (id === undefined) return { action: 'reply' };
+      // Fail closed: nobody can be asked on behalf of an unknown caller (policy denies those first).
+      if (p === undefined) return reply(call, `regate cannot ask for approval of ${what(call)} without an authenticated caller; the call was not made.`, undefined);
       const params = (call.message as { params?: Record<string, unknown> }).params ?? {};
       const args = call.method === 'tools/call' ? params.arguments : params;
       const identity: CallIdentity = { principal: p.id, connection: call.exchange.connection.name, tool: call.tool ?? call.method, digest: argumentDigest(args) };
