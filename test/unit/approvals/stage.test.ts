@@ -141,6 +141,13 @@ describe('approvals stage', () => {
     assert.equal((await book.vote(r!.id, boss, 'approve', undefined)).ok, false);
   });
 
+  it("the obligation's mode wins over the configured one", async () => {
+    const { stage, callWith } = setup('allow', 'hold');
+    const call = callWith('approval');
+    call.decision = { ...call.decision!, approval: { ...call.decision!.approval!, mode: 'async' } };
+    assert.equal((await stage.request!(call)).action, 'reply');
+  });
+
   it('async: answers at once, then lets the identical call through once approved', async () => {
     const { stage, callWith, book } = setup('allow', 'async');
     const first = await stage.request!(callWith('approval'));
