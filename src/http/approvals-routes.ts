@@ -5,6 +5,7 @@
  *   GET  /approvals/{id}            one request (its requester or someone who may decide it)
  *   POST /approvals/{id}/approve    {comment?}  -> 200 | 403 may not decide | 409 decided or expired
  *   POST /approvals/{id}/deny       {comment?}
+ *   POST /approvals/{id}/cancel     the requester withdraws a pending request (403 anyone else)
  *
  * An unknown (or forged) id is 404. Browsers asking for HTML get the approval page instead
  * (src/http/approval-pages/), which signs people in with a cookie session.
@@ -101,6 +102,22 @@ export function approvalsRoutes(deps: ApprovalRoutesDeps): Router {
       }
     });
   }
+
+  r.post('/approvals/:id/cancel', bearer, json, async (req, res, next) => {
+    try {
+      const me = voter(res);
+      const id = String(req.params.id);
+      const a = await book.get(id);
+      if (a === undefined || !maySee(a, me)) return sendApiError(res, new RegateError('REGATE_ERR_APPROVAL_NOT_FOUND'));
+      if (a.requester.id !== me.id) return sendApiError(res, new RegateError('REGATE_ERR_APPROVAL_FORBIDDEN', 'only the requester may withdraw a request'));
+      const done = await book.cancel(id, 'the requester withdrew it');
+      if (!done.ok) return sendApiError(res, done.error);
+      if (!done.changed) return sendApiError(res, new RegateError('REGATE_ERR_APPROVAL_CONFLICT', `the request is ${done.record.status}`));
+      sendJson(res, 200, approvalView(done.record, me, pageUrl()));
+    } catch (err) {
+      next(err);
+    }
+  });
 
   r.use('/approvals', (err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const e = (err as { type?: string }).type === 'entity.parse.failed' ? new RegateError('REGATE_ERR_PARSE') : asRegateError(err);

@@ -185,6 +185,17 @@ describe('approvals across replicas (real redis-server)', function () {
       assert.equal((await api(b.url, agent, `/approvals/${id}`)).json.status, 'used');
     });
 
+    it('the requester may withdraw a pending request; nobody else may, and it can then not be approved', async () => {
+      const first = resultOf(await call(30, { id: 'c-30' }));
+      const id = first._meta!['regate/approval']!.id;
+      assert.equal((await api(b.url, approver, `/approvals/${id}/cancel`, {})).status, 403);
+      const withdrawn = await api(b.url, agent, `/approvals/${id}/cancel`, {});
+      assert.equal(withdrawn.status, 200);
+      assert.deepEqual([withdrawn.json.status, withdrawn.json.ended], ['cancelled', 'the requester withdrew it']);
+      assert.equal((await api(b.url, agent, `/approvals/${id}/cancel`, {})).status, 409);
+      assert.equal((await api(b.url, approver, `/approvals/${id}/approve`, {})).status, 409);
+    });
+
     it('an expired request cannot be approved', async () => {
       const first = resultOf(await postMcp(`${asyncShort.url}/mcp/crm`, toolCall(20, 'delete_customer', { id: 'c-20' }), auth(agent)));
       const id = first._meta!['regate/approval']!.id;
