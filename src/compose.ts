@@ -14,6 +14,7 @@ import { createRedisClient } from './store/create.ts';
 import { createRecordingStage } from './audit/stage.ts';
 import { orderStages } from './pipeline/stages.ts';
 import { createStore } from './store/create.ts';
+import { createApprovals } from './http/approvals.ts';
 
 export interface Gateway {
   readonly regate: RunningRegate;
@@ -56,6 +57,7 @@ export async function startGateway(
   components.add(storeComponent);
   const enforcement = await createEnforcement(config, opts.baseDir, log, metrics, store);
   components.add(enforcement.manager);
+  const approvals = config.approvals ? createApprovals(config, config.approvals, { store, log, policy: enforcement.stage, identity, metrics }) : undefined;
   // The transcript buffer uses Redis Streams on a connection of its own, configured as the store's.
   const auditRedis = config.redis ? createRedisClient(config.redis, log.child({ component: 'audit' }), { baseDir: opts.baseDir, name: 'regate-audit' }) : undefined;
   const audit = await createAudit(config.audit, {
@@ -66,7 +68,8 @@ export async function startGateway(
   components.add(auditComponent(audit, async () => void (await auditRedis?.quit().catch(() => auditRedis.disconnect()))));
   metrics.watchAudit(audit.metrics);
   const recording = createRecordingStage(audit, log.child({ component: 'audit' }));
-  const stages = orderStages({ policy: enforcement.stage, recording, extra: opts.extraStages });
-  const regate = await startRegate({ config, log, identity, metrics, components, stages, store });
+  const stages = orderStages({ policy: enforcement.stage, approvals: approvals?.stage, recording, extra: opts.extraStages });
+  const regate = await startRegate({ config, log, identity, metrics, components, stages, store, ...(approvals ? { approvals: approvals.routes } : {}) });
+  approvals?.listeningAt(regate.url);
   return { regate, identity, policy: enforcement.manager, audit };
 }

@@ -119,6 +119,12 @@ export const catalogue = {
   // --- session recording (audit/)
   REGATE_ERR_AUDIT_BUFFER: { status: 503, rpc: JsonRpcCode.unavailable, message: 'the call could not be recorded (transcript buffer unavailable or full), so it was refused; retry later' },
 
+  // --- approvals (src/approvals/)
+  REGATE_ERR_APPROVAL_NOT_FOUND: { status: 404, rpc: JsonRpcCode.invalidRequest, message: 'no approval request with this id' },
+  REGATE_ERR_APPROVAL_FORBIDDEN: { status: 403, rpc: JsonRpcCode.policyDenied, message: 'you may not decide this approval request' },
+  REGATE_ERR_APPROVAL_CONFLICT: { status: 409, rpc: JsonRpcCode.invalidRequest, message: 'this approval request can no longer be decided' },
+  REGATE_ERR_APPROVAL_CSRF: { status: 403, rpc: JsonRpcCode.invalidRequest, message: 'the form is stale or forged; reload the page and try again' },
+
   // --- internal
   REGATE_ERR_INTERNAL: { status: 500, rpc: JsonRpcCode.internalError, message: 'internal error' },
 } as const satisfies Record<string, Entry>;

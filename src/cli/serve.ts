@@ -121,7 +121,22 @@ export function embeddedBanner(url: string, tokens: ReadonlyArray<{ sub: string;
     '  then repeat with -H "mcp-session-id: <id from the response>" (and the token) and',
     `    -d '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"list_customers","arguments":{"limit":3}}}'`,
     `  or point an MCP client (e.g. npx @modelcontextprotocol/inspector) at ${mcp} with the bearer token`,
+    ...approvalLines(url, tokens),
     `  health: ${url}/healthz  readiness: ${url}/readyz  metrics: ${url}/metrics`,
     '',
   ].join('\n');
+}
+
+/** How the demo approver decides a held delete_customer (page and API). */
+function approvalLines(url: string, tokens: ReadonlyArray<{ sub: string; groups: readonly string[]; token: string }>): string[] {
+  const approver = tokens.find((t) => t.groups.includes('mcp-approvers'));
+  if (approver === undefined) return [];
+  return [
+    '',
+    'Approvals: a tools/call of delete_customer by demo-agent is held until an approver decides it.',
+    `  approval page: ${url}/approvals  (sign in with the ${approver.sub} token above)`,
+    `  or: curl -s ${url}/approvals -H "authorization: Bearer $APPROVER_TOKEN"   # pending, with ids`,
+    `      curl -s -X POST ${url}/approvals/<id>/approve -H "authorization: Bearer $APPROVER_TOKEN" -H 'content-type: application/json' -d '{"comment":"ok"}'`,
+    `  export APPROVER_TOKEN=${approver.token}`,
+  ];
 }

@@ -26,5 +26,7 @@ export function embeddedConfig(demo: { url: string; token: string; bundle: strin
     policy: { bundle: { path: demo.bundle } },
     // Dev tokens are minted from a local key (data/dev-auth-key.json, shared with `regate token`).
     auth: { provider: 'dev', dev: { enabled: true } },
+    // delete_customer waits (held) until the demo approver approves it at /approvals.
+    approvals: { mode: 'hold', timeout_seconds: 300 },
   };
 }

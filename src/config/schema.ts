@@ -5,6 +5,7 @@ import { authConfigSchema } from '../identity/config.ts';
 import { policyConfigSchema } from '../policy/config.ts';
 import { redisConfigSchema } from '../store/config.ts';
 import { perConnectionLimitsSchema, perPrincipalLimitsSchema, sessionsConfigSchema } from '../proxy/limits-config.ts';
+import { approvalsConfigSchema } from '../approvals/config.ts';
 
 /**
  * The configuration schema. Keys are snake_case as in DESIGN.md; `listen` and
@@ -86,6 +87,8 @@ export const configSchema = z
     redis: redisConfigSchema.optional(),
     /** Streamable HTTP sessions bound to the principal that initialized them. */
     sessions: sessionsConfigSchema,
+    /** Just-in-time approvals (src/approvals/); absent -> calls needing approval are refused. */
+    approvals: approvalsConfigSchema.optional(),
     logging: z
       .strictObject({
         level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),

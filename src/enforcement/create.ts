@@ -4,13 +4,12 @@ import type { Config } from '../config/schema.ts';
 import type { Metrics } from '../http/metrics.ts';
 import { policyRuntimeOptions } from '../policy/config.ts';
 import { PolicyManager } from '../policy/manager.ts';
-import type { Stage } from '../pipeline/stage.ts';
-import { createPolicyStage } from './policy-stage.ts';
 import type { Store } from '../store/store.ts';
+import { createPolicyStage, type PolicyStage } from './policy-stage.ts';
 
 export interface Enforcement {
   readonly manager: PolicyManager;
-  readonly stage: Stage;
+  readonly stage: PolicyStage;
 }
 
 /**
@@ -42,6 +41,7 @@ export async function createEnforcement(config: Config, baseDir: string, log: Lo
     onServerRefused: (connection, method) => metrics.serverMessageRefused(connection, method),
     log: policyLog,
     ...(store !== undefined ? { store } : {}),
+    approvals: config.approvals !== undefined,
   });
   return { manager, stage };
 }

@@ -7,7 +7,7 @@ import type { CallRecord, ExchangeFacts } from '../pipeline/call-record.ts';
 import type { Stage } from '../pipeline/stage.ts';
 import type { PolicyDecision } from '../policy/decision.ts';
 import { decisionLogRecord, type DecisionLogRecord } from '../policy/decision-log.ts';
-import { buildPolicyInput, type HttpOperation, type InputContext, type PolicyInput, type ToolAnnotations } from '../policy/input.ts';
+import { buildPolicyInput, type ApprovalInput, type HttpOperation, type InputContext, type PolicyInput, type ToolAnnotations } from '../policy/input.ts';
 import { filterListResult, isFilteredList, type ListProbe } from '../policy/list-filter.ts';
 import { MemoryStore } from '../store/memory-store.ts';
 import type { Store } from '../store/store.ts';
@@ -42,6 +42,14 @@ export interface PolicyStageOptions {
   readonly now?: () => bigint;
   /** Where tools/call counts live, shared by every replica; default: a store of this process. */
   readonly store?: Store;
+  /** True when an approvals stage follows: an `approval` outcome goes on to it instead of being refused. */
+  readonly approvals?: boolean;
+}
+
+/** The policy stage, plus the re-check of a call a human approved (used by the approvals stage). */
+export interface PolicyStage extends Stage {
+  /** Decides `call` again with `input.approval` (recorded like any decision); never throws. */
+  redecide(call: CallRecord, approval: ApprovalInput): Promise<PolicyDecision>;
 }
 
 /** A call count lives this long after the session's (or principal's) first counted call. */
@@ -64,7 +72,7 @@ const nowNs = () => BigInt(Date.now()) * 1_000_000n;
  * can tie it to is decided with `input.mcp.direction: "server_to_client"`. In shadow mode
  * everything is decided and recorded, nothing is blocked or filtered.
  */
-export function createPolicyStage(o: PolicyStageOptions): Stage {
+export function createPolicyStage(o: PolicyStageOptions): PolicyStage {
   const now = o.now ?? nowNs;
   // Tool annotations come from the upstream's own tools/list answers, never from the client.
   const annotations = new BoundedMap<string, ToolAnnotations>(10_000);
@@ -89,7 +97,7 @@ export function createPolicyStage(o: PolicyStageOptions): Stage {
 
   const inputFor = (
     x: ExchangeFacts,
-    parts: Pick<InputContext, 'message' | 'httpOperation' | 'direction'> & Partial<ListProbe>,
+    parts: Pick<InputContext, 'message' | 'httpOperation' | 'direction' | 'approval'> & Partial<ListProbe>,
     n: number,
   ): PolicyInput => {
     const params = (parts.message as { params?: { name?: unknown } } | undefined)?.params;
@@ -106,6 +114,7 @@ export function createPolicyStage(o: PolicyStageOptions): Stage {
       http: { method: x.http.method, path: x.http.path, remote_addr: x.http.remoteAddress, headers: x.http.headers },
       now: now(),
       ...(toolAnnotations !== undefined ? { toolAnnotations } : {}),
+      ...(parts.approval !== undefined ? { approval: parts.approval } : {}),
     });
   };
 
@@ -162,11 +171,21 @@ export function createPolicyStage(o: PolicyStageOptions): Stage {
       call.enforced = enforced;
       call.timings.decidedNs = process.hrtime.bigint();
       if (decision.outcome === 'allow' || !enforced) return { action: 'continue' };
+      if (decision.outcome === 'approval' && o.approvals === true && kind === 'request') return { action: 'continue' };
       const id = idOf(m);
       // Notifications and responses cannot be answered; refusing them means not delivering them.
       if (kind !== 'request' || id === undefined) return { action: 'reply' };
       const tool = typeof input.mcp.tool?.name === 'string' ? input.mcp.tool.name : undefined;
       return { action: 'reply', reply: denialReply(id, input.mcp.method, tool, decision) };
+    },
+
+    async redecide(call, approval) {
+      // The call was counted when it was first decided; the re-check sees the count it saw then.
+      const now = await callsBefore(call.exchange, false);
+      const n = call.method === 'tools/call' ? Math.max(0, now - 1) : now;
+      const input = inputFor(call.exchange, { message: call.message as unknown as Record<string, unknown>, approval }, n);
+      const { decision } = decide(call.exchange, input, true);
+      return decision;
     },
 
     async fromServer(message, call, x, upstream) {

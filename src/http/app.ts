@@ -37,6 +37,8 @@ export interface AppDeps {
   readonly identity?: Identity;
   /** Shared state: session owners and per-principal slots. */
   readonly store: Store;
+  /** The approvals API and page (src/http/approvals-routes.ts), when approvals are enabled. */
+  readonly approvals?: RequestHandler;
 }
 
 export interface App {
@@ -104,6 +106,8 @@ export function createApp(deps: AppDeps): App {
       sendJson(res, 200, identity.metadata(name), { 'cache-control': 'public, max-age=3600' });
     });
   }
+
+  if (deps.approvals) app.use(deps.approvals);
 
   // Everything below is MCP traffic: refused while draining, then authenticated. These steps run
   // on both ways in (the router, and the hot path below): add a step here, never to one of them.

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { ComponentRegistry } from '../components/component.ts';
 import type { Config } from '../config/schema.ts';
@@ -27,6 +28,8 @@ export interface RegateOptions {
   readonly metrics?: Metrics;
   /** Shared state (session owners, per-principal slots); default: a store of this process. */
   readonly store?: Store;
+  /** The approvals API and page, when approvals are enabled. */
+  readonly approvals?: RequestHandler;
 }
 
 export interface RunningRegate {
@@ -63,6 +66,7 @@ export async function startRegate(opts: RegateOptions): Promise<RunningRegate> {
     pipeline,
     identity: opts.identity,
     store,
+    ...(opts.approvals !== undefined ? { approvals: opts.approvals } : {}),
     ...(opts.holdKeepaliveSeconds !== undefined ? { holdKeepaliveSeconds: opts.holdKeepaliveSeconds } : {}),
   });
 

@@ -20,6 +20,8 @@ export const approvalObligationSchema = z.object({
   min_approvals: z.number().int().min(1),
   ttl_seconds: z.number().int().positive(),
   reason: z.string().min(1),
+  /** hold: the call waits; async: the agent gets an approval id at once and repeats the call. */
+  mode: z.enum(['hold', 'async']).optional(),
 });
 
 export const auditObligationSchema = z.object({

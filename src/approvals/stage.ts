@@ -1,0 +1,231 @@
+/**
+ * The approvals stage: a call whose decision carries an approval obligation is held until enough
+ * approvers agree (hold mode) or answered at once with an approval id the agent's identical retry
+ * rides on (async mode). Approved calls are decided again with `input.approval` and go on only if
+ * that decision allows; a grant is spent atomically before the call moves, so it runs at most as
+ * often as granted, and never unapproved.
+ */
+import type { Logger } from 'pino';
+import type { ApprovalFacts, CallRecord } from '../pipeline/call-record.ts';
+import type { ReleasedVerdict, RequestVerdict, Stage } from '../pipeline/stage.ts';
+import type { PolicyDecision } from '../policy/decision.ts';
+import type { ApprovalInput } from '../policy/input.ts';
+import { idOf, type JSONRPCMessage, type RequestId } from '../mcp/jsonrpc.ts';
+import { denialReply } from '../enforcement/denial.ts';
+import { capText } from '../text/cap.ts';
+import { argumentDigest, redactArguments } from './arguments.ts';
+import { newApprovalId, type ApprovalBook } from './book.ts';
+import type { ApprovalsConfig } from './config.ts';
+import type { ApprovalMode, ApprovalRecord, CallIdentity } from './record.ts';
+
+export interface ApprovalStageOptions {
+  readonly book: ApprovalBook;
+  readonly config: ApprovalsConfig;
+  /** Base URL of the approval page, e.g. https://regate.example.com/approvals (known once listening). */
+  readonly pageUrl: () => string;
+  /** The policy's re-check of an approved call (PolicyStage.redecide). */
+  readonly redecide: (call: CallRecord, approval: ApprovalInput) => PolicyDecision | Promise<PolicyDecision>;
+  readonly log: Logger;
+  /** Called once a new request is stored (notifiers). */
+  readonly onRequested?: (record: ApprovalRecord) => void;
+  /** +1 when a call starts waiting, -1 when it stops (metrics). */
+  readonly onHeld?: (delta: 1 | -1) => void;
+}
+
+export const NO_JUSTIFICATION = 'none given';
+const JUSTIFICATION_LIMIT = 1000;
+
+/** The requester's justification from `_meta["regate/justification"]`, else "none given". */
+export function justificationOf(message: JSONRPCMessage): string {
+  const j = (message as { params?: { _meta?: Record<string, unknown> } }).params?._meta?.['regate/justification'];
+  return typeof j === 'string' && j.trim() !== '' ? capText(j.trim(), JUSTIFICATION_LIMIT) : NO_JUSTIFICATION;
+}
+
+/** The call record's view of an approval. */
+export function approvalFacts(r: ApprovalRecord): ApprovalFacts {
+  return {
+    id: r.id,
+    status: r.status,
+    approvers: r.votes.filter((v) => v.decision === 'approve').map((v) => ({ id: v.id, name: v.name, at: new Date(v.at).toISOString(), ...(v.comment ? { comment: v.comment } : {}) })),
+    justification: r.justification,
+  };
+}
+
+/** What policy sees when it re-checks an approved call. */
+export function approvalInput(r: ApprovalRecord): ApprovalInput {
+  const approved = r.votes.filter((v) => v.decision === 'approve');
+  return {
+    id: r.id,
+    status: 'approved',
+    tool: r.tool,
+    approved_by: approved.map((v) => ({ id: v.id, groups: v.groups })),
+    expires_unix_ns: (r.grant_expires_at ?? r.expires_at) * 1e6,
+    approvers: approved.map((v) => ({ id: v.id, name: v.name, at: new Date(v.at).toISOString(), ...(v.comment ? { comment: v.comment } : {}) })),
+    justification: r.justification,
+  };
+}
+
+/** A tool result the agent can act on (`isError`), or a JSON-RPC error for other methods. */
+function toolError(call: CallRecord, id: RequestId, text: string, meta: Record<string, unknown>): JSONRPCMessage {
+  if (call.method === 'tools/call') {
+    return { jsonrpc: '2.0', id, result: { content: [{ type: 'text', text }], isError: true, _meta: { 'regate/approval': meta } } } as JSONRPCMessage;
+  }
+  return { jsonrpc: '2.0', id, error: { code: -32003, message: text, data: { code: 'REGATE_ERR_POLICY_DENIED', ...meta } } } as JSONRPCMessage;
+}
+
+/** Builds the approvals stage. */
+export function createApprovalStage(o: ApprovalStageOptions): Stage {
+  const { book, config, log } = o;
+  const linkFor = (id: string) => `${o.pageUrl().replace(/\/+$/, '')}/${id}`;
+
+  const what = (call: CallRecord) => (call.method === 'tools/call' && call.tool !== undefined ? `the call to tool "${capText(call.tool)}"` : `this ${call.method} request`);
+
+  const reply = (call: CallRecord, text: string, r: ApprovalRecord | undefined): ReleasedVerdict => {
+    if (r !== undefined) call.approval = approvalFacts(r);
+    const id = idOf(call.message);
+    if (id === undefined) return { action: 'reply' };
+    return { action: 'reply', reply: toolError(call, id, text, r ? { id: r.id, status: r.status, url: linkFor(r.id) } : {}) };
+  };
+
+  /** Re-decides with the approval, then spends one use of the grant; continue only if both agree. */
+  const proceed = async (call: CallRecord, r: ApprovalRecord, identity: CallIdentity): Promise<ReleasedVerdict> => {
+    const d = await o.redecide(call, approvalInput(r));
+    if (d.outcome !== 'allow') {
+      const id = idOf(call.message);
+      call.approval = approvalFacts(r);
+      return id === undefined ? { action: 'reply' } : { action: 'reply', reply: denialReply(id, call.method, call.tool, d) };
+    }
+    let spent;
+    try {
+      spent = await book.use(r.id, identity);
+    } catch (err) {
+      log.warn({ err, approval_id: r.id }, 'approval: could not spend the grant; the call is not made');
+      return reply(call, `regate could not confirm approval ${r.id} for ${what(call)} (the shared store is unavailable), so the call was not made; retry it.`, r);
+    }
+    if (!spent.ok) return reply(call, `approval ${r.id} cannot be used for ${what(call)}: ${spent.error.detail ?? spent.error.message}.`, spent.record ?? r);
+    call.decision = d;
+    call.approval = approvalFacts(spent.record);
+    return { action: 'continue' };
+  };
+
+  const newRecord = (call: CallRecord, identity: CallIdentity, mode: ApprovalMode, args: unknown): ApprovalRecord | undefined => {
+    const d = call.decision;
+    const p = call.exchange.principal;
+    if (d?.approval === undefined || p === undefined) return undefined;
+    const now = book.now();
+    return {
+      v: 1,
+      id: newApprovalId(),
+      status: 'pending',
+      mode,
+      requester: { id: p.id, name: p.name, type: p.type, tenant: p.tenant },
+      connection: identity.connection,
+      tool: identity.tool,
+      digest: identity.digest,
+      arguments: redactArguments(args, d.audit?.redact_arguments),
+      reason: d.approval.reason,
+      rule: d.rule,
+      revision: d.revision,
+      decision_id: d.decision_id,
+      approvers: d.approval.approvers,
+      min_approvals: d.approval.min_approvals,
+      justification: justificationOf(call.message),
+      created_at: now,
+      expires_at: now + Math.round(config.timeout_seconds * 1000),
+      grant_ttl_ms: d.approval.ttl_seconds * 1000,
+      max_uses: mode === 'hold' ? 1 : config.max_uses,
+      uses: 0,
+      votes: [],
+      updated_at: now,
+    };
+  };
+
+  const outcomeText = (call: CallRecord, r: ApprovalRecord): string => {
+    const by = r.votes.find((v) => v.decision === 'deny');
+    switch (r.status) {
+      case 'denied':
+        return `${by?.name ?? 'an approver'} denied ${what(call)} (approval ${r.id})${by?.comment ? `: "${capText(by.comment, 500)}"` : ', without a comment'}. The call was not made; do not retry it unchanged.`;
+      case 'expired':
+        return `nobody approved ${what(call)} within ${config.timeout_seconds} seconds (approval ${r.id} expired), so the call was not made; ask an approver (${r.approvers.join(', ')}) and retry.`;
+      case 'cancelled':
+        return `approval ${r.id} for ${what(call)} was cancelled (${r.ended ?? 'withdrawn'}); the call was not made.`;
+      default:
+        return `approval ${r.id} for ${what(call)} is ${r.status}; the call was not made.`;
+    }
+  };
+
+  const hold = async (call: CallRecord, r: ApprovalRecord, identity: CallIdentity): Promise<ReleasedVerdict> => {
+    o.onHeld?.(1);
+    let s;
+    try {
+      s = await book.settle(r.id, call.exchange.signal, config.recheck_seconds * 1000, r.expires_at);
+    } finally {
+      o.onHeld?.(-1);
+    }
+    switch (s.kind) {
+      case 'aborted': {
+        // The exchange's abort reason says which: the client hung up, or regate is draining.
+        const reason = call.exchange.signal.reason as { detail?: unknown; message?: unknown } | undefined;
+        const why = typeof reason?.detail === 'string' ? reason.detail : reason?.message === 'draining' ? 'regate stopped while the call was held' : 'the requester hung up';
+        const c = await book.cancel(r.id, why).catch(() => undefined);
+        if (c?.ok) call.approval = approvalFacts(c.record);
+        return { action: 'reply' };
+      }
+      case 'lost':
+        return reply(call, `approval ${r.id} for ${what(call)} was lost (regate's shared store lost its state), so the call was not made; retry it to ask again.`, undefined);
+      case 'unreachable':
+        return reply(call, `regate could not learn the outcome of approval ${r.id} before its deadline (the shared store is unavailable), so the call was not made; retry it later.`, r);
+      case 'decided':
+        if (s.record.status === 'approved') return proceed(call, s.record, identity);
+        return reply(call, outcomeText(call, s.record), s.record);
+    }
+  };
+
+  return {
+    name: 'approvals',
+
+    async request(call: CallRecord): Promise<RequestVerdict> {
+      const d = call.decision;
+      if (d?.outcome !== 'approval' || d.approval === undefined || call.enforced === false) return { action: 'continue' };
+      const id = idOf(call.message);
+      const p = call.exchange.principal;
+      if (id === undefined) return { action: 'reply' };
+      // Fail closed: nobody can be asked on behalf of an unknown caller (policy denies those first).
+      if (p === undefined) return reply(call, `regate cannot ask for approval of ${what(call)} without an authenticated caller; the call was not made.`, undefined);
+      const params = (call.message as { params?: Record<string, unknown> }).params ?? {};
+      const args = call.method === 'tools/call' ? params.arguments : params;
+      const identity: CallIdentity = { principal: p.id, connection: call.exchange.connection.name, tool: call.tool ?? call.method, digest: argumentDigest(args) };
+      const mode: ApprovalMode = d.approval.mode ?? config.mode;
+
+      if (mode === 'async') {
+        const latest = await book.latestFor(identity);
+        if (latest?.status === 'approved') return proceed(call, latest, identity);
+        if (latest?.status === 'pending') {
+          call.approval = approvalFacts(latest);
+          return reply(call, `${what(call)} still waits for approval ${latest.id} by ${latest.approvers.join(', ')} at ${linkFor(latest.id)}; repeat this exact call once it is approved.`, latest);
+        }
+      }
+
+      const r = newRecord(call, identity, mode, args);
+      if (r === undefined) return { action: 'reply' };
+      await book.create(r);
+      log.info(
+        { approval_id: r.id, mode, connection: r.connection, tool: r.tool, principal_id: r.requester.id, approvers: r.approvers, url: linkFor(r.id) },
+        `approval requested: ${r.requester.name} calls ${r.tool} on ${r.connection}; decide at ${linkFor(r.id)}`,
+      );
+      call.approval = approvalFacts(r);
+      o.onRequested?.(r);
+      if (mode === 'async') {
+        const times = r.max_uses === 1 ? 'once' : `${r.max_uses} times`;
+        return reply(
+          call,
+          `regate policy requires human approval for ${what(call)}: ${r.reason}. Approval request ${r.id} was sent to ${r.approvers.join(', ')}; ` +
+            `it can be decided at ${linkFor(r.id)} within ${config.timeout_seconds} seconds. Once it is approved, repeat this exact call (same arguments): ` +
+            `it will run ${times} within ${Math.round(r.grant_ttl_ms / 1000)} seconds of the approval. [rule ${d.rule}, decision ${d.decision_id}]`,
+          r,
+        );
+      }
+      return { action: 'hold', waitingFor: `approval by ${r.approvers.join(', ')} at ${linkFor(r.id)}`, release: hold(call, r, identity) };
+    },
+  };
+}

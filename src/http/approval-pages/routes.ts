@@ -1,0 +1,145 @@
+/**
+ * The approval page: a browser (no Authorization header, asking for HTML) gets server-rendered
+ * pages behind a cookie session; everything else falls through to the JSON API. Decisions go
+ * through the same book (and the same separation-of-duties checks) as the API.
+ *
+ * Sign-in: with dev auth, a form that takes a dev token; other providers need OIDC authorization
+ * code + PKCE (not built yet: the page says so, and the JSON API works with bearer tokens).
+ */
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import type { Logger } from 'pino';
+import type { ApprovalBook } from '../../approvals/book.ts';
+import { approvalView, maySee } from '../../approvals/view.ts';
+import { RegateError, asRegateError } from '../../errors.ts';
+import type { Identity } from '../../identity/create.ts';
+import { detailPage, devSignInPage, layout, listPage } from './html.ts';
+import { PageSessions, SESSION_COOKIE, SIGNIN_COOKIE, cookiesOf, randomToken, sameToken, secureCookies, setCookie, type PageSession } from './sessions.ts';
+
+export interface ApprovalPageDeps {
+  readonly book: ApprovalBook;
+  readonly identity: Identity;
+  readonly sessions: PageSessions;
+  readonly pageUrl: () => string;
+  readonly log: Logger;
+}
+
+const CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+function sendHtml(res: Response, status: number, html: string): void {
+  res.status(status).set({ 'content-type': 'text/html; charset=utf-8', 'content-security-policy': CSP, 'x-frame-options': 'DENY', 'referrer-policy': 'no-referrer' }).send(html);
+}
+
+/** A browser asking for a page, not an API client with a bearer token. */
+function wantsPage(req: Request): boolean {
+  return req.headers.authorization === undefined && req.accepts(['json', 'html']) === 'html';
+}
+
+/** The page router; mount it before the JSON API. */
+export function approvalPages(deps: ApprovalPageDeps): Router {
+  const { book, sessions } = deps;
+  const r = express.Router();
+  const form = express.urlencoded({ extended: false, limit: '16kb' });
+  const secure = () => secureCookies(deps.pageUrl());
+  const viewerOf = (s: PageSession) => ({ id: s.id, name: s.name, groups: s.groups });
+
+  const signIn = (res: Response, status = 200, error?: string) => {
+    if (deps.identity.provider !== 'dev') {
+      return sendHtml(res, 501, layout('Sign in', '<h1>Sign in</h1><p>Signing in to this page with OIDC is not available in this build. Use the JSON API with a bearer token: <code>GET /approvals</code>, <code>POST /approvals/{id}/approve</code>.</p>'));
+    }
+    const csrf = randomToken();
+    setCookie(res, SIGNIN_COOKIE, csrf, { secure: secure(), maxAgeSeconds: 600 });
+    sendHtml(res, status, layout('Sign in', devSignInPage(csrf, error)));
+  };
+
+  /** The session, or a redirect to sign-in (undefined: answered). */
+  const sessionOr = async (req: Request, res: Response): Promise<PageSession | undefined> => {
+    const s = await sessions.of(req);
+    if (s === undefined) res.redirect(303, '/approvals/sign-in');
+    return s;
+  };
+
+  const wrap = (fn: (req: Request, res: Response, next: NextFunction) => Promise<void>) => (req: Request, res: Response, next: NextFunction) =>
+    fn(req, res, next).catch((err: unknown) => {
+      const e = asRegateError(err);
+      deps.log.error({ err, code: e.code }, 'approval page failed');
+      sendHtml(res, e.status, layout('Error', `<h1>Something went wrong</h1><p>${e.code}: ${e.message.replace(/[<&>]/g, '')}</p>`));
+    });
+
+  r.get('/approvals/sign-in', (_req, res) => signIn(res));
+
+  r.post(
+    '/approvals/sign-in',
+    form,
+    wrap(async (req, res) => {
+      if (deps.identity.provider !== 'dev') return signIn(res);
+      const body = req.body as { csrf?: string; token?: string };
+      if (!sameToken(body.csrf, cookiesOf(req).get(SIGNIN_COOKIE))) return signIn(res, 403, new RegateError('REGATE_ERR_APPROVAL_CSRF').message);
+      let who;
+      try {
+        who = await deps.identity.authenticate({ authorization: `Bearer ${String(body.token ?? '').trim()}` }, '/approvals/sign-in');
+      } catch (err) {
+        return signIn(res, 401, `That token was refused: ${asRegateError(err).message}`);
+      }
+      const { cookie, session } = await sessions.create({ id: who.id, name: who.name, groups: who.groups }, who.expires_at * 1000);
+      setCookie(res, SESSION_COOKIE, cookie, { secure: secure(), maxAgeSeconds: (session.expires_at - Date.now()) / 1000 });
+      setCookie(res, SIGNIN_COOKIE, '', { secure: secure(), maxAgeSeconds: 0 });
+      deps.log.info({ principal_id: who.id }, 'approval page: signed in');
+      res.redirect(303, '/approvals');
+    }),
+  );
+
+  r.post(
+    '/approvals/sign-out',
+    form,
+    wrap(async (req, res) => {
+      const s = await sessions.of(req);
+      if (s !== undefined && sameToken((req.body as { csrf?: string }).csrf, s.csrf)) await sessions.end(req);
+      setCookie(res, SESSION_COOKIE, '', { secure: secure(), maxAgeSeconds: 0 });
+      res.redirect(303, '/approvals/sign-in');
+    }),
+  );
+
+  r.get(
+    '/approvals',
+    wrap(async (req, res, next) => {
+      if (!wantsPage(req)) return next();
+      const s = await sessionOr(req, res);
+      if (s === undefined) return;
+      const me = viewerOf(s);
+      const items = (await book.pending()).map((a) => approvalView(a, me, deps.pageUrl())).filter((v) => v.can_decide);
+      sendHtml(res, 200, layout('Pending approvals', listPage(items, Date.now()), { name: s.name, csrf: s.csrf }));
+    }),
+  );
+
+  r.get(
+    '/approvals/:id',
+    wrap(async (req, res, next) => {
+      if (!wantsPage(req)) return next();
+      const s = await sessionOr(req, res);
+      if (s === undefined) return;
+      const a = await book.get(String(req.params.id));
+      if (a === undefined || !maySee(a, viewerOf(s))) return sendHtml(res, 404, layout('Not found', '<h1>No such approval request</h1><p><a href="/approvals">All pending approvals</a></p>', { name: s.name, csrf: s.csrf }));
+      sendHtml(res, 200, layout(a.tool, detailPage(approvalView(a, viewerOf(s), deps.pageUrl()), Date.now(), s.csrf), { name: s.name, csrf: s.csrf }));
+    }),
+  );
+
+  r.post(
+    '/approvals/:id/decide',
+    form,
+    wrap(async (req, res) => {
+      const s = await sessionOr(req, res);
+      if (s === undefined) return;
+      const body = req.body as { csrf?: string; decision?: string; comment?: string };
+      if (!sameToken(body.csrf, s.csrf)) return sendHtml(res, 403, layout('Refused', `<h1>Refused</h1><p>${new RegateError('REGATE_ERR_APPROVAL_CSRF').message}</p>`));
+      if (body.decision !== 'approve' && body.decision !== 'deny') return sendHtml(res, 400, layout('Refused', '<h1>Choose approve or deny</h1>'));
+      const comment = String(body.comment ?? '').trim().slice(0, 1000) || undefined;
+      const done = await book.vote(String(req.params.id), viewerOf(s), body.decision, comment);
+      const a = done.ok ? done.record : await book.get(String(req.params.id));
+      if (a === undefined) return sendHtml(res, 404, layout('Not found', '<h1>No such approval request</h1>', { name: s.name, csrf: s.csrf }));
+      const flash = done.ok ? `You ${body.decision === 'approve' ? 'approved' : 'denied'} this request.` : done.error.message;
+      sendHtml(res, done.ok ? 200 : done.error.status, layout(a.tool, detailPage(approvalView(a, viewerOf(s), deps.pageUrl()), Date.now(), s.csrf, flash), { name: s.name, csrf: s.csrf }));
+    }),
+  );
+
+  return r;
+}
