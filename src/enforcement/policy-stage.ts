@@ -7,7 +7,8 @@ import type { Stage } from '../pipeline/stage.ts';
 import type { PolicyDecision } from '../policy/decision.ts';
 import { decisionLogRecord, type DecisionLogRecord } from '../policy/decision-log.ts';
 import { buildPolicyInput, type HttpOperation, type InputContext, type PolicyInput, type ToolAnnotations } from '../policy/input.ts';
-import { filterListResult, isFilteredList, type ListProbe } from '../policy/list-filter.ts';
+import { filterDiscoverResult, filterListResult, isFilteredList, type ListProbe } from '../policy/list-filter.ts';
+import { decideInputRequests, isInputRequired, markPrivate, requestStateDigest, type InputRequestEntry } from '../mcp/input-required.ts';
 import { BoundedMap } from './bounded-map.ts';
 import { denialReply, denialText } from './denial.ts';
 
@@ -84,6 +85,7 @@ export function createPolicyStage(o: PolicyStageOptions): Stage {
       ...(parts.httpOperation !== undefined ? { httpOperation: parts.httpOperation } : {}),
       ...(parts.direction !== undefined ? { direction: parts.direction } : {}),
       ...(x.protocolVersion !== undefined ? { protocolVersion: x.protocolVersion } : {}),
+      ...(x.client !== undefined ? { client: x.client } : {}),
       session: { id: x.sessionId, calls: n },
       http: { method: x.http.method, path: x.http.path, remote_addr: x.http.remoteAddress, headers: x.http.headers },
       now: now(),
@@ -155,7 +157,8 @@ export function createPolicyStage(o: PolicyStageOptions): Stage {
         const decided = await decideServerMessage(message, x, async () => {});
         if (decided === null) return null;
       }
-      return filterListing(message, call, x);
+      const decided = await decideInputRequired(message, call, x);
+      return filterListing(decided, call, x);
     },
 
     async httpOperation(op: HttpOperation, x) {
@@ -166,6 +169,39 @@ export function createPolicyStage(o: PolicyStageOptions): Stage {
     },
   };
 
+  /**
+   * A 2026-era `input_required` result: each embedded request is decided as the server->client
+   * request it stands for (and logged as one); refused ones are removed, and when none is left
+   * the client's request is answered with the refusal. `requestState` goes through unchanged and
+   * only ever into logs as a digest.
+   */
+  async function decideInputRequired(message: JSONRPCMessage, call: CallRecord | undefined, x: ExchangeFacts): Promise<JSONRPCMessage> {
+    const result = (message as { result?: unknown }).result;
+    if (!isInputRequired(result)) return message;
+    const enforce = o.modeFor(x.connection) === 'enforce';
+    const outcome = await decideInputRequests(result as Record<string, unknown>, (entry: InputRequestEntry) => {
+      const embedded = { jsonrpc: '2.0', id: entry.key, method: entry.method, ...(entry.params !== undefined ? { params: entry.params } : {}) };
+      const { decision } = decide(x, inputFor(x, { message: embedded, direction: 'server_to_client' }, false), true);
+      if (decision.outcome === 'allow' || !enforce) return { allow: true };
+      o.onServerRefused?.(x.connection.name, entry.method || 'input_required');
+      return { allow: false, reason: denialText(entry.method, undefined, decision) };
+    });
+    if (outcome.kind === 'unchanged') return message;
+    const state = (result as { requestState?: unknown }).requestState;
+    o.log.info(
+      {
+        connection: x.connection.name,
+        method: call?.method,
+        refused: outcome.refused,
+        ...(typeof state === 'string' ? { request_state: requestStateDigest(state) } : {}),
+      },
+      'input requests refused by policy',
+    );
+    if (outcome.kind === 'filtered') return { ...message, result: outcome.result } as JSONRPCMessage;
+    const id = idOf(message);
+    return id === undefined ? message : (errorResponseFor(id, outcome.error) as JSONRPCMessage);
+  }
+
   function filterListing(message: JSONRPCMessage, call: CallRecord | undefined, x: ExchangeFacts): JSONRPCMessage {
     const result = (message as { result?: Record<string, unknown> }).result;
     if (result === undefined) return message;
@@ -173,14 +209,20 @@ export function createPolicyStage(o: PolicyStageOptions): Stage {
     // the result's shape, so it never goes out unchecked. The shape is a floor, not a fallback:
     // whatever request the answer claims to belong to, a result shaped like a listing is filtered.
     const noted = call?.method;
-    const method = noted !== undefined && isFilteredList(noted) ? noted : listMethodByShape(result);
-    if (method === undefined || !isFilteredList(method)) return message;
-    const filtered = filterListResult(method, result, (probe) => decide(x, inputFor(x, probe, false), false).decision);
+    const method = noted !== undefined && (isFilteredList(noted) || noted === 'server/discover') ? noted : listMethodByShape(result);
+    if (method === undefined) return message;
+    const probe = (p: ListProbe) => decide(x, inputFor(x, p, false), false).decision;
+    const filtered = isFilteredList(method) ? filterListResult(method, result, probe) : filterDiscoverResult(result, probe);
     for (const [name, a] of filtered.toolAnnotations) annotations.set(`${x.connection.name}\u0000${name}`, a);
     // Shadow mode shows everything; what it would hide is in the debug log.
     const enforce = o.modeFor(x.connection) === 'enforce';
-    if (filtered.hidden.length === 0) return message;
-    o.log.debug({ connection: x.connection.name, method, hidden: filtered.hidden, enforced: enforce }, 'listing filtered by policy');
-    return enforce ? ({ ...message, result: filtered.result } as JSONRPCMessage) : message;
+    if (!enforce) {
+      if (filtered.hidden.length > 0) o.log.debug({ connection: x.connection.name, method, hidden: filtered.hidden, enforced: false }, 'listing filtered by policy');
+      return message;
+    }
+    if (filtered.hidden.length > 0) o.log.debug({ connection: x.connection.name, method, hidden: filtered.hidden, enforced: true }, 'listing filtered by policy');
+    // What a principal sees depends on who asks, removed items or not: never cacheable for others.
+    const out = markPrivate(method, filtered.hidden.length > 0 ? filtered.result : result, x.era);
+    return out === result ? message : ({ ...message, result: out } as JSONRPCMessage);
   }
 }
