@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { startGateway, type Gateway } from '../../src/compose.ts';
 import { buildConfig } from '../../src/config/load.ts';
 import type { ConfigInput } from '../../src/config/schema.ts';
+import type { Logger } from 'pino';
 import { createLogger } from '../../src/log.ts';
 
 export const REPO = join(import.meta.dirname, '../..');
@@ -17,7 +18,8 @@ export interface TestGateway extends Gateway {
   stop(): Promise<void>;
 }
 
-export async function startTestGateway(doc: Omit<ConfigInput, 'listen' | 'auth'>): Promise<TestGateway> {
+/** `log` replaces the silent logger (e.g. a captured one, to read the decision log). */
+export async function startTestGateway(doc: Omit<ConfigInput, 'listen' | 'auth'>, options: { readonly log?: Logger } = {}): Promise<TestGateway> {
   const config = buildConfig(
     {
       ...doc,
@@ -26,7 +28,7 @@ export async function startTestGateway(doc: Omit<ConfigInput, 'listen' | 'auth'>
     },
     {},
   );
-  const gw = await startGateway(config, { baseDir: REPO, log: createLogger(process.env.REGATE_TEST_LOG ?? 'silent') });
+  const gw = await startGateway(config, { baseDir: REPO, log: options.log ?? createLogger(process.env.REGATE_TEST_LOG ?? 'silent') });
   return {
     ...gw,
     token: (sub, groups) => gw.identity.dev!.mint({ sub, groups }),
