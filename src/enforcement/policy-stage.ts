@@ -146,7 +146,7 @@ export function createPolicyStage(o: PolicyStageOptions): Stage {
       // Notifications and responses cannot be answered; refusing them means not delivering them.
       if (kind !== 'request' || id === undefined) return { action: 'reply' };
       const tool = typeof input.mcp.tool?.name === 'string' ? input.mcp.tool.name : undefined;
-      return { action: 'reply', reply: denialReply(id, input.mcp.method, tool, decision) };
+      return { action: 'reply', reply: denialReply(id, input.mcp.method, tool, decision, x.era) };
     },
 
     async fromServer(message, call, x, upstream) {

@@ -10,6 +10,8 @@
  * - `v2` and `v2modern`: the v2 server's tools, prompt and resource, all allowed.
  * - `v2strict`: the same v2 server (both eras), but tool `echo` is denied and the server may not
  *   ask the client for `elicitation/create` (`refused_server_methods`).
+ * - `everythingstrict`: server-everything, its elicitation tool allowed, but the server may not
+ *   ask the client for `elicitation/create` (the 2025 era's server->client request).
  */
 import { cp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -31,7 +33,7 @@ export interface EraGateway {
   /** regate's routes to them. */
   readonly viaRegate: PairingTargets;
   /** `${regate}/mcp/{connection}`. */
-  url(connection: 'everything' | 'v2' | 'v2modern' | 'v2strict'): string;
+  url(connection: 'everything' | 'everythingstrict' | 'v2' | 'v2modern' | 'v2strict'): string;
   /** The Authorization header of a reader (dev token). */
   auth(sub?: string): Promise<Record<string, string>>;
   stop(): Promise<void>;
@@ -70,6 +72,11 @@ export async function startEraGateway(): Promise<EraGateway> {
         prompts: [EVERYTHING.simplePrompt, EVERYTHING.argsPrompt],
         resource_prefixes: ['demo://resource/'],
       },
+      everythingstrict: {
+        ...v2Policy(),
+        read_only_tools: [EVERYTHING.echoTool, EVERYTHING.elicitationTool],
+        refused_server_methods: ['elicitation/create'],
+      },
       v2: v2Policy(),
       v2modern: v2Policy(),
       v2strict: v2Policy({ denied_tools: [V2.echoTool], refused_server_methods: ['elicitation/create'] }),
@@ -83,6 +90,7 @@ export async function startEraGateway(): Promise<EraGateway> {
       {
         connections: [
           { name: 'everything', url: everything.url },
+          { name: 'everythingstrict', url: everything.url },
           { name: 'v2', url: v2.url },
           { name: 'v2modern', url: v2.modernUrl },
           { name: 'v2strict', url: v2.url },

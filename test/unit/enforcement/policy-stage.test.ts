@@ -127,6 +127,15 @@ describe('policy stage', () => {
       assert.deepEqual((out as unknown as { result: unknown }).result, { tools: [{ name: 'get_customer' }] });
     });
 
+    it('says a denial result is complete (resultType), as the v2 client requires in this era', async () => {
+      const deny = { jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name: 'secret_export', arguments: {} } };
+      const modernReply = ((await onClient(hook, modern, deny)) as unknown as { reply: { result: Record<string, unknown> } }).reply.result;
+      const legacyReply = ((await onClient(hook, ctx, deny)) as unknown as { reply: { result: Record<string, unknown> } }).reply.result;
+      assert.equal(modernReply.resultType, 'complete');
+      assert.equal(modernReply.isError, true);
+      assert.equal('resultType' in legacyReply, false);
+    });
+
     it('hands policy the protocol version and the client facts of the envelope', async () => {
       const inputs: PolicyInput[] = [];
       const stage = createPolicyStage({ evaluate: (i) => (inputs.push(i), decide(i)), modeFor: () => 'enforce', onDecision: () => {}, log: pino({ level: 'silent' }) });

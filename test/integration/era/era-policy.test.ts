@@ -1,0 +1,206 @@
+import assert from 'node:assert/strict';
+import { startEraGateway, type EraGateway } from '../../helpers/era-gateway.ts';
+import { firstText } from '../../helpers/era-pairings.ts';
+import { EVERYTHING, connectStreamableHttp } from '../../helpers/peers.ts';
+import { V2, connectV2 } from '../../helpers/v2-peers.ts';
+
+type ToolResult = { isError?: boolean; content: Array<{ type: string; text: string }> };
+
+const ENVELOPE = {
+  'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+  'io.modelcontextprotocol/clientCapabilities': {},
+  'io.modelcontextprotocol/clientInfo': { name: 'raw-agent', version: '1.0.0' },
+};
+
+/** A decision's reason without its per-decision id (each call gets a fresh one). */
+const reasonOf = (text: string | undefined) => (text ?? '').replace(/, decision [^\]]+\]/, ']');
+
+/** Policy in both eras, through regate, on real peers (the v1 and v2 SDK clients, server-everything, the v2 server). */
+describe('MCP eras through regate: policy decides the same way in both', function () {
+  this.timeout(90_000);
+  let e: EraGateway;
+
+  before(async () => {
+    e = await startEraGateway();
+  });
+  after(async () => {
+    await e?.stop();
+  });
+
+  /** A raw 2026-era POST to regate (a client that writes its own headers). */
+  async function post2026(connection: 'v2' | 'v2strict', body: Record<string, unknown>, headers: Record<string, string>): Promise<{ status: number; json: Record<string, unknown> }> {
+    const res = await fetch(e.url(connection), {
+      method: 'POST',
+      headers: {
+        ...(await e.auth()),
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-protocol-version': '2026-07-28',
+        ...headers,
+      },
+      body: JSON.stringify({ jsonrpc: '2.0', ...body }),
+    });
+    const text = await res.text();
+    // The v2 server may answer with an SSE stream; the one message is its data line.
+    const data = text.startsWith('{') ? text : (/^data: (.*)$/m.exec(text)?.[1] ?? '{}');
+    return { status: res.status, json: JSON.parse(data) as Record<string, unknown> };
+  }
+
+  describe('input_required (2026) and server->client requests (2025)', () => {
+    it('the v2 client completes an elicitation through regate', async () => {
+      const c = await connectV2(e.url('v2'), { headers: await e.auth() });
+      try {
+        assert.equal(c.era(), '2026');
+        const r = (await c.client.callTool({ name: V2.elicitationTool, arguments: { action: 'ship' } })) as ToolResult;
+        assert.equal(firstText(r), 'Confirmed: ship');
+        assert.equal(c.elicitations.length, 1);
+      } finally {
+        await c.close();
+      }
+    });
+
+    it('a policy that refuses elicitation from the connection refuses the input request, and the decision log says so', async () => {
+      const c = await connectV2(e.url('v2strict'), { headers: await e.auth() });
+      try {
+        assert.equal(c.era(), '2026');
+        await assert.rejects(
+          c.client.callTool({ name: V2.elicitationTool, arguments: { action: 'ship' } }),
+          /the server asked for input that policy refused: elicitation\/create \("confirm"\).*connection 'v2strict' may not send 'elicitation\/create'/,
+        );
+        assert.equal(c.elicitations.length, 0, 'the client was never asked');
+      } finally {
+        await c.close();
+      }
+      const refusal = e.log
+        .records()
+        .find((r) => r.connection === 'v2strict' && r.direction === 'server_to_client' && r.method === 'elicitation/create' && r.outcome === 'deny');
+      assert.ok(refusal, 'the refused input request is in the decision log');
+      assert.equal(refusal.rule, 'regate.server.refused');
+      assert.ok(!e.log.text().includes('confirm-action:ship'), 'requestState is never logged in full');
+    });
+
+    it('the same policy refuses the 2025 era\'s elicitation/create server->client request', async () => {
+      const c = await connectStreamableHttp(e.url('everythingstrict'), { headers: await e.auth() });
+      try {
+        for (let i = 0; i < 50 && !(await c.client.listTools()).tools.some((t) => t.name === EVERYTHING.elicitationTool); i++) {
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        await c.client.callTool({ name: EVERYTHING.elicitationTool, arguments: {} }, undefined, { timeout: 10_000 }).catch(() => undefined);
+        assert.equal(c.elicitations.length, 0, 'the client was never asked');
+      } finally {
+        await c.close();
+      }
+      const refusal = e.log
+        .records()
+        .find((r) => r.connection === 'everythingstrict' && r.direction === 'server_to_client' && r.method === 'elicitation/create' && r.outcome === 'deny');
+      assert.equal(refusal?.rule, 'regate.server.refused');
+    });
+  });
+
+  describe('forged Mcp-* headers', () => {
+    const receivedIds = () => e.v2.received.map((r) => (r.body as { id?: unknown }).id);
+
+    for (const [bodyName, headerName] of [
+      ['delete_customer', 'echo'],
+      ['echo', 'delete_customer'],
+    ] as const) {
+      it(`refuses Mcp-Name: ${headerName} on a tools/call of "${bodyName}" with 400 / -32020, and the upstream never receives it`, async () => {
+        const id = `forged-${bodyName}`;
+        const { status, json } = await post2026(
+          'v2',
+          { id, method: 'tools/call', params: { name: bodyName, arguments: { message: 'x' }, _meta: ENVELOPE } },
+          { 'mcp-method': 'tools/call', 'mcp-name': headerName },
+        );
+        assert.equal(status, 400);
+        assert.equal(json.id, id);
+        const error = json.error as { code: number; message: string; data: { code: string } };
+        assert.equal(error.code, -32020);
+        assert.equal(error.data.code, 'REGATE_ERR_HEADER_MISMATCH');
+        assert.match(error.message, /Mcp-Name/);
+        assert.ok(!receivedIds().includes(id), 'the upstream received the forged request');
+      });
+    }
+
+    it('refuses an Mcp-Method that disagrees with the body', async () => {
+      const { status, json } = await post2026('v2', { id: 'forged-method', method: 'tools/list', params: { _meta: ENVELOPE } }, { 'mcp-method': 'tools/call' });
+      assert.equal(status, 400);
+      assert.equal((json.error as { code: number }).code, -32020);
+      assert.ok(!receivedIds().includes('forged-method'));
+    });
+
+    it('refuses an Mcp-Param-* header that disagrees with the argument the tool mirrors into it', async () => {
+      // regate learns regional-echo's x-mcp-header parameter from the upstream's tools/list.
+      const c = await connectV2(e.url('v2'), { headers: await e.auth() });
+      await c.client.listTools();
+      await c.close();
+      const { status, json } = await post2026(
+        'v2',
+        { id: 'forged-param', method: 'tools/call', params: { name: V2.headerTool, arguments: { region: 'eu-west-1', message: 'x' }, _meta: ENVELOPE } },
+        { 'mcp-method': 'tools/call', 'mcp-name': V2.headerTool, 'mcp-param-region': 'us-east-1' },
+      );
+      assert.equal(status, 400);
+      assert.match((json.error as { message: string }).message, /Mcp-Param-Region/);
+      assert.ok(!receivedIds().includes('forged-param'));
+    });
+
+    it('relays an upstream\'s own 400 / -32020 with its status (regate sends no Mcp-Param-* for a tool it has not seen listed)', async () => {
+      const fresh = await post2026(
+        'v2strict',
+        { id: 'unlisted', method: 'tools/call', params: { name: V2.headerTool, arguments: { region: 'eu-west-1', message: 'x' }, _meta: ENVELOPE } },
+        { 'mcp-method': 'tools/call', 'mcp-name': V2.headerTool, 'mcp-param-region': 'eu-west-1' },
+      );
+      // The v2strict connection has its own table: nothing was listed through it yet.
+      const sent = e.v2.received.find((r) => (r.body as { id?: unknown }).id === 'unlisted');
+      assert.ok(sent, 'forwarded: regate cannot check a header it does not know the tool needs');
+      assert.equal(sent.headers['mcp-param-region'], undefined, 'the client\'s header was not copied');
+      assert.equal(fresh.status, 400);
+      assert.equal((fresh.json.error as { code: number }).code, -32020);
+    });
+  });
+
+  describe('denials and listings', () => {
+    it('a denied tool is denied in both eras with the same reason text', async () => {
+      const v1 = await connectStreamableHttp(e.url('v2strict'), { headers: await e.auth() });
+      const v2 = await connectV2(e.url('v2strict'), { headers: await e.auth() });
+      try {
+        assert.equal(v2.era(), '2026');
+        const a = (await v1.client.callTool({ name: V2.echoTool, arguments: { message: 'hi' } })) as ToolResult;
+        const b = (await v2.client.callTool({ name: V2.echoTool, arguments: { message: 'hi' } })) as ToolResult;
+        assert.equal(a.isError, true);
+        assert.equal(b.isError, true);
+        assert.match(firstText(a) ?? '', /tool 'echo' is forbidden on connection 'v2strict'.*\[rule regate\.tools\.denied/);
+        assert.equal(reasonOf(firstText(b)), reasonOf(firstText(a)));
+      } finally {
+        await Promise.all([v1.close(), v2.close()]);
+      }
+    });
+
+    it('a filtered listing is filtered in both eras, and marked private in the 2026 era', async () => {
+      const v1 = await connectStreamableHttp(e.url('v2strict'), { headers: await e.auth() });
+      const v2 = await connectV2(e.url('v2strict'), { headers: await e.auth() });
+      try {
+        const a = (await v1.client.listTools()).tools.map((t) => t.name).sort();
+        const b = (await v2.client.listTools()).tools.map((t) => t.name).sort();
+        assert.deepEqual(a, [V2.elicitationTool, V2.headerTool].sort());
+        assert.deepEqual(b, a);
+      } finally {
+        await Promise.all([v1.close(), v2.close()]);
+      }
+      const raw = await post2026('v2strict', { id: 'list', method: 'tools/list', params: { _meta: ENVELOPE } }, { 'mcp-method': 'tools/list' });
+      const result = raw.json.result as { tools: Array<{ name: string }>; cacheScope?: string; ttlMs?: number };
+      assert.ok(!result.tools.some((t) => t.name === V2.echoTool));
+      assert.equal(result.cacheScope, 'private');
+      assert.equal(typeof result.ttlMs, 'number');
+    });
+
+    it('server/discover is decided like any method and its result is marked private', async () => {
+      const raw = await post2026('v2strict', { id: 'discover', method: 'server/discover', params: { _meta: ENVELOPE } }, { 'mcp-method': 'server/discover' });
+      assert.equal(raw.status, 200);
+      const result = raw.json.result as { supportedVersions: string[]; cacheScope?: string };
+      assert.ok(result.supportedVersions.includes('2026-07-28'));
+      assert.equal(result.cacheScope, 'private');
+      const decision = e.log.records().find((r) => r.connection === 'v2strict' && r.method === 'server/discover');
+      assert.equal(decision?.rule, 'regate.protocol.plumbing');
+    });
+  });
+});
