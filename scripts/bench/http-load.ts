@@ -12,6 +12,11 @@ export interface Path {
   readonly name: string;
   readonly url: string;
   readonly headers: Readonly<Record<string, string>>;
+  /**
+   * The stateless era has no session to replace, and policy counts a principal's calls per
+   * connection there: a lane takes a new principal's headers instead (regate's path mints one).
+   */
+  readonly newPrincipal?: () => Promise<Readonly<Record<string, string>>>;
 }
 
 /** The `tools/call` for call number `n` and how to recognise its answer. */
@@ -107,7 +112,10 @@ export async function openSession(path: Path): Promise<string | undefined> {
   return init.session;
 }
 
-/** One caller: its own session, replaced every `rotateEvery` calls (outside the timed part). */
+/**
+ * One caller: its own session (2026 era: its own principal), replaced every `rotateEvery` calls
+ * (outside any call's own timing).
+ */
 class Lane {
   headers: Readonly<Record<string, string>> = {};
   #used = 0;
@@ -127,7 +135,7 @@ class Lane {
   async rotate(): Promise<void> {
     if (this.stateless) {
       // The 2026 era has no session to open: each request stands alone.
-      this.headers = this.path.headers;
+      this.headers = this.path.newPrincipal ? await this.path.newPrincipal() : this.path.headers;
       this.#used = 0;
       return;
     }
