@@ -47,6 +47,10 @@ describe('MCP eras through regate: policy decides the same way in both', functio
   }
 
   describe('input_required (2026) and server->client requests (2025)', () => {
+    /** The decision-log line refusing the connection's server the elicitation/create it asked for. */
+    const elicitationRefusal = (connection: string) =>
+      e.log.records().find((r) => r.connection === connection && r.direction === 'server_to_client' && r.method === 'elicitation/create' && r.outcome === 'deny');
+
     it('the v2 client completes an elicitation through regate', async () => {
       const c = await connectV2(e.url('v2'), { headers: await e.auth() });
       try {
@@ -71,9 +75,7 @@ describe('MCP eras through regate: policy decides the same way in both', functio
       } finally {
         await c.close();
       }
-      const refusal = e.log
-        .records()
-        .find((r) => r.connection === 'v2strict' && r.direction === 'server_to_client' && r.method === 'elicitation/create' && r.outcome === 'deny');
+      const refusal = elicitationRefusal('v2strict');
       assert.ok(refusal, 'the refused input request is in the decision log');
       assert.equal(refusal.rule, 'regate.server.refused');
       assert.ok(!e.log.text().includes('confirm-action:ship'), 'requestState is never logged in full');
@@ -90,10 +92,7 @@ describe('MCP eras through regate: policy decides the same way in both', functio
       } finally {
         await c.close();
       }
-      const refusal = e.log
-        .records()
-        .find((r) => r.connection === 'everythingstrict' && r.direction === 'server_to_client' && r.method === 'elicitation/create' && r.outcome === 'deny');
-      assert.equal(refusal?.rule, 'regate.server.refused');
+      assert.equal(elicitationRefusal('everythingstrict')?.rule, 'regate.server.refused');
     });
   });
 
