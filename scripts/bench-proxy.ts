@@ -18,6 +18,12 @@
  *                                               (scripts/bench/profile-summary.ts) by area and function
  *   npm run bench:proxy -- --rotate-every 20000 one session per caller past the policy's limit:
  *                                               shows that a run with denials fails
+ *   npm run bench:proxy -- --baseline DIR       also runs the regate of another checkout (DIR, e.g. a
+ *                                               `git worktree` of the commit before a change, with
+ *                                               node_modules linked) as a fourth path in the same
+ *                                               rounds, and reports this regate against it
+ *   npm run bench:proxy -- --regate-dir DIR     runs the regate of checkout DIR as "regate" (to
+ *                                               compare two older commits with --baseline)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -40,6 +46,8 @@ const { values: flags } = parseArgs({
     seconds: { type: 'string' },
     profile: { type: 'boolean', default: false },
     'rotate-every': { type: 'string' },
+    baseline: { type: 'string' },
+    'regate-dir': { type: 'string' },
   },
 });
 const quick = flags.quick;
@@ -50,8 +58,9 @@ const CONCURRENCY = [1, 16] as const;
 // The default policy allows 10,000 tools/call per session; stay an order of magnitude below.
 // (--rotate-every 20000 reproduces the old benchmark's mistake: the run then fails on denials.)
 const ROTATE_EVERY = Number(flags['rotate-every'] ?? 1000);
-const PATHS = ['direct', 'bare proxy', 'regate'] as const;
-type PathName = (typeof PATHS)[number];
+type PathName = 'direct' | 'bare proxy' | 'regate' | 'baseline';
+const BASELINE_DIR = flags.baseline;
+const PATHS: readonly PathName[] = BASELINE_DIR ? ['direct', 'bare proxy', 'regate', 'baseline'] : ['direct', 'bare proxy', 'regate'];
 
 const here = import.meta.dirname;
 const children: ChildProcess[] = [];
@@ -102,8 +111,9 @@ async function startRegate(
   upstreamHeaders: Record<string, string>,
   n: number,
   extraConfig: readonly string[] = [],
+  root: string = join(here, '..'),
 ): Promise<{ url: string; token: string; child: ChildProcess; newPrincipal: () => Promise<Record<string, string>> }> {
-  const cfg = join(dir, `regate-${n}.yaml`);
+  const cfg = join(dir, `regate-${n}${root === BASELINE_DIR ? '-baseline' : ''}.yaml`);
   await writeFile(
     cfg,
     [
@@ -119,8 +129,8 @@ async function startRegate(
     ].join('\n'),
   );
   const profile = flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
-  const regate = await start([...profile, join(here, '../src/main.ts'), 'serve', '--config', cfg], /"url":"(http:[^"]+)"/);
-  const minted = await start([join(here, '../src/main.ts'), 'token', '--config', cfg, '--sub', 'bench-agent', '--groups', 'mcp-readers'], /^(ey\S+)$/m);
+  const regate = await start([...profile, join(root, 'src/main.ts'), 'serve', '--config', cfg], /"url":"(http:[^"]+)"/);
+  const minted = await start([join(root, 'src/main.ts'), 'token', '--config', cfg, '--sub', 'bench-agent', '--groups', 'mcp-readers'], /^(ey\S+)$/m);
   // Stateless-era lanes take a new principal where 2025 lanes open a new session; minted in
   // process with the same dev key (regate serve created it), so rotating costs no CLI start.
   const dev = await createDevProvider(authConfigSchema.parse({ provider: 'dev', dev: { enabled: true, key_file: join(dir, 'dev-key.json') } }), { logger: { warn: () => {} } });
@@ -152,17 +162,21 @@ async function runScenario(scenario: RunnableScenario, n: number): Promise<Scena
   const upstream = await start([join(here, 'bench', scenario.upstream)], /listening (\S+)/, { DEMO_TOKEN: upstreamToken });
   const upstreamUrl = upstream.match[1]!;
   const bare = await start([join(here, 'bench/bare-proxy.ts'), upstreamUrl], /listening (\S+)/);
-  const regate = await startRegate(upstreamUrl, upstreamHeaders, n, scenario.regateConfig);
-  const paths: Record<PathName, Path & { pid: number | undefined }> = {
+  const regate = await startRegate(upstreamUrl, upstreamHeaders, n, scenario.regateConfig, flags['regate-dir'] ?? join(here, '..'));
+  const baseline = BASELINE_DIR ? await startRegate(upstreamUrl, upstreamHeaders, n, scenario.regateConfig, BASELINE_DIR) : undefined;
+  const paths: Partial<Record<PathName, Path & { pid: number | undefined }>> = {
     direct: { name: 'direct', url: upstreamUrl, headers: upstreamHeaders, pid: undefined },
     'bare proxy': { name: 'bare proxy', url: bare.match[1]!, headers: upstreamHeaders, pid: bare.child.pid! },
     regate: { name: 'regate', url: regate.url, headers: { authorization: `Bearer ${regate.token}` }, newPrincipal: regate.newPrincipal, pid: regate.child.pid! },
+    ...(baseline
+      ? { baseline: { name: 'baseline', url: baseline.url, headers: { authorization: `Bearer ${baseline.token}` }, newPrincipal: baseline.newPrincipal, pid: baseline.child.pid! } }
+      : {}),
   };
-  const tallies = { direct: new Tally(), 'bare proxy': new Tally(), regate: new Tally() };
-  const ok = { direct: 0, 'bare proxy': 0, regate: 0 };
+  const tallies = { direct: new Tally(), 'bare proxy': new Tally(), regate: new Tally(), baseline: new Tally() };
+  const ok = { direct: 0, 'bare proxy': 0, regate: 0, baseline: 0 };
   const cells: Cell[] = [];
   const cell = async (name: PathName, concurrency: number, seconds: number, workload: Workload) => {
-    const p = paths[name];
+    const p = paths[name]!;
     let cpu0 = 0;
     const r = await runCell(p, workload, {
       concurrency,
@@ -192,6 +206,7 @@ async function runScenario(scenario: RunnableScenario, n: number): Promise<Scena
     }
   }
   await stop(regate.child);
+  if (baseline) await stop(baseline.child);
   await stop(bare.child);
   await stop(upstream.child);
   return { scenario, cells, tallies, ok };
@@ -224,6 +239,12 @@ function report(result: ScenarioResult): string[] {
     row('regate throughput, share of direct', c, perRound(cells, c, (b) => (b.regate.callsPerSecond / b.direct.callsPerSecond) * 100), 0, '%');
     row('bare proxy throughput, share of direct', c, perRound(cells, c, (b) => (b['bare proxy'].callsPerSecond / b.direct.callsPerSecond) * 100), 0, '%');
     row('regate throughput, share of bare proxy', c, perRound(cells, c, (b) => (b.regate.callsPerSecond / b['bare proxy'].callsPerSecond) * 100), 0, '%');
+    if (BASELINE_DIR) {
+      row('regate CPU per call / baseline CPU per call', c, perRound(cells, c, (b) => b.regate.cpuMs! / b.baseline.cpuMs!), 3, 'x');
+      row('regate added p50 / baseline added p50', c, perRound(cells, c, (b) => (b.regate.p50 - b.direct.p50) / (b.baseline.p50 - b.direct.p50)), 3, 'x');
+      row('baseline CPU per call, ms', c, perRound(cells, c, (b) => b.baseline.cpuMs!), 3);
+      row('baseline added p50 vs direct, ms', c, perRound(cells, c, (b) => b.baseline.p50 - b.direct.p50), 3);
+    }
     for (const p of PATHS) row(`${p} calls/s`, c, perRound(cells, c, (b) => b[p].callsPerSecond), 0);
   }
   lines.push('');

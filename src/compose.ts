@@ -9,17 +9,21 @@ import { startRegate, type RunningRegate } from './http/server.ts';
 import { createIdentity, type Identity, type IdentityDeps } from './identity/create.ts';
 import type { PolicyManager } from './policy/manager.ts';
 import type { Stage } from './pipeline/stage.ts';
+import { auditComponent, createAudit, type Audit } from './audit/create.ts';
+import { createRecordingStage } from './audit/stage.ts';
 import { orderStages } from './pipeline/stages.ts';
 
 export interface Gateway {
   readonly regate: RunningRegate;
+  /** Session recording: the buffer, flusher and sinks (tests read what was recorded). */
+  readonly audit: Audit;
   readonly identity: Identity;
   readonly policy: PolicyManager;
 }
 
 /**
  * Assembles the whole gateway from a validated configuration: identity, the policy runtime and its
- * hook, metrics and components, then the HTTP server. `regate serve` and the end-to-end tests both
+ * stage, metrics and components, then the HTTP server. `regate serve` and the end-to-end tests both
  * start regate through this one function.
  */
 export async function startGateway(
@@ -48,7 +52,15 @@ export async function startGateway(
   const enforcement = await createEnforcement(config, opts.baseDir, log, metrics);
   const components = new ComponentRegistry();
   components.add(enforcement.manager);
-  const stages = orderStages({ policy: enforcement.stage, extra: opts.extraStages });
+  const audit = await createAudit(config.audit, {
+    ...(config.redis ? { redis: { url: config.redis.url, prefix: config.redis.key_prefix } } : {}),
+    log: log.child({ component: 'audit' }),
+    baseDir: opts.baseDir,
+  });
+  components.add(auditComponent(audit));
+  metrics.watchAudit(audit.metrics);
+  const recording = createRecordingStage(audit, log.child({ component: 'audit' }));
+  const stages = orderStages({ policy: enforcement.stage, recording, extra: opts.extraStages });
   const regate = await startRegate({ config, log, identity, metrics, components, stages });
-  return { regate, identity, policy: enforcement.manager };
+  return { regate, identity, policy: enforcement.manager, audit };
 }

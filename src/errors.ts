@@ -108,6 +108,8 @@ export const catalogue = {
 
   // --- shared state (src/store/)
   REGATE_ERR_STORE_UNAVAILABLE: { status: 503, rpc: JsonRpcCode.unavailable, message: 'shared state store is unavailable; retry shortly' },
+  // --- session recording (audit/)
+  REGATE_ERR_AUDIT_BUFFER: { status: 503, rpc: JsonRpcCode.unavailable, message: 'the call could not be recorded (transcript buffer unavailable or full), so it was refused; retry later' },
 
   // --- internal
   REGATE_ERR_INTERNAL: { status: 500, rpc: JsonRpcCode.internalError, message: 'internal error' },

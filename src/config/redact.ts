@@ -17,7 +17,7 @@ export const REDACTED = '[REDACTED]';
 const urlUserinfo = /^([a-z][a-z0-9+.-]*:\/\/)[^/?#@\s]+@/i;
 
 function redact(value: unknown, path: readonly string[]): unknown {
-  if (typeof value === 'string') return value.replace(urlUserinfo, `$1${REDACTED}@`);
+  if (typeof value === 'string') return value.replace(urlUserinfo, '$1REDACTED@'); // the mark redactUrl uses
   if (Array.isArray(value)) return value.map((v) => redact(v, path));
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseProxyEntry } from './cidr.ts';
+import { auditConfigSchema } from '../audit/config.ts';
 import { authConfigSchema } from '../identity/config.ts';
 import { policyConfigSchema } from '../policy/config.ts';
 import { redisConfigSchema } from '../store/config.ts';
@@ -84,6 +85,8 @@ export const configSchema = z
       })
       .prefault({}),
     shutdown: z.strictObject({ grace_seconds: seconds(30) }).prefault({}),
+    /** Session recording: transcript sinks, buffer and delivery (src/audit/config.ts). */
+    audit: auditConfigSchema.prefault({}),
   })
   .superRefine((cfg, ctx) => {
     const seen = new Set<string>();

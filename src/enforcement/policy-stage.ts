@@ -114,9 +114,11 @@ export function createPolicyStage(o: PolicyStageOptions): Stage {
   };
 
   /** A server request or notification, or a response regate cannot tie to a request. */
-  const decideServerMessage = async (m: JSONRPCMessage, x: ExchangeFacts, answer: (reply: JSONRPCMessage) => Promise<void>): Promise<JSONRPCMessage | null> => {
+  const decideServerMessage = async (m: JSONRPCMessage, call: CallRecord, x: ExchangeFacts, answer: (reply: JSONRPCMessage) => Promise<void>): Promise<JSONRPCMessage | null> => {
     const input = inputFor(x, { message: m as unknown as Record<string, unknown>, direction: 'server_to_client' }, false);
     const { decision, enforced } = decide(x, input, true);
+    call.decision = decision;
+    call.enforced = enforced;
     if (decision.outcome === 'allow' || !enforced) return m;
     const method = methodOf(m) ?? 'rpc/response';
     o.onServerRefused?.(x.connection.name, method);
@@ -150,15 +152,13 @@ export function createPolicyStage(o: PolicyStageOptions): Stage {
     },
 
     async fromServer(message, call, x, upstream) {
-      const kind = kindOf(message);
-      if (kind === 'request' || kind === 'notification') return decideServerMessage(message, x, (r) => upstream.answer(r));
-      if (kind === 'response' && call === undefined) {
-        // Replayed on a resumed GET stream, or an answer to nothing regate forwarded.
-        const decided = await decideServerMessage(message, x, async () => {});
-        if (decided === null) return null;
-      }
-      const decided = await decideInputRequired(message, call, x);
-      return filterListing(decided, call, x);
+      if (call.direction === 'client_to_server') return filterListing(await decideInputRequired(message, call, x), call, x);
+      // The upstream's own request or notification, or an answer regate cannot tie to a request
+      // (replayed on a resumed GET stream): decided server_to_client. Such an answer is still
+      // filtered if it is shaped like a listing.
+      const decided = await decideServerMessage(message, call, x, (r) => upstream.answer(r));
+      if (decided === null || kindOf(message) === 'request' || kindOf(message) === 'notification') return decided;
+      return filterListing(decided, undefined, x);
     },
 
     async httpOperation(op: HttpOperation, x) {

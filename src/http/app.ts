@@ -120,7 +120,7 @@ export function createApp(deps: AppDeps): App {
       sessionId: typeof req.headers['mcp-session-id'] === 'string' ? req.headers['mcp-session-id'] : undefined,
       era: '2025',
       protocolVersion: typeof version === 'string' ? version : undefined,
-      http: { method: req.method ?? 'GET', path, remoteAddress: req.socket.remoteAddress ?? '', headers: req.headers },
+      http: { method: req.method ?? 'GET', path, remoteAddress: clientAddress(req), headers: req.headers },
       principal: res.locals.principal as Principal | undefined,
       // Made on first use (only a held call waits on it): aborted when the client hangs up before
       // its answer is complete, or when regate starts draining.

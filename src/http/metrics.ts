@@ -1,4 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { AuditMetrics } from '../audit/create.ts';
+
+type AuditMetricsSource = Pick<AuditMetrics, 'bufferStats' | 'counters' | 'unrecorded'>;
 import { COMPONENT_STATES, type ReadinessReport } from '../components/component.ts';
 import type { ProxyMetrics } from '../proxy/metrics.ts';
 
@@ -134,6 +137,45 @@ export class Metrics implements ProxyMetrics {
     this.#refusals.inc({ code });
   }
   /** Reports the components of `report` in regate_component_state at every scrape. */
+  /** Transcript buffer gauges and delivery counters, read at scrape time. */
+  watchAudit(audit: AuditMetricsSource): void {
+    this.#audit = audit;
+  }
+  #audit: AuditMetricsSource | undefined;
+  readonly #auditBuffer = new Gauge({
+    name: 'regate_audit_buffer',
+    help: 'Transcript buffer: events waiting (size), read but unacknowledged (pending), not yet read (lag), and the oldest unacknowledged age in seconds',
+    labelNames: ['figure'] as const,
+    registers: [this.registry],
+    collect: async () => {
+      if (this.#audit === undefined) return;
+      try {
+        const s = await this.#audit.bufferStats();
+        this.#auditBuffer.set({ figure: 'size' }, s.size);
+        this.#auditBuffer.set({ figure: 'pending' }, s.pending);
+        this.#auditBuffer.set({ figure: 'lag' }, s.lag);
+        this.#auditBuffer.set({ figure: 'oldest_unacked_age_seconds' }, s.oldestUnackedAgeMs / 1000);
+      } catch {
+        // The buffer is unreachable (Redis down): the readiness report says so; no stale figures.
+        this.#auditBuffer.reset();
+      }
+    },
+  });
+  readonly #auditDelivery = new Gauge({
+    name: 'regate_audit_events',
+    help: 'Transcript events delivered to the sinks, upload batches, failed upload attempts, and calls forwarded unrecorded (on_buffer_failure: allow), since start',
+    labelNames: ['figure'] as const,
+    registers: [this.registry],
+    collect: () => {
+      if (this.#audit === undefined) return;
+      const c = this.#audit.counters();
+      this.#auditDelivery.set({ figure: 'delivered' }, c.delivered);
+      this.#auditDelivery.set({ figure: 'batches' }, c.batches);
+      this.#auditDelivery.set({ figure: 'failed_attempts' }, c.failedAttempts);
+      this.#auditDelivery.set({ figure: 'unrecorded' }, this.#audit.unrecorded());
+    },
+  });
+
   watchComponents(report: () => ReadinessReport): void {
     this.#componentReport = report;
   }

@@ -7,6 +7,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { RegateError } from '../errors.ts';
 import { jsonDepthExceeds } from './depth.ts';
+import { isRecord as isPlainObject } from '../util/is-record.ts';
 
 export type { JSONRPCMessage };
 export type RequestId = string | number;
@@ -31,15 +32,7 @@ export interface ParseLimits {
  * changes a message's meaning. Anything that does not parse is an error with a stable code.
  */
 export function parseJsonRpcBody(text: string, limits: ParseLimits): ParsedBody {
-  if (jsonDepthExceeds(text, limits.maxDepth)) {
-    throw new RegateError('REGATE_ERR_TOO_DEEP', `more than ${limits.maxDepth} levels of nesting`);
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw new RegateError('REGATE_ERR_PARSE', (err as Error).message);
-  }
+  const value = parseBoundedJson(text, limits.maxDepth);
   if (Array.isArray(value)) {
     if (value.length === 0) throw new RegateError('REGATE_ERR_INVALID_REQUEST', 'empty batch');
     if (value.length > limits.maxBatch) {
@@ -52,17 +45,21 @@ export function parseJsonRpcBody(text: string, limits: ParseLimits): ParsedBody 
 
 /** Parses one JSON-RPC message from text (an SSE event's data, or a JSON response body element). */
 export function parseJsonRpcText(text: string, maxDepth: number): JSONRPCMessage | JSONRPCMessage[] {
+  const value = parseBoundedJson(text, maxDepth);
+  if (Array.isArray(value)) return value.map((m, i) => validateMessage(m, `message ${i}`));
+  return validateMessage(value, 'message');
+}
+
+/** JSON.parse behind the nesting check (a linear scan first, so deep input never reaches the parser). */
+function parseBoundedJson(text: string, maxDepth: number): unknown {
   if (jsonDepthExceeds(text, maxDepth)) {
     throw new RegateError('REGATE_ERR_TOO_DEEP', `more than ${maxDepth} levels of nesting`);
   }
-  let value: unknown;
   try {
-    value = JSON.parse(text);
+    return JSON.parse(text);
   } catch (err) {
     throw new RegateError('REGATE_ERR_PARSE', (err as Error).message);
   }
-  if (Array.isArray(value)) return value.map((m, i) => validateMessage(m, `message ${i}`));
-  return validateMessage(value, 'message');
 }
 
 /**
@@ -102,9 +99,6 @@ export function validateMessage(value: unknown, label: string): JSONRPCMessage {
 
 const RELATED_TASK = 'io.modelcontextprotocol/related-task';
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /** `z.union([z.string(), z.number().int()])` (zod 4's int is a safe integer). */
 function isIdLike(v: unknown): boolean {

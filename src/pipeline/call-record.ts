@@ -72,7 +72,13 @@ export interface CallRecord {
   /** Unique per call; ties transcript events of one call together. */
   readonly callId: string;
   readonly exchange: ExchangeFacts;
-  /** The message as the client sent it (parsed, validated). */
+  /**
+   * `client_to_server` for a client's message; `server_to_client` for a message the upstream sent
+   * of its own accord (a request, a notification, an answer regate cannot tie to a request), which
+   * gets a record of its own so that policy, masking and recording treat it like any call.
+   */
+  readonly direction: Direction;
+  /** The message as its sender sent it (parsed, validated). */
   readonly message: JSONRPCMessage;
   /** The message regate forwards (a stage may rewrite it, e.g. to redact); defaults to `message`. */
   forwarded?: JSONRPCMessage;

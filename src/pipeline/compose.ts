@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { RegateError, asRegateError } from '../errors.ts';
 import { errorResponseFor, idKey, idOf, kindOf, methodOf, type JSONRPCMessage } from '../mcp/jsonrpc.ts';
-import type { CallRecord, ExchangeFacts } from './call-record.ts';
+import type { CallRecord, Direction, ExchangeFacts } from './call-record.ts';
 import type { HttpOperation, ReleasedVerdict, RequestVerdict, Stage, UpstreamReply } from './stage.ts';
 
 /** A message for the client, with the call it belongs to (for recording). */
@@ -45,21 +45,25 @@ export interface Pipeline {
   admit(exchange: ExchangeFacts, messages: readonly JSONRPCMessage[], inFlight?: ReadonlyMap<string, unknown>): Promise<Admission>;
   /** The barrier before an upstream request: throws to refuse every call in it. */
   beforeForward(calls: readonly CallRecord[], exchange: ExchangeFacts): Promise<void>;
-  /** Upstream -> client: one server message through the stages in order; null drops it. */
-  fromServer(message: JSONRPCMessage, call: CallRecord | undefined, exchange: ExchangeFacts, upstream: UpstreamReply): Promise<JSONRPCMessage | null>;
+  /**
+   * Upstream -> client: one server message through the stages in order; null drops it. `call` is
+   * the client call a response answers, or the server message's own record.
+   */
+  fromServer(message: JSONRPCMessage, call: CallRecord, exchange: ExchangeFacts, upstream: UpstreamReply): Promise<JSONRPCMessage | null>;
   /** Every message the client receives, exactly once. */
   delivered(message: JSONRPCMessage, call: CallRecord | undefined, exchange: ExchangeFacts): void;
   /** A GET stream or session DELETE; a RegateError refuses it. */
   httpOperation(op: HttpOperation, exchange: ExchangeFacts): Promise<RegateError | undefined>;
 }
 
-/** A new call record for one client message. */
-export function newCallRecord(exchange: ExchangeFacts, message: JSONRPCMessage): CallRecord {
+/** A new call record for one message (a client's, unless `direction` says otherwise). */
+export function newCallRecord(exchange: ExchangeFacts, message: JSONRPCMessage, direction: Direction = 'client_to_server'): CallRecord {
   const method = methodOf(message) ?? 'rpc/response';
   const params = (message as { params?: { name?: unknown } }).params;
   return {
     callId: randomUUID(),
     exchange,
+    direction,
     message,
     forwarded: message,
     method,

@@ -19,10 +19,11 @@
  */
 import type { RegateError } from '../errors.ts';
 import type { JSONRPCMessage } from '../mcp/jsonrpc.ts';
+import type { HttpOperation } from '../policy/input.ts';
 import type { CallRecord, ExchangeFacts } from './call-record.ts';
 
 /** HTTP operations that carry no JSON-RPC message but still pass through policy. */
-export type HttpOperation = 'open_stream' | 'delete_session';
+export type { HttpOperation };
 
 /** What a stage says about a client message. */
 export type RequestVerdict =
@@ -55,11 +56,13 @@ export interface Stage {
    */
   beforeForward?(calls: readonly CallRecord[], exchange: ExchangeFacts): Promise<void>;
   /**
-   * Upstream -> client, once per message, in stage order. `call` is the client request a
-   * response answers (when regate could correlate it). Returns the message to deliver, or null to
-   * drop it. `upstream` lets a stage answer a refused server request.
+   * Upstream -> client, once per message, in stage order. `call` is the client call a response
+   * answers, or, for what the upstream sends of its own accord (requests, notifications, answers
+   * regate cannot correlate), the message's own record with `direction: 'server_to_client'`.
+   * Returns the message to deliver, or null to drop it. `upstream` lets a stage answer a refused
+   * server request.
    */
-  fromServer?(message: JSONRPCMessage, call: CallRecord | undefined, exchange: ExchangeFacts, upstream: UpstreamReply): Promise<JSONRPCMessage | null>;
+  fromServer?(message: JSONRPCMessage, call: CallRecord, exchange: ExchangeFacts, upstream: UpstreamReply): Promise<JSONRPCMessage | null>;
   /** Every message the client receives, regate's own included, exactly once; must not throw. */
   delivered?(message: JSONRPCMessage, call: CallRecord | undefined, exchange: ExchangeFacts): void;
   /** Decides a GET stream or a session DELETE; a RegateError refuses it. */

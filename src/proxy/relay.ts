@@ -4,7 +4,7 @@ import { RegateError, asRegateError } from '../errors.ts';
 import { idKey, idOf, kindOf, parseJsonRpcText, type JSONRPCMessage, type RequestId } from '../mcp/jsonrpc.ts';
 import { SseParser } from '../mcp/sse.ts';
 import type { CallRecord, ExchangeFacts } from '../pipeline/call-record.ts';
-import type { Outgoing, Pipeline } from '../pipeline/compose.ts';
+import { newCallRecord, type Outgoing, type Pipeline } from '../pipeline/compose.ts';
 import type { UpstreamReply } from '../pipeline/stage.ts';
 import { errorsFor, type ClientReply } from './client-reply.ts';
 import { clientResponseHeaders, headerValue } from './headers.ts';
@@ -191,8 +191,10 @@ async function fromServer(m: JSONRPCMessage, r: RelayContext): Promise<Outgoing 
     // The upstream's own declarations, before any filtering: what its tools require as headers.
     if (call?.method === 'tools/list' && 'result' in m) learnToolHeaders(r.facts.connection, m.result);
   }
-  const out = await r.pipeline.fromServer(m, call, r.facts, r.upstreamReply);
-  return out === null ? null : { message: out, call };
+  // What the upstream sends of its own accord gets a record of its own (server_to_client).
+  const record = call ?? newCallRecord(r.facts, m, 'server_to_client');
+  const out = await r.pipeline.fromServer(m, record, r.facts, r.upstreamReply);
+  return out === null ? null : { message: out, call: record };
 }
 
 /**

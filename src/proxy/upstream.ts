@@ -33,7 +33,7 @@ export interface Upstream {
 /**
  * Creates the forwarder for one connection: one `http.request` per forwarded exchange on a
  * keep-alive agent with TCP_NODELAY. regate handles every response itself (each message passes the
- * hook, SSE is relayed event by event), so all a forwarder has to do is send the computed headers
+ * pipeline, SSE is relayed event by event), so all a forwarder has to do is send the computed headers
  * and body, apply regate's timeouts and tie the two sides' lifetimes together. This replaced
  * http-proxy-middleware on the hot path: see docs/proxy.md for the measured reason.
  *

@@ -17,6 +17,7 @@ import type { Logger } from 'pino';
 import type { Component, ComponentStatus } from '../components/component.ts';
 import { RegateError } from '../errors.ts';
 import { backoffDelay, type BackoffOptions } from '../util/backoff.ts';
+import { connectorReportingLateErrors } from './redis-connector.ts';
 import type { MessageHandler, Store, Unsubscribe, UpdateResult } from './store.ts';
 
 export interface RedisStoreOptions {
@@ -131,6 +132,8 @@ export class RedisStore implements Store, Component {
       // The subscriber connection subscribes again itself (#resubscribe), once per 'ready'.
       autoResubscribe: false,
       connectionName: 'regate',
+      // ioredis alone would crash the process on a socket's second error (a TLS alert after a failed handshake).
+      Connector: connectorReportingLateErrors((err) => this.#log.debug({ err, address: this.#address }, 'a further error on a Redis connection already failing; ignored')),
       scripts: Object.fromEntries(Object.entries(SCRIPTS).map(([name, lua]) => [name, { lua, numberOfKeys: 1 }])),
     }) as ScriptedRedis;
     this.#subscriber = this.#redis.duplicate({ connectionName: 'regate-subscriber' });

@@ -11,6 +11,7 @@ import {
   isSignaturesFile, parseSignaturesFile, signaturesEmpty, verifyFiles, verifySignatures,
   type SignaturesConfig, type VerificationOptions,
 } from './verify.ts';
+import { isRecord as isObject } from '../../util/is-record.ts';
 
 /** The entrypoint regate evaluates. */
 export const DECISION_ENTRYPOINT = 'regate/decision';
@@ -59,10 +60,6 @@ function parseJsonFile(file: BundleFile): unknown {
   } catch (err) {
     throw format(`${file.path} is not valid JSON: ${(err as Error).message}`);
   }
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
 function parseManifest(file: BundleFile | undefined): Manifest {

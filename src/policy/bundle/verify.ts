@@ -14,6 +14,7 @@ import { RegateError } from '../../errors.ts';
 import type { BundleFile } from './archive.ts';
 import { canonicalJson, structuredText } from './canonical-json.ts';
 import type { VerificationKey } from './keys.ts';
+import { isRecord } from '../../util/is-record.ts';
 
 export interface VerificationOptions {
   readonly key: VerificationKey;
@@ -65,7 +66,7 @@ function signatureError(detail: string, cause?: unknown): RegateError {
 function decodeJsonPart(part: string, what: string): Record<string, unknown> {
   try {
     const value: unknown = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
-    if (value !== null && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
+    if (isRecord(value)) return value;
   } catch {
     // reported below
   }

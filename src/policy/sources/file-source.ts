@@ -8,7 +8,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { RegateError } from '../../errors.ts';
-import { silentLogger, type BundleSink, type BundleSource, type SourceLogger, type SourceStatus } from './source.ts';
+import { silentLogger, type BundleSink, type BundleSource, type SourceLogger, type SourceStatus, sourceStatus } from './source.ts';
 
 export interface FileSourceOptions {
   readonly path: string;
@@ -146,10 +146,6 @@ export class FileBundleSource implements BundleSource {
   }
 
   status(): SourceStatus {
-    return {
-      location: this.location,
-      ...(this.#lastError !== undefined ? { lastError: this.#lastError } : {}),
-      ...(this.#lastCheckAt !== undefined ? { lastCheckAt: this.#lastCheckAt } : {}),
-    };
+    return sourceStatus(this.location, this.#lastError, this.#lastCheckAt);
   }
 }

@@ -11,7 +11,7 @@ import { DEFAULT_MAX_BUNDLE_BYTES } from '../bundle/archive.ts';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from '../../util/backoff.ts';
 import { redactUrl, redactUrlsIn, splitCredentials } from '../../config/redact-url.ts';
 import { loadBundle, saveBundle } from './persist.ts';
-import { silentLogger, type BundleSink, type BundleSource, type SourceLogger, type SourceStatus } from './source.ts';
+import { silentLogger, type BundleSink, type BundleSource, type SourceLogger, type SourceStatus, sourceStatus } from './source.ts';
 
 export interface HttpSourceOptions {
   readonly url: string;
@@ -171,10 +171,6 @@ export class HttpBundleSource implements BundleSource {
   }
 
   status(): SourceStatus {
-    return {
-      location: this.location,
-      ...(this.#lastError !== undefined ? { lastError: this.#lastError } : {}),
-      ...(this.#lastCheckAt !== undefined ? { lastCheckAt: this.#lastCheckAt } : {}),
-    };
+    return sourceStatus(this.location, this.#lastError, this.#lastCheckAt);
   }
 }

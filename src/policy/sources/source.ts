@@ -36,3 +36,12 @@ export interface SourceLogger {
 }
 
 export const silentLogger: SourceLogger = { info() {}, warn() {}, error() {} };
+
+/** A source's status from what it knows (both sources report the same shape). */
+export function sourceStatus(location: string, lastError: string | undefined, lastCheckAt: string | undefined): SourceStatus {
+  return {
+    location,
+    ...(lastError !== undefined ? { lastError } : {}),
+    ...(lastCheckAt !== undefined ? { lastCheckAt } : {}),
+  };
+}

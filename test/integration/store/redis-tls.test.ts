@@ -76,6 +76,23 @@ describe('store on redis: TLS and password from the configuration', function () 
     await assert.rejects(store.get('k'), { code: 'REGATE_ERR_STORE_UNAVAILABLE' });
   });
 
+  it('a store stopped during its TLS handshake survives the second error of that socket (the server alert after the certificate failure)', async () => {
+    // Ending a socket before its handshake is done makes redis answer with an alert ("tlsv1 alert decode
+    // error"), which the client reports after its own certificate failure: two errors on one socket.
+    // ioredis alone listens once, so the second was an uncaught exception (mocha fails the test on it).
+    const lines: string[] = [];
+    const log = pino({ level: 'debug' }, { write: (line: string) => void lines.push(line) });
+    for (let i = 0; i < 5; i++) {
+      const { component } = createStore(redisConfigSchema.parse({ url: `rediss://127.0.0.1:${tlsPort}`, password }), log, { baseDir });
+      const started = component.start();
+      // The sockets exist (ioredis opens them on the next tick); their handshakes have not finished.
+      await new Promise((resolve) => setImmediate(resolve));
+      await component.stop(1000);
+      await started;
+    }
+    await waitUntil('the late TLS alert is logged, not thrown', async () => lines.some((l) => l.includes('tlsv1 alert')), { timeoutMs: 5000 });
+  });
+
   it('an unreadable CA file is a configuration error at start-up', () => {
     assert.throws(
       () => createStore(redisConfigSchema.parse({ url: `rediss://127.0.0.1:${tlsPort}`, tls: { ca_file: 'missing-ca.pem' } }), pino({ level: 'silent' }), { baseDir }),

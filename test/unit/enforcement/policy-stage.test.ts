@@ -28,7 +28,12 @@ const noUpstream: UpstreamReply = { answer: async () => {} };
 const onClient = (stage: Stage, x: ExchangeFacts, m: unknown) => stage.request!(newCallRecord(x, m as JSONRPCMessage));
 /** A server message, answering the request `answers` when given. */
 const onServer = (stage: Stage, x: ExchangeFacts, m: unknown, answers?: unknown) =>
-  stage.fromServer!(m as JSONRPCMessage, answers === undefined ? undefined : (newCallRecord(x, answers as JSONRPCMessage) as CallRecord), x, noUpstream);
+  stage.fromServer!(
+    m as JSONRPCMessage,
+    answers === undefined ? newCallRecord(x, m as JSONRPCMessage, 'server_to_client') : (newCallRecord(x, answers as JSONRPCMessage) as CallRecord),
+    x,
+    noUpstream,
+  );
 
 /** A policy that denies tools/call of anything named secret_*, allows the rest. */
 function decide(input: PolicyInput): PolicyDecision {

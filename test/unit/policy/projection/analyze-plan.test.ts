@@ -25,6 +25,7 @@ describe('input projection: what a compiled policy can read (analyzePlan)', func
       approval: true,
       connection: { name: true },
       mcp: {
+        direction: true,
         method: true,
         prompt: { name: true },
         resource: { uri: true },

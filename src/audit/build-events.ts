@@ -1,0 +1,214 @@
+/**
+ * Transcript events built from the call record (src/pipeline/call-record.ts). Pure apart from the
+ * clock and the random event id: the pipeline calls these at its record stages and appends the
+ * result to the buffer. Only named fields are copied from the record; headers never are, so neither
+ * a client's bearer token nor a connection's credential can reach a transcript.
+ */
+import { randomBytes } from 'node:crypto';
+import type { CallRecord, ExchangeFacts } from '../pipeline/call-record.ts';
+import { idOf } from '../mcp/jsonrpc.ts';
+import type { TranscriptEvent } from './event.ts';
+import { redactPaths } from './redact-paths.ts';
+import { boundValue } from './truncate.ts';
+import { isRecord } from '../util/is-record.ts';
+
+/** A UUID v7: 48-bit Unix milliseconds, then random bits, so ids sort by creation time. */
+export function uuidv7(nowMs = Date.now()): string {
+  const b = randomBytes(16);
+  b.writeUIntBE(nowMs, 0, 6);
+  b[6] = ((b[6] ?? 0) & 0x0f) | 0x70;
+  b[8] = ((b[8] ?? 0) & 0x3f) | 0x80;
+  const h = b.toString('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+export interface EventBuilderOptions {
+  /** `audit.max_content_bytes`. */
+  readonly maxContentBytes: number;
+  /** Clock (tests); defaults to the system clock. */
+  readonly now?: () => number;
+}
+
+/** A regate error as recorded (code and the message the client received). */
+export interface ErrorFacts {
+  readonly code: string;
+  readonly message: string;
+}
+
+/** The message as the client received it, for response and error events. */
+export interface ReplyFacts {
+  /** Masked JSON-RPC message (or the JSON the client received). */
+  readonly content: unknown;
+  /** Its size in bytes on the wire. */
+  readonly bytes: number;
+}
+
+export interface EventBuilders {
+  /** The request event and, once decided, the decision event of a client message. */
+  requestEvents(record: CallRecord): TranscriptEvent[];
+  /** A (masked) message sent to the client for this call: a response, or a server request/notification. */
+  responseEvent(record: CallRecord, content: unknown, bytes: number): TranscriptEvent;
+  /** One of regate's own error replies; `source` is the call, or only the exchange when no call was parsed. */
+  errorEvent(source: CallRecord | ExchangeFacts, error: ErrorFacts, reply?: ReplyFacts): TranscriptEvent;
+  /** A held call's approval as it stands (`record.approval` unless given). */
+  approvalEvent(record: CallRecord, approval?: CallRecord['approval']): TranscriptEvent;
+  /** Start or end of a session on an exchange. */
+  sessionEvent(exchange: ExchangeFacts, phase: 'start' | 'end', sessionId?: string): TranscriptEvent;
+}
+
+const METHODS_WITH_ARGUMENTS = new Set(['tools/call', 'prompts/get']);
+
+function durationMs(fromNs: bigint, toNs: bigint): number {
+  return Math.max(0, Math.round(Number(toNs - fromNs) / 1000) / 1000);
+}
+
+function isCallRecord(v: CallRecord | ExchangeFacts): v is CallRecord {
+  return 'callId' in v;
+}
+
+/** Returns the five builders bound to the audit configuration. */
+export function createEventBuilders(options: EventBuilderOptions): EventBuilders {
+  const now = options.now ?? Date.now;
+  const max = options.maxContentBytes;
+
+  /** Fields every event of an exchange carries. */
+  function base(exchange: ExchangeFacts, kind: TranscriptEvent['kind']): TranscriptEvent {
+    const t = now();
+    const p = exchange.principal;
+    const e: TranscriptEvent = {
+      event_id: uuidv7(t),
+      time: new Date(t).toISOString(),
+      connection: exchange.connection.name,
+      kind,
+      protocol_era: exchange.era,
+      request_id: exchange.requestId,
+      http_method: exchange.http.method,
+      http_path: exchange.http.path,
+      remote_addr: exchange.http.remoteAddress,
+      connection_tags: [...exchange.connection.tags],
+    };
+    if (exchange.sessionId !== undefined) e.session_id = exchange.sessionId;
+    if (exchange.protocolVersion !== undefined) e.protocol_version = exchange.protocolVersion;
+    if (p !== undefined) {
+      Object.assign(e, {
+        principal_id: p.id,
+        principal_name: p.name,
+        principal_type: p.type,
+        tenant: p.tenant,
+        principal_groups: [...p.groups],
+        principal_roles: [...p.roles],
+        principal_scopes: [...p.scopes],
+        principal_client_id: p.client_id,
+        principal_issuer: p.issuer,
+      });
+    }
+    return e;
+  }
+
+  /** Fields every event of one call carries. */
+  function ofCall(record: CallRecord, kind: TranscriptEvent['kind']): TranscriptEvent {
+    const e = base(record.exchange, kind);
+    e.call_id = record.callId;
+    e.method = record.method;
+    if (record.tool !== undefined) e.tool = record.tool;
+    const id = idOf(record.message);
+    if (id !== undefined) e.message_id = id;
+    if (record.decision !== undefined) e.decision_id = record.decision.decision_id;
+    record.eventIds.push(e.event_id);
+    return e;
+  }
+
+  /** Puts `value` into `field`, truncated past max_content_bytes with its digest noted. */
+  function bounded(e: TranscriptEvent, field: 'content' | 'arguments' | 'params', value: unknown): number {
+    const b = boundValue(value, max);
+    e[field] = b.value;
+    if (b.sha256 !== undefined) {
+      e.truncated = [...(e.truncated ?? []), field];
+      e[`${field}_sha256`] = b.sha256;
+    }
+    return b.bytes;
+  }
+
+  function requestEvents(record: CallRecord): TranscriptEvent[] {
+    const request = ofCall(record, 'request');
+    request.direction = 'client_to_server';
+    const message = record.message as { params?: unknown };
+    const paths = record.decision?.audit?.redact_arguments;
+    const params = message.params;
+    let redactedParams: unknown = params;
+    if (METHODS_WITH_ARGUMENTS.has(record.method) && isRecord(params)) {
+      if (params['arguments'] !== undefined) {
+        const args = redactPaths(params['arguments'], paths);
+        bounded(request, 'arguments', args);
+        redactedParams = { ...params, arguments: args };
+      }
+    } else if (params !== undefined) {
+      redactedParams = redactPaths(params, paths);
+    }
+    if (redactedParams !== undefined) bounded(request, 'params', redactedParams);
+    request.bytes = Buffer.byteLength(JSON.stringify(record.message));
+    const d = record.decision;
+    if (d === undefined) return [request];
+
+    const decision = ofCall(record, 'decision');
+    decision.direction = 'client_to_server';
+    Object.assign(decision, {
+      decision: d.outcome,
+      rule: d.rule,
+      reason: d.reason,
+      bundle_revision: d.revision,
+      latency_ms: d.duration_us / 1000,
+    });
+    if (record.enforced !== undefined) decision.enforced = record.enforced;
+    if (d.audit?.labels !== undefined) decision.labels = d.audit.labels;
+    if (d.error !== undefined) decision.error_code = d.error.code;
+    return [request, decision];
+  }
+
+  function responseEvent(record: CallRecord, content: unknown, bytes: number): TranscriptEvent {
+    const e = ofCall(record, 'response');
+    e.direction = 'server_to_client';
+    bounded(e, 'content', content);
+    e.bytes = bytes;
+    e.masked = { ...record.masked };
+    e.exposed = { ...record.exposed };
+    const t = record.timings;
+    e.latency_ms = durationMs(t.receivedNs, t.completedNs ?? process.hrtime.bigint());
+    return e;
+  }
+
+  function errorEvent(source: CallRecord | ExchangeFacts, error: ErrorFacts, reply?: ReplyFacts): TranscriptEvent {
+    const e = isCallRecord(source) ? ofCall(source, 'error') : base(source, 'error');
+    e.direction = 'server_to_client';
+    e.error_code = error.code;
+    e.reason = error.message;
+    if (reply !== undefined) {
+      bounded(e, 'content', reply.content);
+      e.bytes = reply.bytes;
+    }
+    if (isCallRecord(source)) e.latency_ms = durationMs(source.timings.receivedNs, process.hrtime.bigint());
+    return e;
+  }
+
+  function approvalEvent(record: CallRecord, approval = record.approval): TranscriptEvent {
+    const e = ofCall(record, 'approval');
+    if (approval === undefined) return e;
+    e.approval_id = approval.id;
+    e.approval_status = approval.status;
+    if (approval.approvers.length > 0) {
+      e.approver = approval.approvers.map((a) => a.name).join(', ');
+      e.approvers = approval.approvers.map((a) => ({ id: a.id, name: a.name, at: a.at, ...(a.comment !== undefined ? { comment: a.comment } : {}) }));
+    }
+    if (approval.justification !== undefined) e.justification = approval.justification;
+    return e;
+  }
+
+  function sessionEvent(exchange: ExchangeFacts, phase: 'start' | 'end', sessionId = exchange.sessionId): TranscriptEvent {
+    const e = base(exchange, 'session');
+    e.session_phase = phase;
+    if (sessionId !== undefined) e.session_id = sessionId;
+    return e;
+  }
+
+  return { requestEvents, responseEvent, errorEvent, approvalEvent, sessionEvent };
+}

@@ -1,0 +1,62 @@
+/**
+ * The Log Analytics column type of every transcript event field: the one list that
+ * deploy/azure/transcripts.bicep's table schema and stream declaration must match (a test compares
+ * them). Objects, arrays and values that may be either a string or a structure are `dynamic`.
+ */
+import type { TranscriptEvent } from './event.ts';
+
+export type ColumnType = 'string' | 'datetime' | 'int' | 'long' | 'real' | 'boolean' | 'dynamic';
+
+export const COLUMN_TYPES = {
+  event_id: 'string',
+  time: 'datetime',
+  session_id: 'string',
+  connection: 'string',
+  principal_id: 'string',
+  principal_name: 'string',
+  principal_type: 'string',
+  tenant: 'string',
+  kind: 'string',
+  method: 'string',
+  tool: 'string',
+  arguments: 'dynamic',
+  decision: 'string',
+  rule: 'string',
+  reason: 'string',
+  bundle_revision: 'string',
+  decision_id: 'string',
+  approval_id: 'string',
+  approver: 'string',
+  justification: 'string',
+  masked: 'dynamic',
+  exposed: 'dynamic',
+  content: 'dynamic',
+  bytes: 'long',
+  latency_ms: 'real',
+  protocol_era: 'string',
+  call_id: 'string',
+  request_id: 'string',
+  message_id: 'dynamic',
+  direction: 'string',
+  protocol_version: 'string',
+  params: 'dynamic',
+  principal_groups: 'dynamic',
+  principal_roles: 'dynamic',
+  principal_scopes: 'dynamic',
+  principal_client_id: 'string',
+  principal_issuer: 'string',
+  connection_tags: 'dynamic',
+  http_method: 'string',
+  http_path: 'string',
+  remote_addr: 'string',
+  enforced: 'boolean',
+  labels: 'dynamic',
+  approvers: 'dynamic',
+  approval_status: 'string',
+  error_code: 'string',
+  session_phase: 'string',
+  truncated: 'dynamic',
+  content_sha256: 'string',
+  arguments_sha256: 'string',
+  params_sha256: 'string',
+} as const satisfies Record<keyof TranscriptEvent, ColumnType>;

@@ -1,0 +1,77 @@
+/**
+ * The record stage: the last stage on both sides of the pipeline.
+ *
+ * - Before anything goes upstream (`beforeForward`), the request and decision events of every call
+ *   in the upstream request are appended to the buffer in ONE write, and the call waits for it: a
+ *   call whose events cannot be buffered is refused (`audit.on_buffer_failure: deny`, the default)
+ *   or forwarded unrecorded and counted (`allow`).
+ * - Every message the client receives (`delivered`: the upstream's, after masking, and regate's own
+ *   refusals and errors) becomes a response or error event with the content exactly as the client
+ *   got it. Calls that never went upstream (refused by policy, refused ids) get their request and
+ *   decision events here. These appends do not hold the answer: the events of one turn of the
+ *   event loop are appended together, and a failure is logged and counted.
+ */
+import type { Logger } from 'pino';
+import type { JSONRPCMessage } from '../mcp/jsonrpc.ts';
+import type { CallRecord, ExchangeFacts } from '../pipeline/call-record.ts';
+import { newCallRecord } from '../pipeline/compose.ts';
+import type { Stage } from '../pipeline/stage.ts';
+import type { Audit } from './create.ts';
+import type { TranscriptEvent } from './event.ts';
+
+/** The error code regate puts in `error.data.code` of its own answers. */
+function regateErrorOf(m: JSONRPCMessage): { code: string; message: string } | undefined {
+  const error = (m as { error?: { message?: unknown; data?: { code?: unknown } } }).error;
+  const code = error?.data?.code;
+  return typeof code === 'string' && code.startsWith('REGATE_ERR_') ? { code, message: String(error?.message ?? '') } : undefined;
+}
+
+export function createRecordingStage(audit: Pick<Audit, 'record' | 'events'>, log: Logger): Stage {
+  const requestRecorded = new WeakSet<CallRecord>();
+  let queue: TranscriptEvent[] = [];
+  let scheduled = false;
+
+  const flush = () => {
+    scheduled = false;
+    const batch = queue;
+    queue = [];
+    audit.record(batch).catch((err: unknown) => log.error({ err, events: batch.length }, 'transcript events of delivered messages could not be buffered'));
+  };
+  const enqueue = (events: readonly TranscriptEvent[]) => {
+    for (const e of events) queue.push(e);
+    if (!scheduled) {
+      scheduled = true;
+      setImmediate(flush);
+    }
+  };
+
+  const requestEvents = (call: CallRecord): TranscriptEvent[] => {
+    requestRecorded.add(call);
+    return audit.events.requestEvents(call);
+  };
+
+  return {
+    name: 'recording',
+
+    async beforeForward(calls) {
+      const events: TranscriptEvent[] = [];
+      for (const c of calls) if (!requestRecorded.has(c)) events.push(...requestEvents(c));
+      if (events.length > 0) await audit.record(events);
+    },
+
+    delivered(message: JSONRPCMessage, call: CallRecord | undefined, exchange: ExchangeFacts) {
+      const events: TranscriptEvent[] = [];
+      if (call !== undefined && call.direction === 'client_to_server' && !requestRecorded.has(call)) events.push(...requestEvents(call));
+      const text = JSON.stringify(message);
+      const bytes = Buffer.byteLength(text);
+      const own = regateErrorOf(message);
+      if (own !== undefined) {
+        events.push(audit.events.errorEvent(call ?? exchange, own, { content: message, bytes }));
+      } else {
+        // Server requests and notifications come with their own (server_to_client) record.
+        events.push(audit.events.responseEvent(call ?? newCallRecord(exchange, message, 'server_to_client'), message, bytes));
+      }
+      enqueue(events);
+    },
+  };
+}

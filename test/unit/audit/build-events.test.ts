@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { createEventBuilders, uuidv7 } from '../../../src/audit/build-events.ts';
+import { transcriptEventSchema, type TranscriptEvent } from '../../../src/audit/event.ts';
+import { REDACTED } from '../../../src/audit/redact-paths.ts';
+import { CLIENT_BEARER, UPSTREAM_CREDENTIAL, callRecord } from '../../helpers/audit-events.ts';
+
+const builders = createEventBuilders({ maxContentBytes: 4096, now: () => Date.parse('2026-11-30T10:00:00.000Z') });
+
+function valid(e: TranscriptEvent): TranscriptEvent {
+  return transcriptEventSchema.parse(e);
+}
+
+describe('transcript events built from the call record', () => {
+  it('records a tools/call as a request event and a decision event, both valid and tied to the call', () => {
+    const r = callRecord(7, { id: 7 });
+    const [request, decision] = builders.requestEvents(r).map(valid);
+    assert.ok(request && decision);
+    assert.equal(request.kind, 'request');
+    assert.equal(request.tool, 'get_customer');
+    assert.deepEqual(request.arguments, { id: 7 });
+    assert.deepEqual(request.params, { name: 'get_customer', arguments: { id: 7 } });
+    assert.equal(request.message_id, 7);
+    assert.equal(request.principal_id, 'oid-1');
+    assert.deepEqual(request.principal_groups, ['g-sales']);
+    assert.deepEqual(request.connection_tags, ['pii']);
+    assert.equal(request.time, '2026-11-30T10:00:00.000Z');
+    assert.equal(decision.kind, 'decision');
+    assert.equal(decision.decision, 'allow');
+    assert.equal(decision.rule, 'crm.allow_read');
+    assert.equal(decision.bundle_revision, 'rev-1');
+    assert.equal(decision.decision_id, 'dec-7');
+    assert.equal(decision.latency_ms, 0.042);
+    assert.deepEqual(r.eventIds, [request.event_id, decision.event_id]);
+  });
+
+  it('redacts arguments (and the same arguments inside params) by the decision\'s redact_arguments paths', () => {
+    const r = callRecord(1, { id: 1, ssn: '123-45-6789' }, { audit: { redact_arguments: ['$.ssn'] } });
+    const [request] = builders.requestEvents(r);
+    assert.deepEqual(request?.arguments, { id: 1, ssn: REDACTED });
+    assert.deepEqual(request?.params, { name: 'get_customer', arguments: { id: 1, ssn: REDACTED } });
+    assert.ok(!JSON.stringify(request).includes('123-45-6789'));
+  });
+
+  it('truncates content above max_content_bytes with a marker, its size and SHA-256, never dropping it', () => {
+    const r = callRecord(2);
+    const content = { jsonrpc: '2.0', id: 2, result: { text: 'x'.repeat(10_000) } };
+    const json = JSON.stringify(content);
+    const e = valid(builders.responseEvent(r, content, json.length));
+    assert.equal(typeof e.content, 'string');
+    const sha = createHash('sha256').update(json).digest('hex');
+    assert.ok((e.content as string).startsWith(json.slice(0, 100)));
+    assert.ok((e.content as string).endsWith(`…[truncated by regate: ${json.length} bytes, sha256 ${sha}]`));
+    assert.ok(Buffer.byteLength(e.content as string) < 4096 + 200);
+    assert.deepEqual(e.truncated, ['content']);
+    assert.equal(e.content_sha256, sha);
+    assert.equal(e.bytes, json.length);
+  });
+
+  it('keeps content under the limit as it is, with the masking counts', () => {
+    const r = { ...callRecord(3), masked: { ssn: 2 }, exposed: { email: 1 } };
+    const e = valid(builders.responseEvent(r, { jsonrpc: '2.0', id: 3, result: {} }, 30));
+    assert.deepEqual(e.content, { jsonrpc: '2.0', id: 3, result: {} });
+    assert.deepEqual([e.masked, e.exposed, e.truncated], [{ ssn: 2 }, { email: 1 }, undefined]);
+  });
+
+  it('cuts a truncated value without splitting a multi-byte character', () => {
+    const e = builders.responseEvent(callRecord(4), { text: 'é'.repeat(5000) }, 10_000);
+    assert.ok(!(e.content as string).includes('\uFFFD'));
+  });
+
+  it('records regate\'s own error replies, with or without a parsed call', () => {
+    const r = callRecord(5);
+    const onCall = valid(builders.errorEvent(r, { code: 'REGATE_ERR_POLICY_DENIED', message: 'request refused' }, { content: { jsonrpc: '2.0', id: 5, error: { code: -32003, message: 'request refused' } }, bytes: 70 }));
+    assert.deepEqual([onCall.kind, onCall.error_code, onCall.call_id], ['error', 'REGATE_ERR_POLICY_DENIED', 'call-5']);
+    const onExchange = valid(builders.errorEvent(r.exchange, { code: 'REGATE_ERR_PARSE', message: 'request body is not valid JSON' }));
+    assert.deepEqual([onExchange.kind, onExchange.call_id, onExchange.connection], ['error', undefined, 'crm']);
+  });
+
+  it('records approvals with approver and justification', () => {
+    const r = callRecord(6);
+    const e = valid(builders.approvalEvent(r, {
+      id: 'ap-1', status: 'approved', justification: 'ticket 42',
+      approvers: [{ id: 'u-2', name: 'grace@example.com', at: '2026-11-30T10:01:00Z', comment: 'ok' }],
+    }));
+    assert.deepEqual([e.approval_id, e.approver, e.justification, e.approval_status], ['ap-1', 'grace@example.com', 'ticket 42', 'approved']);
+  });
+
+  it('records session start and end', () => {
+    const e = valid(builders.sessionEvent(callRecord(0).exchange, 'end'));
+    assert.deepEqual([e.kind, e.session_phase, e.session_id], ['session', 'end', 'session-1']);
+  });
+
+  it('never copies a client bearer token or the upstream credential into any event', () => {
+    const r = callRecord(8);
+    const all = [
+      ...builders.requestEvents(r),
+      builders.responseEvent(r, { ok: true }, 10),
+      builders.errorEvent(r, { code: 'REGATE_ERR_INTERNAL', message: 'internal error' }),
+      builders.errorEvent(r.exchange, { code: 'REGATE_ERR_AUTH_MISSING', message: 'x' }),
+      builders.approvalEvent(r),
+      builders.sessionEvent(r.exchange, 'start'),
+    ];
+    const text = JSON.stringify(all);
+    for (const secret of [CLIENT_BEARER, UPSTREAM_CREDENTIAL, 'client-token-canary', 'upstream-credential-canary']) {
+      assert.ok(!text.includes(secret), `found ${secret}`);
+    }
+    assert.ok(!/authorization/i.test(text));
+  });
+
+  it('gives every event a unique, time-ordered UUID v7', () => {
+    const ids = Array.from({ length: 1000 }, (_, i) => uuidv7(1_700_000_000_000 + i));
+    assert.equal(new Set(ids).size, 1000);
+    assert.deepEqual([...ids].sort(), ids);
+    assert.match(ids[0] ?? '', /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+});
