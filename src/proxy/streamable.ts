@@ -116,15 +116,17 @@ export async function handleStreamablePost(x: Exchange, deps: ProxyDeps): Promis
   try {
     // The body decides the era; a 2026 request whose Mcp-* headers say something else than its
     // body is refused here, before policy, so the upstream never receives it.
-    const era = classifyInbound({
+    classifyInbound({
       httpMethod: 'POST',
       body: parsed.batch ? parsed.messages : parsed.messages[0],
       headers: req.headers,
       headerParams: toolHeadersOf(x.connection),
+      onEra: (era) => {
+        facts.era = era.era;
+        facts.protocolVersion = era.protocolVersion;
+        facts.client = era.client;
+      },
     });
-    facts.era = era.era;
-    facts.protocolVersion = era.protocolVersion;
-    facts.client = era.client;
   } catch (err) {
     const e = asRegateError(err);
     x.log.info({ code: e.code, detail: e.detail }, 'refused client request: era or Mcp-* headers');

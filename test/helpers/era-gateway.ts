@@ -14,6 +14,7 @@
  *   ask the client for `elicitation/create` (the 2025 era's server->client request).
  */
 import { cp, readFile, writeFile } from 'node:fs/promises';
+import type { TranscriptEvent } from '../../src/audit/event.ts';
 import { join } from 'node:path';
 import { DEFAULT_REGO, buildBundle, scratch } from '../fixtures/policy/bundles.ts';
 import { captureLog, type CapturedLog } from './captured-log.ts';
@@ -28,6 +29,8 @@ export interface EraGateway {
   readonly v2: V2ServerPeer;
   readonly gw: TestGateway;
   readonly log: CapturedLog;
+  /** The transcript events flushed to the file sink so far. */
+  transcripts(): Promise<TranscriptEvent[]>;
   /** The upstreams themselves. */
   readonly direct: PairingTargets;
   /** regate's routes to them. */
@@ -96,6 +99,7 @@ export async function startEraGateway(): Promise<EraGateway> {
           { name: 'v2strict', url: v2.url },
         ],
         policy: { bundle: { path: bundle } },
+        audit: { file: { path: join(work.dir, 'transcripts.jsonl') }, buffer: { spill_path: join(work.dir, 'buffer.jsonl') } },
       },
       { log: log.log },
     );
@@ -109,6 +113,10 @@ export async function startEraGateway(): Promise<EraGateway> {
       direct: { everything: everything.url, v2: v2.url, 'v2-modern': v2.modernUrl },
       viaRegate: { everything: `${base}/mcp/everything`, v2: `${base}/mcp/v2`, 'v2-modern': `${base}/mcp/v2modern` },
       url: (c) => `${base}/mcp/${c}`,
+      transcripts: async () => {
+        const text = await readFile(join(work.dir, 'transcripts.jsonl'), 'utf8').catch(() => '');
+        return text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as TranscriptEvent);
+      },
       auth: async (sub = 'alice') => ({ Authorization: `Bearer ${await g.token(sub, ['mcp-readers'])}` }),
       async stop() {
         await g.stop();

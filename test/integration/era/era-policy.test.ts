@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import type { TranscriptEvent } from '../../../src/audit/event.ts';
 import { startEraGateway, type EraGateway } from '../../helpers/era-gateway.ts';
 import { firstText } from '../../helpers/era-pairings.ts';
 import { EVERYTHING, connectStreamableHttp } from '../../helpers/peers.ts';
@@ -154,6 +155,36 @@ describe('MCP eras through regate: policy decides the same way in both', functio
       assert.equal(sent.headers['mcp-param-region'], undefined, 'the client\'s header was not copied');
       assert.equal(fresh.status, 400);
       assert.equal((fresh.json.error as { code: number }).code, -32020);
+    });
+  });
+
+  describe('recording', () => {
+    /** The transcript once `ready` holds (the flusher writes in the background), bounded in time. */
+    async function transcriptWhen(ready: (events: TranscriptEvent[]) => boolean): Promise<TranscriptEvent[]> {
+      let events: TranscriptEvent[] = [];
+      for (let i = 0; i < 100 && !ready((events = await e.transcripts())); i++) await new Promise((r) => setTimeout(r, 100));
+      return events;
+    }
+
+    it('records 2026-era calls in their era, forged-header refusals included, and a requestState only as a digest', async () => {
+      const c = await connectV2(e.url('v2'), { headers: await e.auth('recorded-agent') });
+      try {
+        await c.client.callTool({ name: V2.elicitationTool, arguments: { action: 'record-me' } });
+      } finally {
+        await c.close();
+      }
+      await post2026('v2', { id: 'forged-recorded', method: 'tools/call', params: { name: 'echo', arguments: { message: 'x' }, _meta: ENVELOPE } }, { 'mcp-method': 'tools/call', 'mcp-name': 'delete_customer' });
+      const events = await transcriptWhen((ev) => ev.some((x) => x.message_id === 'forged-recorded' && x.kind === 'error') && ev.filter((x) => x.principal_id === 'recorded-agent' && x.kind === 'response' && x.tool === V2.elicitationTool).length >= 2);
+      const mine = events.filter((x) => x.principal_id === 'recorded-agent' && x.tool === V2.elicitationTool);
+      assert.ok(mine.length >= 4, 'both rounds of the elicitation tool were recorded');
+      assert.ok(mine.every((x) => x.protocol_era === '2026' && x.protocol_version === '2026-07-28'));
+      assert.ok(!JSON.stringify(events).includes('confirm-action:record-me'), 'requestState recorded in full');
+      assert.match(JSON.stringify(mine), /sha256:[0-9a-f]{16}/);
+      // The refused request and regate's answer to it, both in the era its body speaks.
+      const forged = events.filter((x) => x.message_id === 'forged-recorded');
+      assert.deepEqual(forged.map((x) => x.kind).sort(), ['error', 'request']);
+      assert.equal(forged.find((x) => x.kind === 'error')?.error_code, 'REGATE_ERR_HEADER_MISMATCH');
+      assert.ok(forged.every((x) => x.protocol_era === '2026'));
     });
   });
 
