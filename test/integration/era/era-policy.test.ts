@@ -223,6 +223,20 @@ describe('MCP eras through regate: policy decides the same way in both', functio
       assert.equal(typeof result.ttlMs, 'number');
     });
 
+    it('subscriptions/listen is decided like any method, and its stream is relayed to the client', async () => {
+      const c = await connectV2(e.url('v2strict'), { headers: await e.auth() });
+      try {
+        const sub = await c.client.listen({ toolsListChanged: true }, { timeout: 10_000 });
+        assert.equal(sub.honoredFilter.toolsListChanged, true, 'the server\'s acknowledgement came through regate');
+        await sub.close();
+        assert.equal(await sub.closed, 'local');
+      } finally {
+        await c.close();
+      }
+      const decision = e.log.records().find((r) => r.connection === 'v2strict' && r.method === 'subscriptions/listen');
+      assert.equal(decision?.rule, 'regate.protocol.plumbing');
+    });
+
     it('server/discover is decided like any method and its result is marked private', async () => {
       const raw = await post2026('v2strict', { id: 'discover', method: 'server/discover', params: { _meta: ENVELOPE } }, { 'mcp-method': 'server/discover' });
       assert.equal(raw.status, 200);
