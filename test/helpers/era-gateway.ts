@@ -10,6 +10,7 @@
  * - `v2` and `v2modern`: the v2 server's tools, prompt and resource, all allowed.
  * - `v2strict`: the same v2 server (both eras), but tool `echo` is denied and the server may not
  *   ask the client for `elicitation/create` (`refused_server_methods`).
+ * - `v2unknown`: the v2 server on a connection the policy does not describe (every message denied).
  * - `everythingstrict`: server-everything, its elicitation tool allowed, but the server may not
  *   ask the client for `elicitation/create` (the 2025 era's server->client request).
  */
@@ -36,7 +37,7 @@ export interface EraGateway {
   /** regate's routes to them. */
   readonly viaRegate: PairingTargets;
   /** `${regate}/mcp/{connection}`. */
-  url(connection: 'everything' | 'everythingstrict' | 'v2' | 'v2modern' | 'v2strict'): string;
+  url(connection: 'everything' | 'everythingstrict' | 'v2' | 'v2modern' | 'v2strict' | 'v2unknown'): string;
   /** The Authorization header of a reader (dev token). */
   auth(sub?: string): Promise<Record<string, string>>;
   stop(): Promise<void>;
@@ -97,6 +98,7 @@ export async function startEraGateway(): Promise<EraGateway> {
           { name: 'v2', url: v2.url },
           { name: 'v2modern', url: v2.modernUrl },
           { name: 'v2strict', url: v2.url },
+          { name: 'v2unknown', url: v2.url },
         ],
         policy: { bundle: { path: bundle } },
         audit: { file: { path: join(work.dir, 'transcripts.jsonl') }, buffer: { spill_path: join(work.dir, 'buffer.jsonl') } },

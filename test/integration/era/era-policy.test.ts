@@ -237,6 +237,20 @@ describe('MCP eras through regate: policy decides the same way in both', functio
       assert.equal(decision?.rule, 'regate.protocol.plumbing');
     });
 
+    it('a refused server/discover is a JSON-RPC error (HTTP 200) on which the v2 client falls back to initialize', async () => {
+      const res = await fetch(e.url('v2unknown'), {
+        method: 'POST',
+        headers: { ...(await e.auth()), 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'server/discover' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 'probe', method: 'server/discover', params: { _meta: ENVELOPE } }),
+      });
+      assert.equal(res.status, 200);
+      const body = (await res.json()) as { error: { code: number; data: { rule: string } } };
+      assert.equal(body.error.code, -32003);
+      assert.equal(body.error.data.rule, 'regate.connection.unknown');
+      // The client took the refusal as "not this era" and tried the 2025 handshake, refused in turn.
+      await assert.rejects(connectV2(e.url('v2unknown'), { headers: await e.auth() }), /regate policy denied this initialize request/);
+    });
+
     it('server/discover is decided like any method and its result is marked private', async () => {
       const raw = await post2026('v2strict', { id: 'discover', method: 'server/discover', params: { _meta: ENVELOPE } }, { 'mcp-method': 'server/discover' });
       assert.equal(raw.status, 200);
