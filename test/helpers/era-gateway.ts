@@ -10,6 +10,7 @@
  * - `v2` and `v2modern`: the v2 server's tools, prompt and resource, all allowed.
  * - `v2strict`: the same v2 server (both eras), but tool `echo` is denied and the server may not
  *   ask the client for `elicitation/create` (`refused_server_methods`).
+ * - `v2fresh`: like `v2`, for a test that needs a connection nothing was listed through yet.
  * - `v2unknown`: the v2 server on a connection the policy does not describe (every message denied).
  * - `everythingstrict`: server-everything, its elicitation tool allowed, but the server may not
  *   ask the client for `elicitation/create` (the 2025 era's server->client request).
@@ -37,7 +38,7 @@ export interface EraGateway {
   /** regate's routes to them. */
   readonly viaRegate: PairingTargets;
   /** `${regate}/mcp/{connection}`. */
-  url(connection: 'everything' | 'everythingstrict' | 'v2' | 'v2modern' | 'v2strict' | 'v2unknown'): string;
+  url(connection: 'everything' | 'everythingstrict' | 'v2' | 'v2modern' | 'v2strict' | 'v2fresh' | 'v2unknown'): string;
   /** The Authorization header of a reader (dev token). */
   auth(sub?: string): Promise<Record<string, string>>;
   stop(): Promise<void>;
@@ -83,6 +84,7 @@ export async function startEraGateway(): Promise<EraGateway> {
       },
       v2: v2Policy(),
       v2modern: v2Policy(),
+      v2fresh: v2Policy(),
       v2strict: v2Policy({ denied_tools: [V2.echoTool], refused_server_methods: ['elicitation/create'] }),
     });
     await writeFile(join(rego, 'data.json'), JSON.stringify(data));
@@ -98,6 +100,7 @@ export async function startEraGateway(): Promise<EraGateway> {
           { name: 'v2', url: v2.url },
           { name: 'v2modern', url: v2.modernUrl },
           { name: 'v2strict', url: v2.url },
+          { name: 'v2fresh', url: v2.url },
           { name: 'v2unknown', url: v2.url },
         ],
         policy: { bundle: { path: bundle } },

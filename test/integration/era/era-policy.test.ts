@@ -188,6 +188,24 @@ describe('MCP eras through regate: policy decides the same way in both', functio
     });
   });
 
+  describe('x-mcp-header parameters regate has not learned yet', () => {
+    it('the v2 client\'s call of the header tool completes: the upstream\'s -32020 makes it re-list through regate, which learns', async () => {
+      const c = await connectV2(e.url('v2fresh'), { headers: await e.auth() });
+      try {
+        const r = (await c.client.callTool({ name: V2.headerTool, arguments: { region: 'ap-south-1', message: 'fresh' } })) as ToolResult;
+        assert.equal(firstText(r), 'Echo from ap-south-1: fresh');
+      } finally {
+        await c.close();
+      }
+      // regate knew no parameters, so sent no Mcp-Param-Region; the upstream's 400 / -32020 reached
+      // the client, which re-listed the tools through regate (teaching it) and retried once.
+      const fresh = e.v2.received.filter((r) => (r.body as { params?: { arguments?: { message?: string } } }).params?.arguments?.message === 'fresh');
+      assert.deepEqual(fresh.map((r) => r.headers['mcp-param-region']), [undefined, 'ap-south-1']);
+      const methods = e.v2.received.filter((r) => r.headers['x-request-id'] !== undefined).map((r) => (r.body as { method: string }).method);
+      assert.deepEqual(methods.slice(-3), ['tools/call', 'tools/list', 'tools/call']);
+    });
+  });
+
   describe('denials and listings', () => {
     it('a denied tool is denied in both eras with the same reason text', async () => {
       const v1 = await connectStreamableHttp(e.url('v2strict'), { headers: await e.auth() });
