@@ -192,6 +192,14 @@ describe('policy stage', () => {
         assert.ok(!captured.text().includes(state));
       });
 
+      it('in shadow mode decides and records each input request, and removes none', async () => {
+        const records: Array<Record<string, unknown>> = [];
+        const stage = createPolicyStage({ evaluate: refuseElicitation, modeFor: () => 'shadow', onDecision: (r) => records.push(r as never), log: pino({ level: 'silent' }) });
+        const m = asking({ confirm: elicit });
+        assert.deepEqual(await onServer(stage, modern, m, callTool), m);
+        assert.deepEqual(records.map((r) => [r.method, r.outcome, r.enforced]), [['elicitation/create', 'deny', false]]);
+      });
+
       it('leaves a result whose input requests are all allowed untouched', async () => {
         const { stage } = setup();
         const m = asking({ where: roots });
