@@ -10,8 +10,10 @@ import { createIdentity, type Identity, type IdentityDeps } from './identity/cre
 import type { PolicyManager } from './policy/manager.ts';
 import type { Stage } from './pipeline/stage.ts';
 import { auditComponent, createAudit, type Audit } from './audit/create.ts';
+import { createRedisClient } from './store/create.ts';
 import { createRecordingStage } from './audit/stage.ts';
 import { orderStages } from './pipeline/stages.ts';
+import { createStore } from './store/create.ts';
 
 export interface Gateway {
   readonly regate: RunningRegate;
@@ -49,18 +51,22 @@ export async function startGateway(
     ...opts.identityOverrides,
   });
   const metrics = new Metrics();
-  const enforcement = await createEnforcement(config, opts.baseDir, log, metrics);
   const components = new ComponentRegistry();
+  const { store, component: storeComponent } = createStore(config.redis, log.child({component:'store'}), { baseDir: opts.baseDir });
+  components.add(storeComponent);
+  const enforcement = await createEnforcement(config, opts.baseDir, log, metrics, store);
   components.add(enforcement.manager);
+  // The transcript buffer uses Redis Streams on a connection of its own, configured as the store's.
+  const auditRedis = config.redis ? createRedisClient(config.redis, log.child({ component: 'audit' }), { baseDir: opts.baseDir, name: 'regate-audit' }) : undefined;
   const audit = await createAudit(config.audit, {
-    ...(config.redis ? { redis: { url: config.redis.url, prefix: config.redis.key_prefix } } : {}),
+    ...(config.redis && auditRedis ? { redis: { client: auditRedis, prefix: config.redis.key_prefix } } : {}),
     log: log.child({ component: 'audit' }),
     baseDir: opts.baseDir,
   });
-  components.add(auditComponent(audit));
+  components.add(auditComponent(audit, async () => void (await auditRedis?.quit().catch(() => auditRedis.disconnect()))));
   metrics.watchAudit(audit.metrics);
   const recording = createRecordingStage(audit, log.child({ component: 'audit' }));
   const stages = orderStages({ policy: enforcement.stage, recording, extra: opts.extraStages });
-  const regate = await startRegate({ config, log, identity, metrics, components, stages });
+  const regate = await startRegate({ config, log, identity, metrics, components, stages, store });
   return { regate, identity, policy: enforcement.manager, audit };
 }

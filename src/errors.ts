@@ -24,6 +24,8 @@ export const JsonRpcCode = {
   unavailable: -32006,
   /** MCP 2026-07-28 (SEP-2243) HeaderMismatch: an `Mcp-*` header disagrees with the body. */
   headerMismatch: -32020,
+  /** A per-principal or per-connection limit is reached; retry after `Retry-After`. */
+  limitReached: -32007,
 } as const;
 
 interface Entry {
@@ -55,6 +57,12 @@ export const catalogue = {
   REGATE_ERR_HEADER_MISMATCH: { status: 400, rpc: JsonRpcCode.headerMismatch, message: 'the request headers and body disagree' },
   REGATE_ERR_ENVELOPE_INVALID: { status: 400, rpc: JsonRpcCode.invalidParams, message: 'the request _meta envelope (MCP 2026-07-28) is missing or malformed' },
   REGATE_ERR_SHUTTING_DOWN: { status: 503, rpc: JsonRpcCode.unavailable, message: 'regate is shutting down; retry on another instance' },
+  REGATE_ERR_UNKNOWN_SESSION: { status: 404, rpc: JsonRpcCode.invalidRequest, message: 'session not found; initialize a new session' },
+  REGATE_ERR_LIMIT_PRINCIPAL_REQUESTS: { status: 429, rpc: JsonRpcCode.limitReached, message: 'too many concurrent requests for this principal (limits.per_principal.max_concurrent_requests); retry later' },
+  REGATE_ERR_LIMIT_PRINCIPAL_STREAMS: { status: 429, rpc: JsonRpcCode.limitReached, message: 'too many open streams for this principal (limits.per_principal.max_streams); close one first' },
+  REGATE_ERR_LIMIT_PRINCIPAL_SESSIONS: { status: 429, rpc: JsonRpcCode.limitReached, message: 'too many sessions for this principal (limits.per_principal.max_sessions); end one with DELETE first' },
+  REGATE_ERR_LIMIT_CONNECTION_REQUESTS: { status: 429, rpc: JsonRpcCode.limitReached, message: 'this connection has too many upstream requests in flight (limits.per_connection.max_upstream_requests); retry later' },
+  REGATE_ERR_LIMIT_CONNECTION_STREAMS: { status: 429, rpc: JsonRpcCode.limitReached, message: 'this connection has too many open streams (limits.per_connection.max_streams); retry later' },
   REGATE_ERR_HOLD_INTERRUPTED: { status: 503, rpc: JsonRpcCode.unavailable, message: 'regate stopped while this call was held, so the call was not made; retry it (on another instance)' },
 
   // --- upstream

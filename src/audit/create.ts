@@ -127,7 +127,7 @@ export async function createAudit(config: AuditConfig, deps: AuditDeps): Promise
  * server drained, since components stop last) the final flush within the deadline, then the buffer
  * is closed.
  */
-export function auditComponent(audit: Pick<Audit, 'flusher' | 'close'>): Component {
+export function auditComponent(audit: Pick<Audit, 'flusher' | 'close'>, closeClient: () => Promise<void> = async () => {}): Component {
   return {
     name: audit.flusher.name,
     start: () => audit.flusher.start(),
@@ -136,6 +136,7 @@ export function auditComponent(audit: Pick<Audit, 'flusher' | 'close'>): Compone
         await audit.flusher.stop(deadlineMs);
       } finally {
         await audit.close();
+        await closeClient();
       }
     },
     status: () => audit.flusher.status(),

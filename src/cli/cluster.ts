@@ -9,6 +9,7 @@
  * a client's keep-alive connection stays on one worker, its next connection may land on another.
  */
 import cluster, { type Worker } from 'node:cluster';
+import { randomBytes } from 'node:crypto';
 import { loadConfigFile } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import type { DemoServer } from '../demo/demo-server.ts';
@@ -81,6 +82,13 @@ export async function runPrimary(args: ServeArgs & { workers: number; out: (s: s
     if (config.auth?.provider === 'dev' && config.auth.dev.key_file === null) {
       throw new RegateError('REGATE_ERR_CONFIG_INVALID', 'auth.dev.key_file: null (a key per process) cannot be used with --workers: each worker would refuse the others\' tokens');
     }
+    if (args.workers > 1 && config.redis === undefined) {
+      // Session owners, call counts and per-principal slots must be one fact for every worker:
+      // with a store per process, a session would be unknown (404) on the workers that did not start it.
+      throw new RegateError('REGATE_ERR_CONFIG_INVALID', 'redis: required with --workers above 1 (workers share session owners, call counts and limits through it); configure redis (or REGATE_REDIS_URL), or run one worker');
+    }
+    // Workers log a session under the same keyed hash: without a configured key they share one drawn here.
+    if (config.sessions.hash_key === undefined) process.env.REGATE_SESSION_HASH_KEY = randomBytes(32).toString('base64url');
     const supervisor = new Supervisor(args.workers, log, embedded?.upstream);
     const started = await Promise.race([supervisor.start(), args.stopSignal.then(() => 'signal' as const)]);
     if (typeof started === 'number') return started;

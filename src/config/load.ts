@@ -10,6 +10,8 @@ const envOverrides: ReadonlyArray<{ env: string; apply: (doc: Record<string, any
   { env: 'REGATE_LISTEN_HOST', apply: (d, v) => ((d.listen ??= {}).host = v) },
   { env: 'REGATE_LISTEN_PORT', apply: (d, v) => ((d.listen ??= {}).port = Number(v)) },
   { env: 'REGATE_LOG_LEVEL', apply: (d, v) => ((d.logging ??= {}).level = v) },
+  { env: 'REGATE_REDIS_URL', apply: (d, v) => ((d.redis ??= {}).url = v) },
+  { env: 'REGATE_SESSION_HASH_KEY', apply: (d, v) => ((d.sessions ??= {}).hash_key = v) },
 ];
 
 /** Reads, expands, validates and freezes a YAML config file. */

@@ -4,6 +4,7 @@ import { auditConfigSchema } from '../audit/config.ts';
 import { authConfigSchema } from '../identity/config.ts';
 import { policyConfigSchema } from '../policy/config.ts';
 import { redisConfigSchema } from '../store/config.ts';
+import { perConnectionLimitsSchema, perPrincipalLimitsSchema, sessionsConfigSchema } from '../proxy/limits-config.ts';
 
 /**
  * The configuration schema. Keys are snake_case as in DESIGN.md; `listen` and
@@ -70,6 +71,10 @@ export const configSchema = z
         body_timeout_seconds: z.number().positive().default(30),
         /** ... and keep up at least this rate, averaged over a few seconds (0 = no rate check). */
         min_body_bytes_per_second: z.number().int().nonnegative().default(1024),
+        /** What one principal may hold at once (docs/operations.md#limits). */
+        per_principal: perPrincipalLimitsSchema,
+        /** What one connection may have in flight upstream, calls and streams apart. */
+        per_connection: perConnectionLimitsSchema,
       })
       .prefault({}),
     connections: z.array(connectionSchema).min(1, 'at least one connection is required'),
@@ -79,6 +84,8 @@ export const configSchema = z
     auth: authConfigSchema.optional(),
     /** Shared state for every replica; absent -> the in-memory store (one process, warned at start). */
     redis: redisConfigSchema.optional(),
+    /** Streamable HTTP sessions bound to the principal that initialized them. */
+    sessions: sessionsConfigSchema,
     logging: z
       .strictObject({
         level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),

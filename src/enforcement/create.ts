@@ -6,6 +6,7 @@ import { policyRuntimeOptions } from '../policy/config.ts';
 import { PolicyManager } from '../policy/manager.ts';
 import type { Stage } from '../pipeline/stage.ts';
 import { createPolicyStage } from './policy-stage.ts';
+import type { Store } from '../store/store.ts';
 
 export interface Enforcement {
   readonly manager: PolicyManager;
@@ -17,7 +18,7 @@ export interface Enforcement {
  * status is in /readyz), and the stage that decides every message. Every decision becomes one
  * decision-log line and one metrics sample; the transcript pipeline will take them too.
  */
-export async function createEnforcement(config: Config, baseDir: string, log: Logger, metrics: Metrics): Promise<Enforcement> {
+export async function createEnforcement(config: Config, baseDir: string, log: Logger, metrics: Metrics, store?: Store): Promise<Enforcement> {
   const policyLog = log.child({ component: 'policy' });
   const runtime = await policyRuntimeOptions(config.policy, baseDir, policyLog);
   const manager = new PolicyManager({
@@ -40,6 +41,7 @@ export async function createEnforcement(config: Config, baseDir: string, log: Lo
     },
     onServerRefused: (connection, method) => metrics.serverMessageRefused(connection, method),
     log: policyLog,
+    ...(store !== undefined ? { store } : {}),
   });
   return { manager, stage };
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ConnectionConfig } from '../config/schema.ts';
 import { RegateError } from '../errors.ts';
@@ -9,6 +10,8 @@ import { decisionLogRecord, type DecisionLogRecord } from '../policy/decision-lo
 import { buildPolicyInput, type HttpOperation, type InputContext, type PolicyInput, type ToolAnnotations } from '../policy/input.ts';
 import { filterDiscoverResult, filterListResult, isFilteredList, type ListProbe } from '../policy/list-filter.ts';
 import { decideInputRequests, isInputRequired, markPrivate, requestStateDigest, type InputRequestEntry } from '../mcp/input-required.ts';
+import { MemoryStore } from '../store/memory-store.ts';
+import type { Store } from '../store/store.ts';
 import { BoundedMap } from './bounded-map.ts';
 import { denialReply, denialText } from './denial.ts';
 
@@ -38,7 +41,12 @@ export interface PolicyStageOptions {
   readonly log: Logger;
   /** Clock, nanoseconds since the epoch; injectable for tests. */
   readonly now?: () => bigint;
+  /** Where tools/call counts live, shared by every replica; default: a store of this process. */
+  readonly store?: Store;
 }
+
+/** A call count lives this long after the session's (or principal's) first counted call. */
+const CALLS_TTL_MS = 24 * 60 * 60 * 1000;
 
 function listMethodByShape(result: Record<string, unknown>): string | undefined {
   if (Array.isArray(result.tools)) return 'tools/list';
@@ -61,20 +69,30 @@ export function createPolicyStage(o: PolicyStageOptions): Stage {
   const now = o.now ?? nowNs;
   // Tool annotations come from the upstream's own tools/list answers, never from the client.
   const annotations = new BoundedMap<string, ToolAnnotations>(10_000);
-  const calls = new BoundedMap<string, number>(10_000);
+  const store = o.store ?? new MemoryStore();
+
+  /**
+   * input.session.calls: the tools/call requests made before this one (the policy's limit reads
+   * so), per principal, connection and session, in the shared store so every replica and worker
+   * counts the same session. The session is one the upstream issued to this principal (regate
+   * refuses any other id before the pipeline), so a made-up id cannot reset the count. Without a
+   * session id (stateless upstreams, the 2026 era) the calls are counted per principal and
+   * connection, never not at all. The key holds a hash of the session id (the same on every
+   * replica), not the id.
+   */
+  const callsBefore = async (x: ExchangeFacts, count: boolean): Promise<number> => {
+    const session = x.sessionId === undefined ? '' : createHash('sha256').update(x.sessionId).digest('base64url');
+    const key = `calls:${x.principal?.id ?? ''}\u0000${x.connection.name}\u0000${session}`;
+    if (count) return (await store.increment(key, CALLS_TTL_MS)) - 1;
+    const n = Number(await store.get(key));
+    return Number.isInteger(n) && n > 0 ? n : 0;
+  };
 
   const inputFor = (
     x: ExchangeFacts,
     parts: Pick<InputContext, 'message' | 'httpOperation' | 'direction'> & Partial<ListProbe>,
-    count: boolean,
+    n: number,
   ): PolicyInput => {
-    // input.session.calls counts the tools/call requests made before this one (the policy's limit
-    // reads so), per principal, connection and session: the session id is the client's header, so
-    // it never lets one caller spend (or reset) another's count. Without a session id (stateless
-    // upstreams, the 2026 era) the calls are counted per principal and connection, never not at all.
-    const sessionKey = `${x.principal?.id ?? ''}\u0000${x.connection.name}\u0000${x.sessionId ?? ''}`;
-    const n = calls.get(sessionKey) ?? 0;
-    if (count) calls.set(sessionKey, n + 1);
     const params = (parts.message as { params?: { name?: unknown } } | undefined)?.params;
     const toolName = typeof params?.name === 'string' ? params.name : undefined;
     const toolAnnotations = parts.toolAnnotations ?? (toolName !== undefined ? annotations.get(`${x.connection.name}\u0000${toolName}`) : undefined);
@@ -101,6 +119,8 @@ export function createPolicyStage(o: PolicyStageOptions): Stage {
       o.onDecision(
         {
           ...base,
+          // Session ids leave regate only as their keyed hash (a logged id could be replayed).
+          ...(base.session_id !== undefined ? { session_id: x.sessionRef } : {}),
           enforced,
           request_id: x.requestId,
           ...(x.clientRequestId !== undefined ? { client_request_id: x.clientRequestId } : {}),
@@ -115,7 +135,7 @@ export function createPolicyStage(o: PolicyStageOptions): Stage {
 
   /** A server request or notification, or a response regate cannot tie to a request. */
   const decideServerMessage = async (m: JSONRPCMessage, call: CallRecord, x: ExchangeFacts, answer: (reply: JSONRPCMessage) => Promise<void>): Promise<JSONRPCMessage | null> => {
-    const input = inputFor(x, { message: m as unknown as Record<string, unknown>, direction: 'server_to_client' }, false);
+    const input = inputFor(x, { message: m as unknown as Record<string, unknown>, direction: 'server_to_client' }, await callsBefore(x, false));
     const { decision, enforced } = decide(x, input, true);
     call.decision = decision;
     call.enforced = enforced;
@@ -134,11 +154,11 @@ export function createPolicyStage(o: PolicyStageOptions): Stage {
   return {
     name: 'policy',
 
-    request(call: CallRecord) {
+    async request(call: CallRecord) {
       const x = call.exchange;
       const m = call.message;
       const kind = kindOf(m);
-      const input = inputFor(x, { message: m as unknown as Record<string, unknown> }, kind === 'request' && call.method === 'tools/call');
+      const input = inputFor(x, { message: m as unknown as Record<string, unknown> }, await callsBefore(x, kind === 'request' && call.method === 'tools/call'));
       const { decision, enforced } = decide(x, input, true);
       call.decision = decision;
       call.enforced = enforced;
@@ -162,7 +182,7 @@ export function createPolicyStage(o: PolicyStageOptions): Stage {
     },
 
     async httpOperation(op: HttpOperation, x) {
-      const input = inputFor(x, { httpOperation: op }, false);
+      const input = inputFor(x, { httpOperation: op }, await callsBefore(x, false));
       const { decision, enforced } = decide(x, input, true);
       if (decision.outcome === 'allow' || !enforced) return undefined;
       return new RegateError('REGATE_ERR_POLICY_DENIED', denialText(input.mcp.method, undefined, decision));
@@ -179,9 +199,10 @@ export function createPolicyStage(o: PolicyStageOptions): Stage {
     const result = (message as { result?: unknown }).result;
     if (!isInputRequired(result)) return message;
     const enforce = o.modeFor(x.connection) === 'enforce';
+    const n = await callsBefore(x, false);
     const outcome = await decideInputRequests(result as Record<string, unknown>, (entry: InputRequestEntry) => {
       const embedded = { jsonrpc: '2.0', id: entry.key, method: entry.method, ...(entry.params !== undefined ? { params: entry.params } : {}) };
-      const { decision } = decide(x, inputFor(x, { message: embedded, direction: 'server_to_client' }, false), true);
+      const { decision } = decide(x, inputFor(x, { message: embedded, direction: 'server_to_client' }, n), true);
       if (decision.outcome === 'allow' || !enforce) return { allow: true };
       o.onServerRefused?.(x.connection.name, entry.method || 'input_required');
       return { allow: false, reason: denialText(entry.method, undefined, decision) };
@@ -202,7 +223,7 @@ export function createPolicyStage(o: PolicyStageOptions): Stage {
     return id === undefined ? message : (errorResponseFor(id, outcome.error) as JSONRPCMessage);
   }
 
-  function filterListing(message: JSONRPCMessage, call: CallRecord | undefined, x: ExchangeFacts): JSONRPCMessage {
+  async function filterListing(message: JSONRPCMessage, call: CallRecord | undefined, x: ExchangeFacts): Promise<JSONRPCMessage> {
     const result = (message as { result?: Record<string, unknown> }).result;
     if (result === undefined) return message;
     // A listing regate cannot tie to its request is still filtered: the method is recognised by
@@ -211,7 +232,8 @@ export function createPolicyStage(o: PolicyStageOptions): Stage {
     const noted = call?.method;
     const method = noted !== undefined && (isFilteredList(noted) || noted === 'server/discover') ? noted : listMethodByShape(result);
     if (method === undefined) return message;
-    const probe = (p: ListProbe) => decide(x, inputFor(x, p, false), false).decision;
+    const n = await callsBefore(x, false);
+    const probe = (p: ListProbe) => decide(x, inputFor(x, p, n), false).decision;
     const filtered = isFilteredList(method) ? filterListResult(method, result, probe) : filterDiscoverResult(result, probe);
     for (const [name, a] of filtered.toolAnnotations) annotations.set(`${x.connection.name}\u0000${name}`, a);
     // Shadow mode shows everything; what it would hide is in the debug log.

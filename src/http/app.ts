@@ -19,6 +19,10 @@ import { opsRoutes } from './ops-server.ts';
 import { clientAddressResolver } from './client-address.ts';
 import { methodNotAllowed, requestErrorOf } from './request-errors.ts';
 import type { Identity } from '../identity/create.ts';
+import { Limits } from '../proxy/limits.ts';
+import { SessionBindings } from '../proxy/session-binding.ts';
+import { admitRequest, sessionAwareUpstream } from '../proxy/session-gate.ts';
+import type { Store } from '../store/store.ts';
 
 export interface AppDeps {
   readonly config: Config;
@@ -31,6 +35,8 @@ export interface AppDeps {
   readonly holdKeepaliveSeconds?: number;
   /** Bearer authentication for every MCP route; without it regate is a bare proxy (tests only). */
   readonly identity?: Identity;
+  /** Shared state: session owners and per-principal slots. */
+  readonly store: Store;
 }
 
 export interface App {
@@ -59,7 +65,12 @@ export function createApp(deps: AppDeps): App {
   app.set('trust proxy', false);
 
   const upstreams = new Map<string, { connection: ConnectionConfig; upstream: Upstream }>();
-  for (const c of config.connections) upstreams.set(c.name, { connection: c, upstream: createUpstream(c) });
+  for (const c of config.connections) upstreams.set(c.name, { connection: c, upstream: createUpstream(c, { maxSockets: Limits.socketsFor(config.limits.per_connection) }) });
+  const gate = {
+    bindings: new SessionBindings({ store: deps.store, ttlMs: config.sessions.ttl_seconds * 1000, hashKey: config.sessions.hash_key, maxPerPrincipal: config.limits.per_principal.max_sessions }),
+    limits: new Limits({ store: deps.store, perPrincipal: config.limits.per_principal, perConnection: config.limits.per_connection, connections: config.connections.map((c) => c.name), registry: metrics.registry }),
+  };
+  components.add(gate.limits.component);
   const legacySessions = new LegacySessions();
   const publicBase = (config.public_url ?? '').replace(/\/+$/, '');
   const proxyDeps: ProxyDeps = {
@@ -68,6 +79,7 @@ export function createApp(deps: AppDeps): App {
     limits: config.limits,
     trackStream: (res, kind) => lifecycle.trackStream(res, kind),
     holdKeepaliveSeconds: deps.holdKeepaliveSeconds ?? 15,
+    sessionRef: (id) => gate.bindings.ref(id),
   };
 
   metrics.watchComponents(() => components.report());
@@ -112,12 +124,14 @@ export function createApp(deps: AppDeps): App {
       return undefined;
     }
     const version = req.headers['mcp-protocol-version'];
+    const sessionId = typeof req.headers['mcp-session-id'] === 'string' ? req.headers['mcp-session-id'] : undefined;
     let abort: AbortController | undefined;
     const facts: ExchangeFacts = {
       requestId: res.locals.requestId as string,
       clientRequestId: res.locals.clientRequestId as string | undefined,
       connection: entry.connection,
-      sessionId: typeof req.headers['mcp-session-id'] === 'string' ? req.headers['mcp-session-id'] : undefined,
+      sessionId,
+      sessionRef: sessionId !== undefined ? gate.bindings.ref(sessionId) : undefined,
       era: '2025',
       protocolVersion: typeof version === 'string' ? version : undefined,
       http: { method: req.method ?? 'GET', path, remoteAddress: clientAddress(req), headers: req.headers },
@@ -136,15 +150,16 @@ export function createApp(deps: AppDeps): App {
       },
     };
     let log: Logger | undefined;
+    // Made on first use (a warning, an error): a call that goes well logs nothing of its own.
+    const logOf = () => (log ??= (res.locals.log as Logger).child({ connection: entry.connection.name }));
     return {
       req,
       res,
       connection: entry.connection,
-      upstream: entry.upstream,
+      upstream: route === '/mcp' ? sessionAwareUpstream(gate, entry.upstream, facts, logOf) : entry.upstream,
       facts,
-      // Made on first use (a warning, an error): a call that goes well logs nothing of its own.
       get log() {
-        return (log ??= (res.locals.log as Logger).child({ connection: entry.connection.name }));
+        return logOf();
       },
     };
   };
@@ -157,6 +172,7 @@ export function createApp(deps: AppDeps): App {
     const x = exchange(req, res, name, path, '/mcp');
     if (!x) return;
     if (x.connection.transport !== 'streamable-http') return wrongTransport(res, x.connection, `/sse/${x.connection.name}`);
+    if (!(await admitRequest(gate, req, res, x.facts, 'call', true))) return;
     await handleStreamablePost(x, proxyDeps);
   };
   mcp.head('/mcp/:connection', methodNotAllowed('GET, POST, DELETE'));
@@ -166,12 +182,14 @@ export function createApp(deps: AppDeps): App {
     const x = exchange(req, res, String(req.params.connection), req.path, '/mcp');
     if (!x) return;
     if (x.connection.transport !== 'streamable-http') return wrongTransport(res, x.connection, `/sse/${x.connection.name}`);
+    if (!(await admitRequest(gate, req, res, x.facts, 'stream', true))) return;
     await handleStreamableOther(x, proxyDeps);
   });
   mcp.delete('/mcp/:connection', async (req, res) => {
     const x = exchange(req, res, String(req.params.connection), req.path, '/mcp');
     if (!x) return;
     if (x.connection.transport !== 'streamable-http') return wrongTransport(res, x.connection, `/sse/${x.connection.name}`);
+    if (!(await admitRequest(gate, req, res, x.facts, 'call', true))) return;
     await handleStreamableOther(x, proxyDeps);
   });
   mcp.all('/mcp/:connection', (req, res) => {
@@ -184,12 +202,14 @@ export function createApp(deps: AppDeps): App {
     const x = exchange(req, res, String(req.params.connection), req.path, '/sse');
     if (!x) return;
     if (x.connection.transport !== 'sse') return wrongTransport(res, x.connection, `/mcp/${x.connection.name}`);
+    if (!(await admitRequest(gate, req, res, x.facts, 'stream', false))) return;
     await handleLegacyStream(x, proxyDeps, legacySessions, publicBase);
   });
   mcp.post('/sse/:connection/message', async (req, res) => {
     const x = exchange(req, res, String(req.params.connection), req.path, '/sse/message');
     if (!x) return;
     const sid = typeof req.query.session_id === 'string' ? req.query.session_id : '';
+    if (!(await admitRequest(gate, req, res, x.facts, 'call', false))) return;
     await handleLegacyMessage(x, proxyDeps, legacySessions, sid);
   });
   app.use(mcp);

@@ -11,6 +11,8 @@ import { createBodyGuard } from './body-guard.ts';
 import { startOpsServer } from './ops-server.ts';
 import { Lifecycle } from './lifecycle.ts';
 import { Metrics } from './metrics.ts';
+import { MemoryStore } from '../store/memory-store.ts';
+import type { Store } from '../store/store.ts';
 
 export interface RegateOptions {
   readonly config: Config;
@@ -23,6 +25,8 @@ export interface RegateOptions {
   readonly identity?: Identity;
   /** Shared with components that report metrics of their own (the policy manager). */
   readonly metrics?: Metrics;
+  /** Shared state (session owners, per-principal slots); default: a store of this process. */
+  readonly store?: Store;
 }
 
 export interface RunningRegate {
@@ -43,6 +47,8 @@ export async function startRegate(opts: RegateOptions): Promise<RunningRegate> {
   const components = opts.components ?? new ComponentRegistry();
   const metrics = opts.metrics ?? new Metrics();
   const lifecycle = new Lifecycle();
+  const ownStore = opts.store === undefined ? new MemoryStore() : undefined;
+  const store = opts.store ?? ownStore!;
   await components.startAll();
   const pipeline: Pipeline = composePipeline(opts.stages ?? [], {
     log,
@@ -56,6 +62,7 @@ export async function startRegate(opts: RegateOptions): Promise<RunningRegate> {
     components,
     pipeline,
     identity: opts.identity,
+    store,
     ...(opts.holdKeepaliveSeconds !== undefined ? { holdKeepaliveSeconds: opts.holdKeepaliveSeconds } : {}),
   });
 
@@ -99,6 +106,7 @@ export async function startRegate(opts: RegateOptions): Promise<RunningRegate> {
         bodies.close();
         await ops?.close();
         await components.stopAll(grace);
+        await ownStore?.close();
         log.info('stopped');
       })()),
   };

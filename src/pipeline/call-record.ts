@@ -47,6 +47,8 @@ export interface ExchangeFacts {
   readonly connection: ConnectionConfig;
   /** `Mcp-Session-Id` (2025 Streamable HTTP) or regate's legacy-SSE session id; absent otherwise. */
   readonly sessionId: string | undefined;
+  /** The keyed hash of `sessionId` that logs and metrics show instead of the id (src/proxy/session-binding.ts). */
+  readonly sessionRef?: string | undefined;
   /**
    * The era, version and client facts are set from the headers when the exchange starts, and
    * once more by the parse step from the body (era.ts `classifyInbound`): the body decides.

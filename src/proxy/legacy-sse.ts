@@ -48,7 +48,7 @@ export class LegacySessions {
 export async function handleLegacyStream(x: Exchange, deps: ProxyDeps, sessions: LegacySessions, publicBase: string): Promise<void> {
   const { req, res, log } = x;
   const id = randomUUID();
-  const sx: Exchange = { ...x, facts: { ...x.facts, sessionId: id, signal: x.facts.signal } };
+  const sx: Exchange = { ...x, facts: { ...x.facts, sessionId: id, sessionRef: deps.sessionRef?.(id), signal: x.facts.signal } };
   const reply = new ClientReply(res, sx.facts, deps.pipeline);
   const refused = await deps.pipeline.httpOperation('open_stream', sx.facts);
   if (refused) return reply.error(refused);
@@ -116,7 +116,7 @@ export async function handleLegacyMessage(x: Exchange, deps: ProxyDeps, sessions
   } catch (err) {
     return reply.error(asRegateError(err));
   }
-  const sx: Exchange = { ...x, facts: { ...x.facts, sessionId, signal: x.facts.signal } };
+  const sx: Exchange = { ...x, facts: { ...x.facts, sessionId, sessionRef: deps.sessionRef?.(sessionId), signal: x.facts.signal } };
   const a = await deps.pipeline.admit(sx.facts, parsed.messages, session.pending);
   // In this transport every answer travels on the stream, including regate's own. Holds are
   // answered on the stream too: the POST itself is accepted at once.

@@ -26,6 +26,8 @@ export interface ProxyDeps {
   readonly trackStream: (res: ServerResponse, kind: 'call' | 'listen') => () => void;
   /** Seconds between SSE keepalive comments (and progress notifications) on a held call. */
   readonly holdKeepaliveSeconds: number;
+  /** The keyed hash logs show for a session id (src/proxy/session-binding.ts). */
+  readonly sessionRef?: (sessionId: string) => string;
 }
 
 export interface Exchange {

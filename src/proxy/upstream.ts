@@ -39,14 +39,15 @@ export interface Upstream {
  *
  * - Headers: exactly `job.headers` (the allowlist + gateway credential) plus `Host` of the target
  *   and an exact `Content-Length` when there is a body; nothing of the client's request is copied.
- * - Timeouts: `connect_seconds` until the TCP (and TLS) connection is up, `response_seconds` until
- *   the response headers arrive (a long tool call is bounded by this, not by a socket idle timer),
- *   then `idle_seconds` of silence on the response (0 = none).
+ * - Timeouts: `response_seconds` from the moment the request is issued until the response headers
+ *   arrive (time spent waiting for a pooled socket counts; a long tool call is bounded by this,
+ *   not by a socket idle timer), within it `connect_seconds` until a new TCP (and TLS) connection
+ *   is up, then `idle_seconds` of silence on the response (0 = none).
  * - A client that goes away before its response is complete cancels the upstream request; an
  *   upstream response that breaks off mid-way breaks off the client's too.
  */
-export function createUpstream(connection: ConnectionConfig): Upstream {
-  const agentOptions = { keepAlive: true, keepAliveMsecs: 15_000, maxSockets: 512, maxFreeSockets: 64, noDelay: true };
+export function createUpstream(connection: ConnectionConfig, opts: { maxSockets?: number } = {}): Upstream {
+  const agentOptions = { keepAlive: true, keepAliveMsecs: 15_000, maxSockets: opts.maxSockets ?? 512, maxFreeSockets: 64, noDelay: true };
   const httpAgent = new http.Agent(agentOptions);
   const httpsAgent = new https.Agent(agentOptions);
   const connectMs = connection.timeouts.connect_seconds * 1000;
@@ -62,6 +63,7 @@ export function createUpstream(connection: ConnectionConfig): Upstream {
       if (job.body !== undefined) headers['content-length'] = job.body.length;
       let settled = false;
       let timer: NodeJS.Timeout | undefined;
+      let connectTimer: NodeJS.Timeout | undefined;
 
       const proxyReq = (secure ? https : http).request({
         protocol: target.protocol,
@@ -75,29 +77,24 @@ export function createUpstream(connection: ConnectionConfig): Upstream {
 
       const fail = (err: RegateError) => {
         clearTimeout(timer);
+        clearTimeout(connectTimer);
         if (settled) return;
         settled = true;
         job.onError(err);
       };
-      const arm = (ms: number, what: string) => {
-        clearTimeout(timer);
-        if (ms > 0) {
-          timer = setTimeout(() => {
-            fail(new RegateError('REGATE_ERR_UPSTREAM_TIMEOUT', `${name}: no ${what} within ${ms / 1000}s`));
-            proxyReq.destroy();
-          }, ms);
-        }
-      };
+      const expire = (ms: number, what: string) =>
+        setTimeout(() => {
+          fail(new RegateError('REGATE_ERR_UPSTREAM_TIMEOUT', `${name}: no ${what} within ${ms / 1000}s`));
+          proxyReq.destroy();
+        }, ms);
+      // The response deadline runs from now: a request queued for a pooled socket spends it waiting.
+      if (responseMs > 0) timer = expire(responseMs, 'response');
 
       proxyReq.once('socket', (socket: Socket) => {
         socket.setNoDelay(true);
-        if (socket.connecting) {
-          arm(connectMs, 'connection');
-          socket.once(secure ? 'secureConnect' : 'connect', () => {
-            if (!settled) arm(responseMs, 'response');
-          });
-        } else {
-          arm(responseMs, 'response');
+        if (socket.connecting && connectMs > 0) {
+          connectTimer = expire(connectMs, 'connection');
+          socket.once(secure ? 'secureConnect' : 'connect', () => clearTimeout(connectTimer));
         }
       });
       proxyReq.on('error', (err: NodeJS.ErrnoException) => {
@@ -109,9 +106,13 @@ export function createUpstream(connection: ConnectionConfig): Upstream {
         }
         fail(classify(name, err));
       });
-      proxyReq.once('close', () => clearTimeout(timer));
+      proxyReq.once('close', () => {
+        clearTimeout(timer);
+        clearTimeout(connectTimer);
+      });
       proxyReq.once('response', (upstream: IncomingMessage) => {
         clearTimeout(timer);
+        clearTimeout(connectTimer);
         if (settled) {
           upstream.resume();
           return;

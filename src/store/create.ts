@@ -11,7 +11,10 @@ import type { Component } from '../components/component.ts';
 import { RegateError } from '../errors.ts';
 import type { RedisConfig } from './config.ts';
 import { MemoryStore, type MemoryStoreOptions } from './memory-store.ts';
-import { RedisStore } from './redis-store.ts';
+import { Redis } from 'ioredis';
+import { backoffDelay } from '../util/backoff.ts';
+import { connectorReportingLateErrors } from './redis-connector.ts';
+import { REDIS_RECONNECT_BACKOFF, RedisStore } from './redis-store.ts';
 import type { Store } from './store.ts';
 
 export interface CreatedStore {
@@ -82,4 +85,28 @@ function memoryComponent(store: MemoryStore): Component {
     stop: () => store.close(),
     status: () => ({ state: 'OK', message: 'in memory: state is per process', details: { backend: 'memory', entries: store.size } }),
   };
+}
+
+/**
+ * A Redis client of its own for a feature that needs more than the Store (the transcript buffer's
+ * Streams): the same address, credentials and TLS as the store, commands failing at once while
+ * disconnected, reconnecting with the store's backoff, and never crashing the process on a
+ * socket's late error. The caller closes it.
+ */
+export function createRedisClient(config: RedisConfig, log: Logger, opts: { baseDir?: string; name: string }): Redis {
+  const client = new Redis({
+    ...redisAddress(config),
+    ...redisTls(config, opts.baseDir ?? process.cwd()),
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: config.connect_timeout_ms,
+    commandTimeout: config.command_timeout_ms,
+    retryStrategy: (times) => backoffDelay(times, REDIS_RECONNECT_BACKOFF),
+    connectionName: opts.name,
+    Connector: connectorReportingLateErrors((err) => log.debug({ err }, 'a further error on a Redis connection already failing; ignored')),
+  });
+  // State is read from client.status and errors surface on commands; an 'error' event without a
+  // listener would end the process.
+  client.on('error', (err: Error) => log.debug({ err: err.message }, 'redis connection error'));
+  return client;
 }

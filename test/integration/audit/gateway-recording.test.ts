@@ -7,6 +7,8 @@ import type { TranscriptEvent } from '../../../src/audit/event.ts';
 import { COMMITTED_BUNDLE, startTestGateway, type TestGateway } from '../../helpers/gateway.ts';
 import { postMcp } from '../../helpers/mcp-http.ts';
 import { connectClient } from '../../helpers/peers.ts';
+import { startRedis, type RedisServer } from '../../helpers/redis.ts';
+import { Redis } from 'ioredis';
 
 /**
  * Recording through the whole gateway: every call, allowed or refused, leaves its request,
@@ -81,5 +83,44 @@ describe('recording through the gateway (file sink, embedded buffer, SDK client,
     const all = JSON.stringify(events);
     assert.equal(all.includes(upstreamToken), false);
     assert.equal(all.includes(readerToken), false);
+  });
+});
+
+describe('recording through the gateway with the Redis Streams buffer (redis: configured)', function () {
+  this.timeout(30_000);
+  let redis: RedisServer;
+  let demo: DemoServer;
+  let dir: string;
+
+  before(async () => {
+    redis = await startRedis();
+    demo = await startDemoServer({ requiredToken: 'crm-token' });
+    dir = await mkdtemp(join(tmpdir(), 'regate-rec-redis-'));
+  });
+  after(async () => {
+    await demo?.close();
+    await redis?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("buffers a call's events in the configured Redis (its key prefix) and delivers them to the sink", async () => {
+    const gw = await startTestGateway({
+      connections: [{ name: 'crm', url: demo.url, headers: { Authorization: 'Bearer crm-token' } }],
+      policy: { bundle: { path: COMMITTED_BUNDLE } },
+      redis: { url: redis.url, key_prefix: 'rec-test:' },
+      audit: { file: { path: join(dir, 'transcripts.jsonl') } },
+    });
+    const c = await connectClient(`${gw.regate.url}/mcp/crm`, 'streamable-http', { headers: { Authorization: `Bearer ${await gw.token('bob', ['mcp-readers'])}` } });
+    await c.client.callTool({ name: 'get_customer', arguments: { id: 'cus_001' } });
+    await c.close();
+    const probe = new Redis(redis.url);
+    try {
+      assert.ok((await probe.xlen('rec-test:audit:events')) >= 3, 'the events went through the stream under the configured prefix');
+    } finally {
+      probe.disconnect();
+    }
+    await gw.stop();
+    const events = (await readFile(join(dir, 'transcripts.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as TranscriptEvent);
+    assert.deepEqual(events.filter((e) => e.tool === 'get_customer').map((e) => e.kind).sort(), ['decision', 'request', 'response']);
   });
 });

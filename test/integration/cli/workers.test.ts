@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { startRedis, type RedisServer } from '../../helpers/redis.ts';
 
 const main = join(import.meta.dirname, '../../../src/main.ts');
 
@@ -50,10 +51,30 @@ function alive(pid: number): boolean {
 
 describe('regate serve --workers 2', function () {
   this.timeout(60_000);
+  // The workers share session owners, call counts and limits through Redis.
+  let redis: RedisServer;
+  before(async () => {
+    redis = await startRedis();
+  });
+  after(async () => {
+    await redis?.stop();
+  });
+
+  it('refuses to start without redis: a session would be unknown on the workers that did not start it', async () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, REGATE_LISTEN_PORT: '0' };
+    delete env.REGATE_REDIS_URL;
+    const child = spawn(process.execPath, [main, 'serve', '--workers', '2'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let all = '';
+    child.stdout.on('data', (d: Buffer) => (all += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (all += d.toString()));
+    const code = await new Promise<number>((resolve) => child.on('exit', (c) => resolve(c ?? -1)));
+    assert.notEqual(code, 0);
+    assert.match(all, /redis: required with --workers above 1/);
+  });
 
   it('serves one session from both workers, restarts a killed worker, prints start-up output once and drains on SIGTERM', async () => {
     const child = spawn(process.execPath, [main, 'serve', '--workers', '2'], {
-      env: { ...process.env, REGATE_LISTEN_PORT: '0', REGATE_LOG_LEVEL: 'info' },
+      env: { ...process.env, REGATE_LISTEN_PORT: '0', REGATE_LOG_LEVEL: 'info', REGATE_REDIS_URL: redis.url },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';

@@ -26,13 +26,13 @@ describe('operations: health, readiness, metrics and graceful shutdown', functio
       assert.equal((await fetch(`${regate.url}/healthz`)).status, 200);
       const notReady = await fetch(`${regate.url}/readyz`);
       assert.equal(notReady.status, 503);
-      assert.deepEqual(((await notReady.json()) as { components: unknown }).components, { policy: { state: 'NOT_READY', message: 'state NOT_READY' } });
+      assert.deepEqual(((await notReady.json()) as { components: unknown }).components, { policy: { state: 'NOT_READY', message: 'state NOT_READY' }, limits: { state: 'OK' } });
       state.value = 'OK';
       assert.equal((await fetch(`${regate.url}/readyz`)).status, 200);
       state.value = 'DEGRADED';
       const degraded = await fetch(`${regate.url}/readyz`);
       assert.equal(degraded.status, 200, 'a degraded component keeps serving');
-      assert.deepEqual(await degraded.json(), { status: 'degraded', components: { policy: { state: 'DEGRADED', message: 'state DEGRADED' } } });
+      assert.deepEqual(await degraded.json(), { status: 'degraded', components: { policy: { state: 'DEGRADED', message: 'state DEGRADED' }, limits: { state: 'OK' } } });
       assert.match(await (await fetch(`${regate.url}/metrics`)).text(), /regate_component_state\{component="policy",state="DEGRADED"\} 1/);
       state.value = 'ERROR';
       assert.equal((await fetch(`${regate.url}/readyz`)).status, 503);
@@ -66,8 +66,12 @@ describe('operations: health, readiness, metrics and graceful shutdown', functio
   });
 
   it('shutdown lets a call in progress finish, closes listening streams and refuses new calls', async () => {
-    // A listening stream that the upstream would keep open forever.
-    const listener = await startRawUpstream((_req, res) => void res.writeHead(200, { 'content-type': 'text/event-stream' }).write(': open\n\n'));
+    // A listening stream that the upstream would keep open forever (in session "s", issued by a POST).
+    const listener = await startRawUpstream((req, res) =>
+      req.method === 'POST'
+        ? void res.writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': 's' }).end('{"jsonrpc":"2.0","id":1,"result":{}}')
+        : void res.writeHead(200, { 'content-type': 'text/event-stream' }).write(': open\n\n'),
+    );
     const regate = await startTestRegate({
       connections: [
         { name: 'e', url: everything.url },
@@ -80,6 +84,9 @@ describe('operations: health, readiness, metrics and graceful shutdown', functio
       onprogress: () => {},
       timeout: 15_000,
     });
+    const init = await fetch(`${regate.url}/mcp/listen`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{}}' });
+    assert.equal(init.headers.get('mcp-session-id'), 's');
+    await init.arrayBuffer();
     const get = await fetch(`${regate.url}/mcp/listen`, { headers: { accept: 'text/event-stream', 'mcp-session-id': 's' } });
     assert.equal(get.status, 200);
     await new Promise((r) => setTimeout(r, 300));

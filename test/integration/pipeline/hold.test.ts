@@ -46,16 +46,19 @@ describe('pipeline: a held call', function () {
     },
   };
 
+  /** Like a stateful server: a request without a session starts session "s-1". */
+  const issued = (req: { headers: Record<string, unknown> }) => (req.headers['mcp-session-id'] === undefined ? { 'mcp-session-id': 's-1' } : {});
+
   before(async () => {
     jsonUp = await startRawUpstream((_req, res, body) => {
       const out = answers(body);
       if (out.length === 0) return void res.writeHead(202).end();
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(out.length === 1 ? out[0] : out));
+      res.writeHead(200, { 'content-type': 'application/json', ...issued(_req) }).end(JSON.stringify(out.length === 1 ? out[0] : out));
     });
     sseUp = await startRawUpstream((_req, res, body) => {
       const out = answers(body);
       if (out.length === 0) return void res.writeHead(202).end();
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.writeHead(200, { 'content-type': 'text/event-stream', ...issued(_req) });
       for (const [i, m] of out.entries()) res.write(`id: up-${i}\nevent: message\ndata: ${JSON.stringify(m)}\n\n`);
       res.end();
     });
@@ -76,6 +79,8 @@ describe('pipeline: a held call', function () {
         { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'held', arguments: {}, _meta: { progressToken: 'tok-1' } } },
         { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'quick', arguments: {} } },
       ];
+      // regate admits only a session it saw the upstream issue.
+      await postMcp(url, { jsonrpc: '2.0', id: 0, method: 'initialize', params: {} });
       const held = postMcp(url, batch, { headers: { 'mcp-session-id': 's-1' } });
       // Another request of the same session while the call is held.
       await new Promise((r) => setTimeout(r, 200));

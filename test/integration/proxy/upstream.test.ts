@@ -25,8 +25,8 @@ describe('upstream forwarder (node:http, keep-alive, TCP_NODELAY)', function () 
   }
 
   /** A front server whose only job is `upstream.forward`; the outcome of each job is recorded. */
-  async function front(c: ConnectionConfig, body: Buffer | undefined, headers: Record<string, string> = { accept: 'application/json' }) {
-    const upstream: Upstream = createUpstream(c);
+  async function front(c: ConnectionConfig, body: Buffer | undefined, headers: Record<string, string> = { accept: 'application/json' }, maxSockets?: number) {
+    const upstream: Upstream = createUpstream(c, maxSockets !== undefined ? { maxSockets } : {});
     const outcomes: Array<{ error?: RegateError; status?: number }> = [];
     const server = http.createServer((req: IncomingMessage, res: ServerResponse) => {
       req.resume();
@@ -145,5 +145,19 @@ describe('upstream forwarder (node:http, keep-alive, TCP_NODELAY)', function () 
     await pending;
     await gone; // the upstream saw its request go away
     assert.deepEqual(f.outcomes, [], 'nobody to report a cancelled request to');
+  });
+
+  it('counts the time a request waits for a pooled socket against its response deadline', async () => {
+    const up = await raw(() => {}); // never answers
+    const f = await front(connection(up.url, { response_seconds: 1 }), undefined, { accept: 'application/json' }, 1);
+    const started = performance.now();
+    const timed = (p: Promise<Response>) => p.then(async (r) => ({ status: r.status, ms: performance.now() - started, body: await r.text() }));
+    // One socket: the second request waits for the first one's socket before it is sent.
+    const [first, second] = await Promise.all([timed(fetch(f.url)), timed(fetch(f.url))]);
+    assert.equal(first.status, 504);
+    assert.equal(second.status, 504);
+    assert.match(second.body, /REGATE_ERR_UPSTREAM_TIMEOUT/);
+    // Its deadline ran from when it was issued, not from when it got the socket (that would be ~2 s).
+    assert.ok(second.ms < 1700, `the queued request timed out after ${Math.round(second.ms)} ms`);
   });
 });

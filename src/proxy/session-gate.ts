@@ -1,0 +1,118 @@
+/**
+ * What every MCP request passes before anything of it goes upstream (after authentication): its
+ * `Mcp-Session-Id` must name a session this principal initialized through regate, and the
+ * principal and the connection must have a slot left (see limits.ts). Also wraps a connection's
+ * forwarder so that the session an `initialize` answer issues is bound to its principal before
+ * the client can learn the id, and a session its owner ends is forgotten.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { RegateError, asRegateError } from '../errors.ts';
+import type { ExchangeFacts } from '../pipeline/call-record.ts';
+import { headerValue } from './headers.ts';
+import { Limits, RETRY_AFTER_SECONDS, type SlotKind } from './limits.ts';
+import { sendRpcError } from './respond.ts';
+import type { SessionBindings } from './session-binding.ts';
+import type { Upstream } from './upstream.ts';
+
+export interface SessionGateDeps {
+  readonly bindings: SessionBindings;
+  readonly limits: Limits;
+}
+
+/** The principal's key in bindings and limits ('' for a gateway without authentication: tests only). */
+const principalOf = (facts: ExchangeFacts): string => facts.principal?.id ?? '';
+
+/**
+ * Admits one request, or answers it (404 for a session that is not the caller's, 429 for a
+ * limit, 503 when the store cannot tell) and resolves false. `bindSession`: the route carries
+ * Streamable HTTP session ids (legacy SSE sessions are bound by their own table). An admitted
+ * request holds its slot until its response closes.
+ */
+export async function admitRequest(
+  deps: SessionGateDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  facts: ExchangeFacts,
+  kind: SlotKind,
+  bindSession: boolean,
+): Promise<boolean> {
+  const principal = principalOf(facts);
+  try {
+    if (bindSession && facts.sessionId !== undefined) {
+      const owner = await deps.bindings.check(principal, facts.connection.name, facts.sessionId);
+      // The same answer for an id nobody was issued and for another principal's: no oracle.
+      if (owner !== 'owner') return refuse(req, res, new RegateError('REGATE_ERR_UNKNOWN_SESSION'));
+    } else if (bindSession && req.method === 'POST' && deps.bindings.recentlyFull(principal)) {
+      // Just refused a session: a stateless call waits a second too, rather than the upstream
+      // making sessions only to have them ended.
+      return refuse(req, res, deps.limits.refused('REGATE_ERR_LIMIT_PRINCIPAL_SESSIONS', principal));
+    }
+    const release = await deps.limits.take(kind, principal, facts.connection.name);
+    res.once('close', release);
+    return true;
+  } catch (err) {
+    return refuse(req, res, asRegateError(err));
+  }
+}
+
+function refuse(req: IncomingMessage, res: ServerResponse, err: RegateError): false {
+  req.resume();
+  sendRpcError(res, err, err.status === 429 ? { headers: { 'retry-after': String(RETRY_AFTER_SECONDS) } } : {});
+  return false;
+}
+
+/**
+ * The connection's forwarder for one Streamable HTTP exchange: a new session in the answer to a
+ * request without one is bound to the caller before the answer goes on (refused with 429 and
+ * ended upstream when the caller owns too many); a successful DELETE forgets the binding.
+ */
+export function sessionAwareUpstream(deps: SessionGateDeps, inner: Upstream, facts: ExchangeFacts, log: () => Logger): Upstream {
+  const principal = principalOf(facts);
+  const connection = facts.connection.name;
+  return {
+    send: (method, target, headers, body) => inner.send(method, target, headers, body),
+    close: () => inner.close(),
+    forward(req, res, job) {
+      inner.forward(req, res, {
+        ...job,
+        onResponse: (up) => {
+          const status = up.statusCode ?? 502;
+          const issued = headerValue(up.headers, 'mcp-session-id');
+          if (req.method === 'POST' && facts.sessionId === undefined && issued !== undefined && status < 400) {
+            deps.bindings.bind(principal, connection, issued).then(
+              (bound) => {
+                if (bound) return job.onResponse(up);
+                up.resume();
+                res.setHeader('retry-after', String(RETRY_AFTER_SECONDS));
+                job.onError(deps.limits.refused('REGATE_ERR_LIMIT_PRINCIPAL_SESSIONS', principal));
+                // The upstream made a session nobody will use: end it there too.
+                const headers: Record<string, string> = { ...job.headers, 'mcp-session-id': issued };
+                delete headers['content-type'];
+                inner.send('DELETE', job.target, headers, Buffer.alloc(0)).catch((err: unknown) => log().warn({ err }, 'could not end a refused session upstream'));
+              },
+              (err: unknown) => {
+                up.resume();
+                job.onError(asRegateError(err));
+              },
+            );
+            return;
+          }
+          if (req.method === 'DELETE' && facts.sessionId !== undefined && (status < 300 || status === 404)) {
+            const sid = facts.sessionId;
+            deps.bindings.end(principal, connection, sid).then(
+              () => job.onResponse(up),
+              (err: unknown) => {
+                // The upstream ended the session; the binding expires with its TTL.
+                log().warn({ err, session: deps.bindings.ref(sid) }, 'could not forget an ended session');
+                job.onResponse(up);
+              },
+            );
+            return;
+          }
+          job.onResponse(up);
+        },
+      });
+    },
+  };
+}
