@@ -32,6 +32,8 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runCell, Tally, type Path, type Workload } from './bench/http-load.ts';
+import { authConfigSchema } from '../src/identity/config.ts';
+import { createDevProvider } from '../src/identity/create.ts';
 import { scenarios, type RunnableScenario } from './bench/scenarios.ts';
 import { formatSummary, summarize, type CpuProfile } from './bench/profile-summary.ts';
 import { cpuSecondsFromStat, formatSpread, quantile, spread } from './bench/stats.ts';
@@ -110,7 +112,7 @@ async function startRegate(
   n: number,
   extraConfig: readonly string[] = [],
   root: string = join(here, '..'),
-): Promise<{ url: string; token: string; child: ChildProcess }> {
+): Promise<{ url: string; token: string; child: ChildProcess; newPrincipal: () => Promise<Record<string, string>> }> {
   const cfg = join(dir, `regate-${n}${root === BASELINE_DIR ? '-baseline' : ''}.yaml`);
   await writeFile(
     cfg,
@@ -129,7 +131,12 @@ async function startRegate(
   const profile = flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
   const regate = await start([...profile, join(root, 'src/main.ts'), 'serve', '--config', cfg], /"url":"(http:[^"]+)"/);
   const minted = await start([join(root, 'src/main.ts'), 'token', '--config', cfg, '--sub', 'bench-agent', '--groups', 'mcp-readers'], /^(ey\S+)$/m);
-  return { url: `${regate.match[1]!}/mcp/crm`, token: minted.match[1]!, child: regate.child };
+  // Stateless-era lanes take a new principal where 2025 lanes open a new session; minted in
+  // process with the same dev key (regate serve created it), so rotating costs no CLI start.
+  const dev = await createDevProvider(authConfigSchema.parse({ provider: 'dev', dev: { enabled: true, key_file: join(dir, 'dev-key.json') } }), { logger: { warn: () => {} } });
+  let principals = 0;
+  const newPrincipal = async () => ({ authorization: `Bearer ${await dev.mint({ sub: `bench-agent-${++principals}`, groups: ['mcp-readers'] })}` });
+  return { url: `${regate.match[1]!}/mcp/crm`, token: minted.match[1]!, child: regate.child, newPrincipal };
 }
 
 interface Cell {
@@ -160,8 +167,10 @@ async function runScenario(scenario: RunnableScenario, n: number): Promise<Scena
   const paths: Partial<Record<PathName, Path & { pid: number | undefined }>> = {
     direct: { name: 'direct', url: upstreamUrl, headers: upstreamHeaders, pid: undefined },
     'bare proxy': { name: 'bare proxy', url: bare.match[1]!, headers: upstreamHeaders, pid: bare.child.pid! },
-    regate: { name: 'regate', url: regate.url, headers: { authorization: `Bearer ${regate.token}` }, pid: regate.child.pid! },
-    ...(baseline ? { baseline: { name: 'baseline', url: baseline.url, headers: { authorization: `Bearer ${baseline.token}` }, pid: baseline.child.pid! } } : {}),
+    regate: { name: 'regate', url: regate.url, headers: { authorization: `Bearer ${regate.token}` }, newPrincipal: regate.newPrincipal, pid: regate.child.pid! },
+    ...(baseline
+      ? { baseline: { name: 'baseline', url: baseline.url, headers: { authorization: `Bearer ${baseline.token}` }, newPrincipal: baseline.newPrincipal, pid: baseline.child.pid! } }
+      : {}),
   };
   const tallies = { direct: new Tally(), 'bare proxy': new Tally(), regate: new Tally(), baseline: new Tally() };
   const ok = { direct: 0, 'bare proxy': 0, regate: 0, baseline: 0 };

@@ -6,7 +6,7 @@ plumbing_methods := [
 	"initialize", "ping", "tools/list", "resources/list", "resources/templates/list", "prompts/list",
 	"completion/complete", "logging/setLevel", "http/get_stream", "http/delete_session", "rpc/response",
 	"notifications/initialized", "notifications/cancelled", "notifications/progress",
-	"notifications/roots/list_changed",
+	"notifications/roots/list_changed", "server/discover", "subscriptions/listen",
 ]
 
 test_plumbing_is_allowed_for_any_identified_caller if {
@@ -18,6 +18,34 @@ test_plumbing_is_allowed_for_any_identified_caller if {
 			contains(d.reason, m)
 		}
 	}
+}
+
+# A 2026-07-28 request: no session id, the envelope's version and client in mcp.
+modern_call(principal, mcp) := object.union(
+	object.remove(message(principal, "crm", mcp), ["session"]),
+	{"session": {"calls": 0}},
+)
+
+test_discover_and_listen_are_plumbing_in_the_stateless_era if {
+	every m in ["server/discover", "subscriptions/listen"] {
+		d := regate.decision with input as modern_call(reader, {
+			"method": m, "protocol_version": "2026-07-28",
+			"client": {"name": "agent", "version": "2.4.0", "capabilities": {}},
+		})
+		d.allow == true
+		d.rule == "regate.protocol.plumbing"
+	}
+}
+
+test_tools_are_decided_the_same_without_a_session if {
+	d := regate.decision with input as modern_call(reader, {
+		"method": "tools/call", "protocol_version": "2026-07-28",
+		"tool": {"name": "export_customers_csv", "arguments": {}},
+	})
+	d2 := regate.decision with input as call(reader, "export_customers_csv")
+	d.allow == false
+	d.rule == "regate.tools.denied"
+	d.reason == d2.reason
 }
 
 test_plumbing_is_denied_without_identity if {

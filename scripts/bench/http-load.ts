@@ -12,11 +12,37 @@ export interface Path {
   readonly name: string;
   readonly url: string;
   readonly headers: Readonly<Record<string, string>>;
+  /**
+   * The stateless era has no session to replace, and policy counts a principal's calls per
+   * connection there: a lane takes a new principal's headers instead (regate's path mints one).
+   */
+  readonly newPrincipal?: () => Promise<Readonly<Record<string, string>>>;
 }
 
 /** The `tools/call` for call number `n` and how to recognise its answer. */
 export interface Workload {
   call(n: number): { readonly params: unknown; readonly expect: (result: Record<string, unknown>) => string | undefined };
+  /**
+   * '2026': the stateless 2026-07-28 era: no initialize and no session; every request carries the
+   * `_meta` envelope and the `MCP-Protocol-Version`, `Mcp-Method` and `Mcp-Name` headers.
+   */
+  readonly era?: '2026';
+}
+
+/** The 2026-07-28 request envelope the load generator sends (as the v2 SDK client does). */
+const ENVELOPE = {
+  'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+  'io.modelcontextprotocol/clientCapabilities': {},
+  'io.modelcontextprotocol/clientInfo': { name: 'bench', version: '1' },
+};
+
+/** A 2026-era tools/call: the params with the envelope, and the headers that mirror the body. */
+export function modernToolsCall(params: unknown, headers: Readonly<Record<string, string>>): { params: unknown; headers: Record<string, string> } {
+  const p = params as { name: string; _meta?: Record<string, unknown> };
+  return {
+    params: { ...p, _meta: { ...p._meta, ...ENVELOPE } },
+    headers: { ...headers, 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': p.name },
+  };
 }
 
 /** What a cell of calls produced; `samples` are the latencies (ms) of the calls that counted. */
@@ -86,15 +112,20 @@ export async function openSession(path: Path): Promise<string | undefined> {
   return init.session;
 }
 
-/** One caller: its own session, replaced every `rotateEvery` calls (outside the timed part). */
+/**
+ * One caller: its own session (2026 era: its own principal), replaced every `rotateEvery` calls
+ * (outside any call's own timing).
+ */
 class Lane {
   headers: Readonly<Record<string, string>> = {};
   #used = 0;
   readonly path: Path;
   readonly rotateEvery: number;
-  constructor(path: Path, rotateEvery: number) {
+  readonly stateless: boolean;
+  constructor(path: Path, rotateEvery: number, stateless: boolean) {
     this.path = path;
     this.rotateEvery = rotateEvery;
+    this.stateless = stateless;
   }
 
   get due(): boolean {
@@ -102,6 +133,12 @@ class Lane {
   }
 
   async rotate(): Promise<void> {
+    if (this.stateless) {
+      // The 2026 era has no session to open: each request stands alone.
+      this.headers = this.path.newPrincipal ? await this.path.newPrincipal() : this.path.headers;
+      this.#used = 0;
+      return;
+    }
     const session = await openSession(this.path);
     this.headers = session ? { ...this.path.headers, 'mcp-session-id': session } : this.path.headers;
     this.#used = 0;
@@ -123,7 +160,7 @@ export async function runCell(
   workload: Workload,
   opts: { concurrency: number; seconds: number; rotateEvery: number; tally: Tally; onStart?: () => void },
 ): Promise<CellResult> {
-  const lanes = Array.from({ length: opts.concurrency }, () => new Lane(path, opts.rotateEvery));
+  const lanes = Array.from({ length: opts.concurrency }, () => new Lane(path, opts.rotateEvery, workload.era === '2026'));
   for (const lane of lanes) await lane.rotate();
   const samples: number[] = [];
   opts.onStart?.();
@@ -133,9 +170,9 @@ export async function runCell(
     lanes.map(async (lane) => {
       while (performance.now() < end) {
         if (lane.due) await lane.rotate();
-        const headers = lane.take();
         const n = ++counter;
-        const { params, expect } = workload.call(n);
+        const { params: plain, expect } = workload.call(n);
+        const { params, headers } = workload.era === '2026' ? modernToolsCall(plain, lane.take()) : { params: plain, headers: lane.take() };
         const t0 = performance.now();
         const res = await post(path.url, headers, JSON.stringify({ jsonrpc: '2.0', id: n, method: 'tools/call', params }));
         const ms = performance.now() - t0;

@@ -11,7 +11,18 @@ import type { AddressInfo } from 'node:net';
 interface Message {
   id?: number | string;
   method?: string;
-  params?: { arguments?: { nonce?: unknown } };
+  params?: { name?: unknown; arguments?: { nonce?: unknown }; _meta?: Record<string, unknown> };
+}
+
+/**
+ * A 2026-07-28 request (it carries the `_meta` envelope) must say in its headers what its body
+ * says, as a v2 SDK server requires; returns the mismatch, or undefined.
+ */
+function modernHeaderMismatch(m: Message, headers: http.IncomingHttpHeaders): string | undefined {
+  if (m.params?._meta?.['io.modelcontextprotocol/protocolVersion'] === undefined) return undefined;
+  if (headers['mcp-method'] !== m.method) return `Mcp-Method ${String(headers['mcp-method'])} != ${String(m.method)}`;
+  if (m.method === 'tools/call' && headers['mcp-name'] !== m.params?.name) return `Mcp-Name ${String(headers['mcp-name'])} != ${String(m.params?.name)}`;
+  return undefined;
 }
 
 const server = http.createServer({ noDelay: true, keepAliveTimeout: 65_000 }, (req, res) => {
@@ -26,13 +37,19 @@ const server = http.createServer({ noDelay: true, keepAliveTimeout: 65_000 }, (r
     }
     if (m.id === undefined) return void res.writeHead(202).end();
     const headers: Record<string, string | number> = { 'content-type': 'application/json' };
+    const mismatch = modernHeaderMismatch(m, req.headers);
+    if (mismatch !== undefined) {
+      const body = JSON.stringify({ jsonrpc: '2.0', id: m.id, error: { code: -32020, message: `header mismatch: ${mismatch}` } });
+      return void res.writeHead(400, { ...headers, 'content-length': Buffer.byteLength(body) }).end(body);
+    }
+    const modern = m.params?._meta?.['io.modelcontextprotocol/protocolVersion'] !== undefined;
     let result: unknown;
     if (m.method === 'initialize') {
       headers['mcp-session-id'] = randomUUID();
       result = { protocolVersion: '2025-06-18', capabilities: { tools: {} }, serverInfo: { name: 'bench-minimal', version: '1' } };
     } else if (m.method === 'tools/call') {
       const nonce = m.params?.arguments?.nonce ?? null;
-      result = { content: [{ type: 'text', text: `nonce ${String(nonce)}` }], structuredContent: { nonce } };
+      result = { ...(modern ? { resultType: 'complete' } : {}), content: [{ type: 'text', text: `nonce ${String(nonce)}` }], structuredContent: { nonce } };
     } else {
       result = {};
     }

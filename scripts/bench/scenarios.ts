@@ -75,8 +75,17 @@ export const scenarios: readonly Scenario[] = [
   },
   {
     name: 'era2026',
-    title: 'a stateless 2026-07-28 era tools/call (no initialize, no session)',
-    available: false,
-    reason: 'the 2026-07-28 era is not wired into the proxy path yet',
+    title: 'a stateless 2026-07-28 era tools/call (no initialize, no session; envelope and Mcp-* headers checked upstream)',
+    available: true,
+    // The minimal upstream answers a 2026 request only when its Mcp-Method and Mcp-Name headers
+    // match the body (else 400 / -32020), so a counted call proves regate computed them.
+    upstream: 'minimal-upstream.ts',
+    workload: {
+      era: '2026',
+      call: (n) => {
+        const nonce = `${run}-${n}`;
+        return { params: { name: 'get_customer', arguments: { id: `cus_${String((n % 50) + 1).padStart(3, '0')}`, nonce, pad } }, expect: echoesNonce(nonce) };
+      },
+    },
   },
 ];

@@ -68,7 +68,9 @@ export function approvalInput(r: ApprovalRecord): ApprovalInput {
 /** A tool result the agent can act on (`isError`), or a JSON-RPC error for other methods. */
 function toolError(call: CallRecord, id: RequestId, text: string, meta: Record<string, unknown>): JSONRPCMessage {
   if (call.method === 'tools/call') {
-    return { jsonrpc: '2.0', id, result: { content: [{ type: 'text', text }], isError: true, _meta: { 'regate/approval': meta } } } as JSONRPCMessage;
+    // A 2026-era client refuses a result without its resultType.
+    const era = call.exchange.era === '2026' ? { resultType: 'complete' } : {};
+    return { jsonrpc: '2.0', id, result: { ...era, content: [{ type: 'text', text }], isError: true, _meta: { 'regate/approval': meta } } } as JSONRPCMessage;
   }
   return { jsonrpc: '2.0', id, error: { code: -32003, message: text, data: { code: 'REGATE_ERR_POLICY_DENIED', ...meta } } } as JSONRPCMessage;
 }
@@ -93,7 +95,7 @@ export function createApprovalStage(o: ApprovalStageOptions): Stage {
     if (d.outcome !== 'allow') {
       const id = idOf(call.message);
       call.approval = approvalFacts(r);
-      return id === undefined ? { action: 'reply' } : { action: 'reply', reply: denialReply(id, call.method, call.tool, d) };
+      return id === undefined ? { action: 'reply' } : { action: 'reply', reply: denialReply(id, call.method, call.tool, d, call.exchange.era) };
     }
     let spent;
     try {

@@ -11,6 +11,7 @@ import type { TranscriptEvent } from './event.ts';
 import { redactPaths } from './redact-paths.ts';
 import { boundValue } from './truncate.ts';
 import { isRecord } from '../util/is-record.ts';
+import { messageWithRequestStateDigest, withRequestStateDigest } from '../mcp/input-required.ts';
 
 /** A UUID v7: 48-bit Unix milliseconds, then random bits, so ids sort by creation time. */
 export function uuidv7(nowMs = Date.now()): string {
@@ -145,7 +146,8 @@ export function createEventBuilders(options: EventBuilderOptions): EventBuilders
     } else if (params !== undefined) {
       redactedParams = redactPaths(params, paths);
     }
-    if (redactedParams !== undefined) bounded(request, 'params', redactedParams);
+    // A 2026 retry's requestState is the server's opaque memory: recorded as a digest only.
+    if (redactedParams !== undefined) bounded(request, 'params', isRecord(redactedParams) ? withRequestStateDigest(redactedParams) : redactedParams);
     request.bytes = Buffer.byteLength(JSON.stringify(record.message));
     const d = record.decision;
     if (d === undefined) return [request];
@@ -168,7 +170,7 @@ export function createEventBuilders(options: EventBuilderOptions): EventBuilders
   function responseEvent(record: CallRecord, content: unknown, bytes: number): TranscriptEvent {
     const e = ofCall(record, 'response');
     e.direction = 'server_to_client';
-    bounded(e, 'content', content);
+    bounded(e, 'content', messageWithRequestStateDigest(content));
     e.bytes = bytes;
     e.masked = { ...record.masked };
     e.exposed = { ...record.exposed };

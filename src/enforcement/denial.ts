@@ -2,21 +2,23 @@ import type { PolicyDecision } from '../policy/decision.ts';
 import { JsonRpcCode } from '../errors.ts';
 import { capText } from '../text/cap.ts';
 import type { JSONRPCMessage, RequestId } from '../mcp/jsonrpc.ts';
+import type { ProtocolEra } from '../pipeline/call-record.ts';
 
 /**
  * How a refused request is answered, in words an agent can act on. `tools/call` gets a tool result
  * with `isError: true` (MCP's channel for errors the model should see and adapt to); every other
  * request gets a JSON-RPC error. Both keep the request id and carry the rule and decision id so a
- * human can find the decision in the logs.
+ * human can find the decision in the logs. A 2026-era result says it is complete (`resultType`),
+ * which the v2 client requires of every result in that era.
  */
-export function denialReply(id: RequestId, method: string, toolName: string | undefined, d: PolicyDecision): JSONRPCMessage {
+export function denialReply(id: RequestId, method: string, toolName: string | undefined, d: PolicyDecision, era: ProtocolEra = '2025'): JSONRPCMessage {
   const text = denialText(method, toolName, d);
   const meta = { rule: d.rule, decision_id: d.decision_id, revision: d.revision, outcome: d.outcome };
   if (method === 'tools/call') {
     return {
       jsonrpc: '2.0',
       id,
-      result: { content: [{ type: 'text', text }], isError: true, _meta: { 'regate/decision': meta } },
+      result: { ...(era === '2026' ? { resultType: 'complete' } : {}), content: [{ type: 'text', text }], isError: true, _meta: { 'regate/decision': meta } },
     } as JSONRPCMessage;
   }
   return {

@@ -8,7 +8,8 @@ import type { Stage } from '../pipeline/stage.ts';
 import type { PolicyDecision } from '../policy/decision.ts';
 import { decisionLogRecord, type DecisionLogRecord } from '../policy/decision-log.ts';
 import { buildPolicyInput, type ApprovalInput, type HttpOperation, type InputContext, type PolicyInput, type ToolAnnotations } from '../policy/input.ts';
-import { filterListResult, isFilteredList, type ListProbe } from '../policy/list-filter.ts';
+import { filterDiscoverResult, filterListResult, isFilteredList, type ListProbe } from '../policy/list-filter.ts';
+import { decideInputRequests, isInputRequired, markPrivate, requestStateDigest, type InputRequestEntry } from '../mcp/input-required.ts';
 import { MemoryStore } from '../store/memory-store.ts';
 import type { Store } from '../store/store.ts';
 import { BoundedMap } from './bounded-map.ts';
@@ -110,6 +111,7 @@ export function createPolicyStage(o: PolicyStageOptions): PolicyStage {
       ...(parts.httpOperation !== undefined ? { httpOperation: parts.httpOperation } : {}),
       ...(parts.direction !== undefined ? { direction: parts.direction } : {}),
       ...(x.protocolVersion !== undefined ? { protocolVersion: x.protocolVersion } : {}),
+      ...(x.client !== undefined ? { client: x.client } : {}),
       session: { id: x.sessionId, calls: n },
       http: { method: x.http.method, path: x.http.path, remote_addr: x.http.remoteAddress, headers: x.http.headers },
       now: now(),
@@ -176,7 +178,7 @@ export function createPolicyStage(o: PolicyStageOptions): PolicyStage {
       // Notifications and responses cannot be answered; refusing them means not delivering them.
       if (kind !== 'request' || id === undefined) return { action: 'reply' };
       const tool = typeof input.mcp.tool?.name === 'string' ? input.mcp.tool.name : undefined;
-      return { action: 'reply', reply: denialReply(id, input.mcp.method, tool, decision) };
+      return { action: 'reply', reply: denialReply(id, input.mcp.method, tool, decision, x.era) };
     },
 
     async redecide(call, approval) {
@@ -189,7 +191,7 @@ export function createPolicyStage(o: PolicyStageOptions): PolicyStage {
     },
 
     async fromServer(message, call, x, upstream) {
-      if (call.direction === 'client_to_server') return filterListing(message, call, x);
+      if (call.direction === 'client_to_server') return filterListing(await decideInputRequired(message, call, x), call, x);
       // The upstream's own request or notification, or an answer regate cannot tie to a request
       // (replayed on a resumed GET stream): decided server_to_client. Such an answer is still
       // filtered if it is shaped like a listing.
@@ -206,6 +208,40 @@ export function createPolicyStage(o: PolicyStageOptions): PolicyStage {
     },
   };
 
+  /**
+   * A 2026-era `input_required` result: each embedded request is decided as the server->client
+   * request it stands for (and logged as one); refused ones are removed, and when none is left
+   * the client's request is answered with the refusal. `requestState` goes through unchanged and
+   * only ever into logs as a digest.
+   */
+  async function decideInputRequired(message: JSONRPCMessage, call: CallRecord | undefined, x: ExchangeFacts): Promise<JSONRPCMessage> {
+    const result = (message as { result?: unknown }).result;
+    if (!isInputRequired(result)) return message;
+    const enforce = o.modeFor(x.connection) === 'enforce';
+    const n = await callsBefore(x, false);
+    const outcome = await decideInputRequests(result as Record<string, unknown>, (entry: InputRequestEntry) => {
+      const embedded = { jsonrpc: '2.0', id: entry.key, method: entry.method, ...(entry.params !== undefined ? { params: entry.params } : {}) };
+      const { decision } = decide(x, inputFor(x, { message: embedded, direction: 'server_to_client' }, n), true);
+      if (decision.outcome === 'allow' || !enforce) return { allow: true };
+      o.onServerRefused?.(x.connection.name, entry.method || 'input_required');
+      return { allow: false, reason: denialText(entry.method, undefined, decision) };
+    });
+    if (outcome.kind === 'unchanged') return message;
+    const state = (result as { requestState?: unknown }).requestState;
+    o.log.info(
+      {
+        connection: x.connection.name,
+        method: call?.method,
+        refused: outcome.refused,
+        ...(typeof state === 'string' ? { request_state: requestStateDigest(state) } : {}),
+      },
+      'input requests refused by policy',
+    );
+    if (outcome.kind === 'filtered') return { ...message, result: outcome.result } as JSONRPCMessage;
+    const id = idOf(message);
+    return id === undefined ? message : (errorResponseFor(id, outcome.error) as JSONRPCMessage);
+  }
+
   async function filterListing(message: JSONRPCMessage, call: CallRecord | undefined, x: ExchangeFacts): Promise<JSONRPCMessage> {
     const result = (message as { result?: Record<string, unknown> }).result;
     if (result === undefined) return message;
@@ -213,15 +249,21 @@ export function createPolicyStage(o: PolicyStageOptions): PolicyStage {
     // the result's shape, so it never goes out unchecked. The shape is a floor, not a fallback:
     // whatever request the answer claims to belong to, a result shaped like a listing is filtered.
     const noted = call?.method;
-    const method = noted !== undefined && isFilteredList(noted) ? noted : listMethodByShape(result);
-    if (method === undefined || !isFilteredList(method)) return message;
+    const method = noted !== undefined && (isFilteredList(noted) || noted === 'server/discover') ? noted : listMethodByShape(result);
+    if (method === undefined) return message;
     const n = await callsBefore(x, false);
-    const filtered = filterListResult(method, result, (probe) => decide(x, inputFor(x, probe, n), false).decision);
+    const probe = (p: ListProbe) => decide(x, inputFor(x, p, n), false).decision;
+    const filtered = isFilteredList(method) ? filterListResult(method, result, probe) : filterDiscoverResult(result, probe);
     for (const [name, a] of filtered.toolAnnotations) annotations.set(`${x.connection.name}\u0000${name}`, a);
     // Shadow mode shows everything; what it would hide is in the debug log.
     const enforce = o.modeFor(x.connection) === 'enforce';
-    if (filtered.hidden.length === 0) return message;
-    o.log.debug({ connection: x.connection.name, method, hidden: filtered.hidden, enforced: enforce }, 'listing filtered by policy');
-    return enforce ? ({ ...message, result: filtered.result } as JSONRPCMessage) : message;
+    if (!enforce) {
+      if (filtered.hidden.length > 0) o.log.debug({ connection: x.connection.name, method, hidden: filtered.hidden, enforced: false }, 'listing filtered by policy');
+      return message;
+    }
+    if (filtered.hidden.length > 0) o.log.debug({ connection: x.connection.name, method, hidden: filtered.hidden, enforced: true }, 'listing filtered by policy');
+    // What a principal sees depends on who asks, removed items or not: never cacheable for others.
+    const out = markPrivate(method, filtered.hidden.length > 0 ? filtered.result : result, x.era);
+    return out === result ? message : ({ ...message, result: out } as JSONRPCMessage);
   }
 }

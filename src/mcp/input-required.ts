@@ -116,6 +116,18 @@ export function withRequestStateDigest<T extends Record<string, unknown>>(value:
   return typeof value.requestState === 'string' ? { ...value, requestState: requestStateDigest(value.requestState) } : value;
 }
 
+/**
+ * A JSON-RPC message fit for a transcript: a request's `params.requestState` (the client's retry)
+ * or a result's `requestState` (the server's `input_required`) replaced by its digest; anything
+ * else returned as it is. The original is not touched.
+ */
+export function messageWithRequestStateDigest(message: unknown): unknown {
+  if (!isObject(message)) return message;
+  if (isObject(message.result) && typeof message.result.requestState === 'string') return { ...message, result: withRequestStateDigest(message.result) };
+  if (isObject(message.params) && typeof message.params.requestState === 'string') return { ...message, params: withRequestStateDigest(message.params) };
+  return message;
+}
+
 // ---------------------------------------------------------------------------------------------
 // cacheScope
 

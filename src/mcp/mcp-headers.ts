@@ -349,6 +349,8 @@ export interface InboundInput {
   readonly body: unknown;
   readonly headers: HeaderBag;
   readonly headerParams: ToolHeaderParams;
+  /** Told the era before the headers are checked, so a refusal can still be recorded in it. */
+  readonly onEra?: (facts: EraFacts) => void;
 }
 
 /**
@@ -358,6 +360,7 @@ export interface InboundInput {
  */
 export function classifyInbound(input: InboundInput): EraFacts {
   const facts = classifyEra({ httpMethod: input.httpMethod, body: input.body, protocolVersionHeader: header(input.headers, MCP_PROTOCOL_VERSION_HEADER) });
+  input.onEra?.(facts);
   if (facts.era === '2026' && isObject(input.body)) {
     const m = checkClientMcpHeaders(input.body as JSONRPCMessage, input.headers, input.headerParams);
     if (m !== undefined) throw headerMismatchError(m);

@@ -7,6 +7,7 @@
  */
 import type { ConnectionConfig } from '../config/schema.ts';
 import type { Principal } from '../identity/principal.ts';
+import type { ClientFacts } from '../mcp/era.ts';
 import type { JSONRPCMessage } from '../mcp/jsonrpc.ts';
 import type { PolicyDecision } from '../policy/decision.ts';
 
@@ -48,9 +49,15 @@ export interface ExchangeFacts {
   readonly sessionId: string | undefined;
   /** The keyed hash of `sessionId` that logs and metrics show instead of the id (src/proxy/session-binding.ts). */
   readonly sessionRef?: string | undefined;
-  readonly era: ProtocolEra;
+  /**
+   * The era, version and client facts are set from the headers when the exchange starts, and
+   * once more by the parse step from the body (era.ts `classifyInbound`): the body decides.
+   */
+  era: ProtocolEra;
   /** Negotiated or declared protocol version (`MCP-Protocol-Version`, `_meta`), when known. */
-  readonly protocolVersion: string | undefined;
+  protocolVersion: string | undefined;
+  /** What the request says about its client (2026 `_meta` envelope, 2025 `initialize`). */
+  client?: ClientFacts | undefined;
   readonly principal: Principal | undefined;
   readonly http: {
     readonly method: string;

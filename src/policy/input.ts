@@ -3,7 +3,8 @@
  * operation) and its context. Pure: everything, the clock included, comes in as arguments.
  *
  *   { principal, connection {name, tags},
- *     mcp {protocol_version, method, id, params, tool {name, arguments, annotations},
+ *     mcp {direction, protocol_version, client {name, version, capabilities}, method, id, params,
+ *          tool {name, arguments, annotations},
  *          resource {uri}, prompt {name, arguments}},
  *     session {id, calls}, http {method, path, remote_addr, headers}, time {rfc3339, unix_ns},
  *     approval }
@@ -17,6 +18,9 @@
  * - `mcp.tool.annotations` come from the caller's tools/list cache (absent when unknown); they are
  *   the upstream server's claims, not facts.
  * - only allow-listed HTTP headers are included (never Authorization or Cookie), keys lower-case.
+ * - `mcp.client` is what the request says about its client: the `_meta` envelope of every 2026-era
+ *   request, or `initialize`'s params in the 2025 era (absent on other 2025 messages). It is the
+ *   client's claim, not a fact.
  * - `time.unix_ns` is a JSON number, so it is exact only to ~256 ns; WASM has no clock of its own.
  */
 import type { Principal } from '../identity/principal.ts';
@@ -93,11 +97,20 @@ export interface InputContext {
   readonly now: Date | bigint;
   /** Negotiated MCP protocol version, when known (else taken from an initialize request). */
   readonly protocolVersion?: string;
+  /** What the request says about its client (era.ts ClientFacts), when it says anything. */
+  readonly client?: ClientInput;
   /** Annotations of the called tool, from a tools/list cache. */
   readonly toolAnnotations?: ToolAnnotations;
   readonly approval?: ApprovalInput;
   /** Lower-case header names to hand to policy; default DEFAULT_HEADER_ALLOWLIST. */
   readonly headerAllowlist?: readonly string[];
+}
+
+/** `input.mcp.client`: the client's own claims (name, version, capabilities), each when given. */
+export interface ClientInput {
+  readonly name?: string | undefined;
+  readonly version?: string | undefined;
+  readonly capabilities?: Readonly<Record<string, unknown>> | undefined;
 }
 
 export interface PolicyInput {
@@ -106,6 +119,7 @@ export interface PolicyInput {
   readonly mcp: {
     readonly direction: 'client_to_server' | 'server_to_client';
     readonly protocol_version?: string;
+    readonly client?: ClientInput;
     readonly method: string;
     readonly id?: string | number;
     readonly params?: Readonly<Record<string, unknown>>;
@@ -158,7 +172,7 @@ function without(params: Record<string, unknown>, key: string): Record<string, u
 }
 
 /** The `mcp` part of the input for one message or HTTP operation. */
-export function mcpInput(ctx: Pick<InputContext, 'message' | 'httpOperation' | 'protocolVersion' | 'toolAnnotations' | 'direction'>): PolicyInput['mcp'] {
+export function mcpInput(ctx: Pick<InputContext, 'message' | 'httpOperation' | 'protocolVersion' | 'toolAnnotations' | 'direction' | 'client'>): PolicyInput['mcp'] {
   const m = ctx.message;
   const direction = ctx.direction ?? 'client_to_server';
   if (ctx.httpOperation !== undefined || m === undefined) {
@@ -172,6 +186,7 @@ export function mcpInput(ctx: Pick<InputContext, 'message' | 'httpOperation' | '
   const out: {
     direction: 'client_to_server' | 'server_to_client';
     protocol_version?: string;
+    client?: ClientInput;
     method: string;
     id?: string | number;
     params?: Record<string, unknown>;
@@ -180,6 +195,8 @@ export function mcpInput(ctx: Pick<InputContext, 'message' | 'httpOperation' | '
     prompt?: { name: unknown; arguments: unknown };
   } = { direction, method };
   if (protocolVersion !== undefined) out.protocol_version = protocolVersion;
+  const client = ctx.client === undefined ? undefined : clientInput(ctx.client);
+  if (client !== undefined) out.client = client;
   const id = m['id'];
   if (typeof id === 'string' || typeof id === 'number') out.id = id;
   if (method === 'tools/call' && params !== undefined) {
@@ -194,6 +211,15 @@ export function mcpInput(ctx: Pick<InputContext, 'message' | 'httpOperation' | '
     if (RESOURCE_METHODS.has(method) && params !== undefined) out.resource = { uri: params['uri'] };
   }
   return out;
+}
+
+/** The client facts with absent fields left out (undefined when none is known). */
+function clientInput(c: ClientInput): ClientInput | undefined {
+  const out: { name?: string; version?: string; capabilities?: Readonly<Record<string, unknown>> } = {};
+  if (c.name !== undefined) out.name = c.name;
+  if (c.version !== undefined) out.version = c.version;
+  if (c.capabilities !== undefined) out.capabilities = c.capabilities;
+  return Object.keys(out).length === 0 ? undefined : out;
 }
 
 /** Builds the policy input for one client->server message or HTTP operation. */

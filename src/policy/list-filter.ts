@@ -72,3 +72,25 @@ export function filterListResult(method: ListMethod, result: Readonly<Record<str
   }
   return { result: { ...result, [spec.key]: kept }, hidden, toolAnnotations };
 }
+
+/** The listing methods whose item arrays a `server/discover` result may carry, filtered the same way. */
+const DISCOVER_LISTS: readonly ListMethod[] = ['tools/list', 'prompts/list', 'resources/list'];
+
+/**
+ * Filters a `server/discover` result (2026 era): each `tools`, `prompts` or `resources` array it
+ * carries is filtered as the matching listing is; everything else (versions, capabilities,
+ * instructions) is untouched. Hidden names are merged; tool annotations learned as for tools/list.
+ */
+export function filterDiscoverResult(result: Readonly<Record<string, unknown>>, decide: (probe: ListProbe) => PolicyDecision): FilteredList {
+  let current: Record<string, unknown> = { ...result };
+  const hidden: string[] = [];
+  const toolAnnotations = new Map<string, ToolAnnotations>();
+  for (const method of DISCOVER_LISTS) {
+    if (!Array.isArray(current[ITEMS[method].key])) continue;
+    const f = filterListResult(method, current, decide);
+    current = f.result;
+    hidden.push(...f.hidden);
+    for (const [k, v] of f.toolAnnotations) toolAnnotations.set(k, v);
+  }
+  return { result: current, hidden, toolAnnotations };
+}

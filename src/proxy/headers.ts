@@ -8,27 +8,33 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
  * describe the upstream's software and internals.
  */
 
-/** Client headers that carry MCP meaning and are forwarded as they are. */
+/**
+ * Client headers that carry MCP meaning and are forwarded as they are. Not `MCP-Protocol-Version`,
+ * `Mcp-Method`, `Mcp-Name` or `Mcp-Param-*`: regate computes those from the message it forwards
+ * (mcp/mcp-headers.ts `upstreamMcpHeaders`), since policy decided on the body and an upstream that
+ * routes on headers must be told the same.
+ */
 const forwardedRequestHeaders = [
   'accept',
   'content-type',
   'mcp-session-id',
-  'mcp-protocol-version',
   'last-event-id',
   'user-agent',
 ] as const;
 
-/** Builds the upstream request headers for one call. */
+/** Builds the upstream request headers for one call; `mcp` are the `Mcp-*` headers regate computed. */
 export function upstreamRequestHeaders(
   client: IncomingHttpHeaders,
   gateway: Readonly<Record<string, string>>,
   requestId: string,
+  mcp: Readonly<Record<string, string>>,
 ): Record<string, string> {
   const out: Record<string, string> = {};
   for (const name of forwardedRequestHeaders) {
     const v = client[name];
     if (typeof v === 'string') out[name] = v;
   }
+  for (const [k, v] of Object.entries(mcp)) out[k.toLowerCase()] = v;
   // regate parses every response, so it asks for it uncompressed.
   out['accept-encoding'] = 'identity';
   out['x-request-id'] = requestId;

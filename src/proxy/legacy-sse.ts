@@ -7,7 +7,7 @@ import { ClientReply, errorsFor } from './client-reply.ts';
 import { upstreamRequestHeaders } from './headers.ts';
 import { relayResponse } from './relay.ts';
 import { readJsonBody } from './request-body.ts';
-import { relayContext, streamableUpstreamReply, streamTracker, upstreamFailed, type Exchange, type ProxyDeps } from './streamable.ts';
+import { mcpHeadersFor, relayContext, streamableUpstreamReply, streamTracker, upstreamFailed, type Exchange, type ProxyDeps } from './streamable.ts';
 
 /**
  * Legacy HTTP+SSE transport (MCP 2024-11-05). The client opens `GET /sse/{connection}`; the
@@ -89,7 +89,7 @@ export async function handleLegacyStream(x: Exchange, deps: ProxyDeps, sessions:
   res.once('close', () => sessions.delete(id));
   x.upstream.forward(req, res, {
     target: new URL(x.connection.url),
-    headers: upstreamRequestHeaders(req.headers, x.connection.headers, sx.facts.requestId),
+    headers: upstreamRequestHeaders(req.headers, x.connection.headers, sx.facts.requestId, mcpHeadersFor(sx)),
     body: undefined,
     onResponse: (upstream) => relayResponse(upstream, relay).catch((err) => log.error({ err }, 'legacy relay failed')),
     onError: (err) => upstreamFailed(sx, deps, reply, err, relay),
@@ -158,7 +158,7 @@ async function forwardLegacy(x: Exchange, deps: ProxyDeps, session: LegacySessio
   for (const [k, c] of pending) session.pending.set(k, c);
   const messages = calls.map((c) => c.forwarded ?? c.message);
   const body = Buffer.from(JSON.stringify(batch ? messages : messages[0]));
-  const headers = upstreamRequestHeaders(x.req.headers, x.connection.headers, x.facts.requestId);
+  const headers = upstreamRequestHeaders(x.req.headers, x.connection.headers, x.facts.requestId, mcpHeadersFor(x));
   if (reply === undefined) {
     // A released hold: the client's POST was answered long ago; only the upstream is told.
     headers['content-type'] = 'application/json';

@@ -10,6 +10,7 @@ import { errorsFor, type ClientReply } from './client-reply.ts';
 import { clientResponseHeaders, headerValue } from './headers.ts';
 import type { ProxyMetrics } from './metrics.ts';
 import { readAll } from './request-body.ts';
+import { learnToolHeaders } from './tool-headers.ts';
 import { mediaType } from './media-type.ts';
 import { upstreamParseError, upstreamStatusError } from './upstream-text.ts';
 
@@ -187,6 +188,8 @@ async function fromServer(m: JSONRPCMessage, r: RelayContext): Promise<Outgoing 
     call = r.pending.get(idKey(id));
     r.pending.delete(idKey(id));
     if (call !== undefined) call.timings.answeredNs ??= process.hrtime.bigint();
+    // The upstream's own declarations, before any filtering: what its tools require as headers.
+    if (call?.method === 'tools/list' && 'result' in m) learnToolHeaders(r.facts.connection, m.result);
   }
   // What the upstream sends of its own accord gets a record of its own (server_to_client).
   const record = call ?? newCallRecord(r.facts, m, 'server_to_client');

@@ -3,6 +3,8 @@ import type { Logger } from 'pino';
 import type { Config, ConnectionConfig } from '../config/schema.ts';
 import { asRegateError, type RegateError } from '../errors.ts';
 import { idKey, idOf, kindOf, parseJsonRpcBody, type JSONRPCMessage } from '../mcp/jsonrpc.ts';
+import { MCP_PROTOCOL_VERSION_HEADER, classifyInbound, upstreamMcpHeaders } from '../mcp/mcp-headers.ts';
+import { newCallRecord } from '../pipeline/compose.ts';
 import type { CallRecord, ExchangeFacts } from '../pipeline/call-record.ts';
 import type { Outgoing, Pipeline } from '../pipeline/compose.ts';
 import type { UpstreamReply } from '../pipeline/stage.ts';
@@ -12,6 +14,7 @@ import { holdCalls } from './hold.ts';
 import type { ProxyMetrics } from './metrics.ts';
 import { relayResponse, type RelayContext } from './relay.ts';
 import { readJsonBody } from './request-body.ts';
+import { toolHeadersOf } from './tool-headers.ts';
 import type { Upstream } from './upstream.ts';
 
 /** What the MCP handlers share for the life of the process. */
@@ -75,7 +78,7 @@ export function relayContext(
 export function streamableUpstreamReply(x: Exchange, target: URL = targetOf(x.connection)): UpstreamReply {
   return {
     answer: async (message) => {
-      const headers = upstreamRequestHeaders(x.req.headers, x.connection.headers, x.facts.requestId);
+      const headers = upstreamRequestHeaders(x.req.headers, x.connection.headers, x.facts.requestId, mcpHeadersFor(x, message));
       headers['content-type'] = 'application/json';
       headers['accept'] = 'application/json, text/event-stream';
       delete headers['last-event-id'];
@@ -83,6 +86,20 @@ export function streamableUpstreamReply(x: Exchange, target: URL = targetOf(x.co
       if (status >= 300) x.log.warn({ status }, 'upstream did not accept regate\'s answer to its request');
     },
   };
+}
+
+/**
+ * The `Mcp-*` headers for what regate sends upstream, computed from `message` (the message it
+ * forwards; a batch is the 2025 era, where only the version counts) and never copied from the
+ * client; without a message (GET, DELETE) only the session's protocol version.
+ */
+export function mcpHeadersFor(x: Exchange, message?: JSONRPCMessage): Record<string, string> {
+  // 2025: the version the session negotiated, which only the client's header says (regate keeps
+  // no per-session state for it); 2026: the forwarded envelope's, which upstreamMcpHeaders reads.
+  const sessionVersion = headerValue(x.req.headers, 'mcp-protocol-version')?.trim();
+  const protocolVersion = x.facts.era === '2025' ? sessionVersion : x.facts.protocolVersion;
+  if (message === undefined) return protocolVersion === undefined ? {} : { [MCP_PROTOCOL_VERSION_HEADER]: protocolVersion };
+  return upstreamMcpHeaders(message, { era: x.facts.era, protocolVersion, headerParams: toolHeadersOf(x.connection) });
 }
 
 /** POST /mcp/{connection}: one JSON-RPC message or batch from the client. */
@@ -97,6 +114,26 @@ export async function handleStreamablePost(x: Exchange, deps: ProxyDeps): Promis
     const e = asRegateError(err);
     x.log.info({ code: e.code, detail: e.detail }, 'refused client body');
     return reply.error(e);
+  }
+  try {
+    // The body decides the era; a 2026 request whose Mcp-* headers say something else than its
+    // body is refused here, before policy, so the upstream never receives it.
+    classifyInbound({
+      httpMethod: 'POST',
+      body: parsed.batch ? parsed.messages : parsed.messages[0],
+      headers: req.headers,
+      headerParams: toolHeadersOf(x.connection),
+      onEra: (era) => {
+        facts.era = era.era;
+        facts.protocolVersion = era.protocolVersion;
+        facts.client = era.client;
+      },
+    });
+  } catch (err) {
+    const e = asRegateError(err);
+    x.log.info({ code: e.code, detail: e.detail }, 'refused client request: era or Mcp-* headers');
+    const waiting = parsed.batch ? [] : parsed.messages.map((m) => newCallRecord(facts, m));
+    return reply.error(e, { waiting });
   }
   const admission = await deps.pipeline.admit(facts, parsed.messages);
   if (admission.held.length > 0) return holdCalls(x, deps, reply, admission, parsed.batch, forwardPart);
@@ -130,7 +167,7 @@ export async function forwardPart(x: Exchange, deps: ProxyDeps, reply: ClientRep
   return new Promise<void>((resolve) => {
     x.upstream.forward(x.req, x.res, {
       target: targetOf(x.connection),
-      headers: upstreamRequestHeaders(x.req.headers, x.connection.headers, x.facts.requestId),
+      headers: upstreamRequestHeaders(x.req.headers, x.connection.headers, x.facts.requestId, mcpHeadersFor(x, messages[0])),
       body,
       onResponse: (upstream) => {
         deps.metrics.upstreamLatency(x.connection.name, Number(process.hrtime.bigint() - started) / 1e9);
@@ -156,7 +193,7 @@ export async function handleStreamableOther(x: Exchange, deps: ProxyDeps): Promi
   const relay = relayContext(x, deps, reply, { pending: new Map(), onStream: streamTracker(deps, x.connection.name, 'listen') });
   x.upstream.forward(req, res, {
     target: targetOf(x.connection),
-    headers: upstreamRequestHeaders(req.headers, x.connection.headers, x.facts.requestId),
+    headers: upstreamRequestHeaders(req.headers, x.connection.headers, x.facts.requestId, mcpHeadersFor(x)),
     body: undefined,
     onResponse: (upstream) => relayResponse(upstream, relay).catch((err) => failAfterStart(reply, x.log, err)),
     onError: (err) => upstreamFailed(x, deps, reply, err, relay),

@@ -9,6 +9,7 @@ import type { Stage } from '../../src/pipeline/stage.ts';
 import { startGateway, type Gateway } from '../../src/compose.ts';
 import { buildConfig } from '../../src/config/load.ts';
 import type { ConfigInput } from '../../src/config/schema.ts';
+import type { Logger } from 'pino';
 import { createLogger } from '../../src/log.ts';
 
 export const REPO = join(import.meta.dirname, '../..');
@@ -20,7 +21,11 @@ export interface TestGateway extends Gateway {
   stop(): Promise<void>;
 }
 
-export async function startTestGateway(doc: Omit<ConfigInput, 'listen' | 'auth'>, opts: { extraStages?: readonly Stage[] } = {}): Promise<TestGateway> {
+/** `log` replaces the silent logger (e.g. a captured one, to read the decision log). */
+export async function startTestGateway(
+  doc: Omit<ConfigInput, 'listen' | 'auth'>,
+  opts: { extraStages?: readonly Stage[]; readonly log?: Logger } = {},
+): Promise<TestGateway> {
   // Transcripts of a test run go to a scratch directory, never into the repository's data/.
   const scratch = await mkdtemp(join(tmpdir(), 'regate-gw-'));
   const config = buildConfig(
@@ -32,7 +37,11 @@ export async function startTestGateway(doc: Omit<ConfigInput, 'listen' | 'auth'>
     },
     {},
   );
-  const gw = await startGateway(config, { baseDir: REPO, log: createLogger(process.env.REGATE_TEST_LOG ?? 'silent'), ...(opts.extraStages ? { extraStages: opts.extraStages } : {}) });
+  const gw = await startGateway(config, {
+    baseDir: REPO,
+    log: opts.log ?? createLogger(process.env.REGATE_TEST_LOG ?? 'silent'),
+    ...(opts.extraStages ? { extraStages: opts.extraStages } : {}),
+  });
   return {
     ...gw,
     token: (sub, groups) => gw.identity.dev!.mint({ sub, groups }),

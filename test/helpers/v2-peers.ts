@@ -23,7 +23,7 @@
  *   `elicitation/create` server->client request on the call's SSE stream.
  * - Resource `test://v2/static/readme.md` (static text) and prompt `args-prompt` {city}.
  */
-import { createServer, type Server as HttpServer } from 'node:http';
+import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { McpServer, createMcpHandler, inputRequired, inputResponse } from '@modelcontextprotocol/server';
 import { toNodeHandler } from '@modelcontextprotocol/node';
@@ -98,18 +98,43 @@ export interface V2ServerPeer {
   /** `http://127.0.0.1:<port>/mcp-modern`: 2026-07-28 only. */
   readonly modernUrl: string;
   readonly port: number;
+  /** With `record: true`: every POST the server received (headers and parsed body), in order. */
+  readonly received: ReceivedRequest[];
   stop(): Promise<void>;
 }
 
-/** Starts the v2 test server on a free loopback port (in this process). */
-export async function startV2Server(): Promise<V2ServerPeer> {
+/** One POST as the v2 server received it. */
+export interface ReceivedRequest {
+  readonly path: string;
+  /** Lowercase names, as Node gives them. */
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body: unknown;
+}
+
+/** Starts the v2 test server on a free loopback port (in this process); `record` keeps what it received. */
+export async function startV2Server(options: { readonly record?: boolean } = {}): Promise<V2ServerPeer> {
   const handlers = v2Handlers();
   const dual = toNodeHandler(handlers.dual);
   const modern = toNodeHandler(handlers.modern);
+  const received: ReceivedRequest[] = [];
+  const serve = async (req: IncomingMessage, res: ServerResponse, path: string, handler: typeof dual) => {
+    if (!options.record || req.method !== 'POST') return handler(req, res);
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const text = Buffer.concat(chunks).toString('utf8');
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = text;
+    }
+    received.push({ path, headers: { ...req.headers }, body });
+    return handler(req, res, body);
+  };
   const http: HttpServer = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (path === '/mcp') void dual(req, res);
-    else if (path === '/mcp-modern') void modern(req, res);
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    if (path === '/mcp') void serve(req, res, path, dual);
+    else if (path === '/mcp-modern') void serve(req, res, path, modern);
     else res.writeHead(404).end();
   });
   await new Promise<void>((resolve, reject) => {
@@ -121,6 +146,7 @@ export async function startV2Server(): Promise<V2ServerPeer> {
     url: `http://127.0.0.1:${port}/mcp`,
     modernUrl: `http://127.0.0.1:${port}/mcp-modern`,
     port,
+    received,
     async stop() {
       await Promise.all([handlers.dual.close(), handlers.modern.close()]);
       http.closeAllConnections();

@@ -57,6 +57,18 @@ describe('transcript events built from the call record', () => {
     assert.equal(e.bytes, json.length);
   });
 
+  it('records a 2026 requestState (the server\'s input_required, the client\'s retry) only as a digest', () => {
+    const state = 'server-memory-'.repeat(10);
+    const base = callRecord(4);
+    const retry = { ...base, message: { jsonrpc: '2.0', id: 4, method: 'tools/call', params: { name: 'get_customer', arguments: {}, requestState: state } } } as typeof base;
+    const [request] = builders.requestEvents(retry);
+    const response = builders.responseEvent(base, { jsonrpc: '2.0', id: 4, result: { resultType: 'input_required', inputRequests: {}, requestState: state } }, 100);
+    for (const e of [request, response]) {
+      assert.ok(!JSON.stringify(e).includes(state), 'requestState recorded in full');
+      assert.match(JSON.stringify(e), /sha256:[0-9a-f]{16} \(140 chars\)/);
+    }
+  });
+
   it('keeps content under the limit as it is, with the masking counts', () => {
     const r = { ...callRecord(3), masked: { ssn: 2 }, exposed: { email: 1 } };
     const e = valid(builders.responseEvent(r, { jsonrpc: '2.0', id: 3, result: {} }, 30));

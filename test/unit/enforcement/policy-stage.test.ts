@@ -9,6 +9,7 @@ import { newCallRecord } from '../../../src/pipeline/compose.ts';
 import type { Stage, UpstreamReply } from '../../../src/pipeline/stage.ts';
 import type { PolicyDecision } from '../../../src/policy/decision.ts';
 import type { PolicyInput } from '../../../src/policy/input.ts';
+import { captureLog } from '../../helpers/captured-log.ts';
 
 const connection = buildConfig({ connections: [{ name: 'crm', url: 'http://127.0.0.1:1/mcp' }] }, {}).connections[0]!;
 const principal = (id: string) => ({ id }) as Principal;
@@ -104,6 +105,106 @@ describe('policy stage', () => {
       await call(as('frank', undefined), 1);
       await call(as('frank', undefined), 2);
       assert.equal(lastCalls(), 1);
+    });
+  });
+
+  describe('the 2026-07-28 era', () => {
+    const modern: ExchangeFacts = { ...ctx, sessionId: undefined, era: '2026', protocolVersion: '2026-07-28' };
+
+    it('filters a server/discover result\'s listings like tools/list and marks it private', async () => {
+      const discover = { supportedVersions: ['2026-07-28'], capabilities: { tools: {} }, ttlMs: 60_000, cacheScope: 'shared', ...tools, prompts: [{ name: 'p' }] };
+      const out = await onServer(hook, modern, { jsonrpc: '2.0', id: 'd', result: discover }, { jsonrpc: '2.0', id: 'd', method: 'server/discover' });
+      const r = (out as unknown as { result: Record<string, unknown> }).result;
+      assert.deepEqual(r.tools, [{ name: 'get_customer' }]);
+      assert.deepEqual(r.prompts, [{ name: 'p' }]);
+      assert.deepEqual(r.supportedVersions, ['2026-07-28']);
+      assert.equal(r.cacheScope, 'private');
+      assert.equal(r.ttlMs, 60_000);
+    });
+
+    it('marks every listing it passed through its filter private, even when nothing was removed', async () => {
+      const out = await onServer(hook, modern, { jsonrpc: '2.0', id: 1, result: { tools: [{ name: 'get_customer' }], ttlMs: 5, cacheScope: 'shared' } }, { jsonrpc: '2.0', id: 1, method: 'tools/list' });
+      assert.deepEqual((out as unknown as { result: unknown }).result, { tools: [{ name: 'get_customer' }], ttlMs: 5, cacheScope: 'private' });
+    });
+
+    it('adds no cache fields to a 2025-era listing', async () => {
+      const out = await onServer(hook, ctx, { jsonrpc: '2.0', id: 1, result: { tools: [{ name: 'get_customer' }] } }, { jsonrpc: '2.0', id: 1, method: 'tools/list' });
+      assert.deepEqual((out as unknown as { result: unknown }).result, { tools: [{ name: 'get_customer' }] });
+    });
+
+    it('says a denial result is complete (resultType), as the v2 client requires in this era', async () => {
+      const deny = { jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name: 'secret_export', arguments: {} } };
+      const modernReply = ((await onClient(hook, modern, deny)) as unknown as { reply: { result: Record<string, unknown> } }).reply.result;
+      const legacyReply = ((await onClient(hook, ctx, deny)) as unknown as { reply: { result: Record<string, unknown> } }).reply.result;
+      assert.equal(modernReply.resultType, 'complete');
+      assert.equal(modernReply.isError, true);
+      assert.equal('resultType' in legacyReply, false);
+    });
+
+    it('hands policy the protocol version and the client facts of the envelope', async () => {
+      const inputs: PolicyInput[] = [];
+      const stage = createPolicyStage({ evaluate: (i) => (inputs.push(i), decide(i)), modeFor: () => 'enforce', onDecision: () => {}, log: pino({ level: 'silent' }) });
+      const client = { name: 'agent', version: '2.4.0', capabilities: { elicitation: {} } };
+      await onClient(stage, { ...modern, client }, { jsonrpc: '2.0', id: 1, method: 'server/discover' });
+      assert.equal(inputs[0]!.mcp.protocol_version, '2026-07-28');
+      assert.deepEqual(inputs[0]!.mcp.client, client);
+      assert.equal(inputs[0]!.session.id, undefined);
+    });
+
+    describe('input_required results', () => {
+      /** Refuses elicitation/create sent to the client, allows everything else. */
+      const refuseElicitation = (input: PolicyInput): PolicyDecision => {
+        const deny = input.mcp.direction === 'server_to_client' && input.mcp.method === 'elicitation/create';
+        return { allow: !deny, reason: deny ? 'no elicitation here' : 'ok', rule: deny ? 's.refused' : 's.allowed', outcome: deny ? 'deny' : 'allow', revision: 'r', decision_id: 'd', duration_us: 1 };
+      };
+      const state = 'opaque-server-state-'.repeat(8);
+      const asking = (requests: Record<string, unknown>) => ({
+        jsonrpc: '2.0',
+        id: 7,
+        result: { resultType: 'input_required', inputRequests: requests, requestState: state },
+      });
+      const elicit = { method: 'elicitation/create', params: { message: 'Confirm?', requestedSchema: { type: 'object', properties: {} } } };
+      const roots = { method: 'roots/list' };
+      const callTool = { jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'confirm-action', arguments: {} } };
+      const setup = () => {
+        const records: Array<Record<string, unknown>> = [];
+        const captured = captureLog('debug');
+        const stage = createPolicyStage({ evaluate: refuseElicitation, modeFor: () => 'enforce', onDecision: (r) => records.push(r as never), log: captured.log });
+        return { stage, records, captured };
+      };
+
+      it('decides each input request as a server->client request and removes the refused ones', async () => {
+        const { stage, records, captured } = setup();
+        const out = (await onServer(stage, modern, asking({ confirm: elicit, where: roots }), callTool)) as unknown as { result: Record<string, unknown> };
+        assert.deepEqual(out.result.inputRequests, { where: roots });
+        assert.equal(out.result.requestState, state, 'requestState passes through unchanged');
+        const decided = records.filter((r) => r.direction === 'server_to_client').map((r) => [r.method, r.outcome]);
+        assert.deepEqual(decided, [['elicitation/create', 'deny'], ['roots/list', 'allow']]);
+        assert.ok(!captured.text().includes(state), 'requestState is never logged in full');
+        assert.match(captured.text(), /sha256:[0-9a-f]{16} \(160 chars\)/);
+      });
+
+      it('answers the client\'s request with a refusal it can act on when nothing is left', async () => {
+        const { stage, captured } = setup();
+        const out = (await onServer(stage, modern, asking({ confirm: elicit }), callTool)) as unknown as { id: number; error: { code: number; message: string } };
+        assert.equal(out.id, 7);
+        assert.match(JSON.stringify(out.error), /elicitation\/create.*no elicitation here/);
+        assert.ok(!captured.text().includes(state));
+      });
+
+      it('in shadow mode decides and records each input request, and removes none', async () => {
+        const records: Array<Record<string, unknown>> = [];
+        const stage = createPolicyStage({ evaluate: refuseElicitation, modeFor: () => 'shadow', onDecision: (r) => records.push(r as never), log: pino({ level: 'silent' }) });
+        const m = asking({ confirm: elicit });
+        assert.deepEqual(await onServer(stage, modern, m, callTool), m);
+        assert.deepEqual(records.map((r) => [r.method, r.outcome, r.enforced]), [['elicitation/create', 'deny', false]]);
+      });
+
+      it('leaves a result whose input requests are all allowed untouched', async () => {
+        const { stage } = setup();
+        const m = asking({ where: roots });
+        assert.deepEqual(await onServer(stage, modern, m, callTool), m);
+      });
     });
   });
 });

@@ -222,6 +222,14 @@ describe('MCP 2026-07-28 request headers', () => {
         status: 400,
       });
     });
+    it('tells the era before refusing, so the refusal is recorded in the era the body speaks', () => {
+      const e = call();
+      const seen: string[] = [];
+      assert.throws(() =>
+        classifyInbound({ httpMethod: 'POST', body: e.body, headers: { ...e.headers, 'mcp-param-region': 'us-east-1' }, headerParams: lookup, onEra: (f) => seen.push(f.era) }),
+      );
+      assert.deepEqual(seen, ['2026']);
+    });
     it('never checks 2025 messages: a 2025 request with a stray Mcp-Name passes (regate drops the header)', () => {
       const body = { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'echo', arguments: {} } };
       const facts = classifyInbound({ httpMethod: 'POST', body, headers: { 'mcp-protocol-version': '2025-06-18', 'mcp-name': 'delete_customer' }, headerParams: lookup });

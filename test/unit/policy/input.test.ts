@@ -34,7 +34,7 @@ describe('policy input: building the input of regate/decision', () => {
     });
   });
 
-  const mcpCases: [name: string, ctx: Pick<InputContext, 'message' | 'httpOperation' | 'protocolVersion' | 'toolAnnotations'>, expected: object][] = [
+  const mcpCases: [name: string, ctx: Pick<InputContext, 'message' | 'httpOperation' | 'protocolVersion' | 'toolAnnotations' | 'client'>, expected: object][] = [
     [
       'tools/call without arguments gets empty arguments and no annotations',
       { message: { jsonrpc: '2.0', id: 'a', method: 'tools/call', params: { name: 'list_customers' } } },
@@ -74,6 +74,31 @@ describe('policy input: building the input of regate/decision', () => {
       "a client's response to a server request is rpc/response",
       { message: { jsonrpc: '2.0', id: 9, result: { roots: [] } } },
       { method: 'rpc/response', id: 9 },
+    ],
+    [
+      'a 2026-era request carries its envelope\'s version and client (name, version, capabilities)',
+      {
+        message: { jsonrpc: '2.0', id: 6, method: 'server/discover', params: { _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28' } } },
+        protocolVersion: '2026-07-28',
+        client: { name: 'agent', version: '2.4.0', capabilities: { elicitation: {} } },
+      },
+      {
+        method: 'server/discover',
+        id: 6,
+        protocol_version: '2026-07-28',
+        client: { name: 'agent', version: '2.4.0', capabilities: { elicitation: {} } },
+        params: { _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28' } },
+      },
+    ],
+    [
+      'a client that names itself without a version gets only the fields it gave',
+      { message: { jsonrpc: '2.0', id: 7, method: 'tools/list' }, client: { name: 'agent', version: undefined, capabilities: {} } },
+      { method: 'tools/list', id: 7, client: { name: 'agent', capabilities: {} } },
+    ],
+    [
+      'a client that says nothing about itself gets no client object',
+      { message: { jsonrpc: '2.0', id: 8, method: 'tools/list' }, client: { name: undefined, version: undefined, capabilities: undefined } },
+      { method: 'tools/list', id: 8 },
     ],
     ['a GET stream is http/get_stream', { httpOperation: 'open_stream', protocolVersion: '2025-06-18' }, { method: 'http/get_stream', protocol_version: '2025-06-18' }],
     ['a session DELETE is http/delete_session', { httpOperation: 'delete_session' }, { method: 'http/delete_session' }],

@@ -17,7 +17,7 @@ describe('headers at the trust boundary', () => {
   };
 
   it('sends the gateway credential upstream and never the client token or cookies', () => {
-    const h = upstreamRequestHeaders(client, { Authorization: 'Bearer gateway' }, 'rid');
+    const h = upstreamRequestHeaders(client, { Authorization: 'Bearer gateway' }, 'rid', {});
     assert.equal(h.authorization, 'Bearer gateway');
     assert.equal(h.cookie, undefined);
     assert.equal(h['proxy-authorization'], undefined);
@@ -26,16 +26,28 @@ describe('headers at the trust boundary', () => {
   });
 
   it('drops the client token even when the connection has no credential of its own', () => {
-    assert.equal(upstreamRequestHeaders(client, {}, 'rid').authorization, undefined);
+    assert.equal(upstreamRequestHeaders(client, {}, 'rid', {}).authorization, undefined);
   });
 
-  it('passes the MCP headers through and asks for an uncompressed response', () => {
-    const h = upstreamRequestHeaders(client, {}, 'rid');
+  it('passes the MCP headers through (the computed ones, never the client\'s) and asks for an uncompressed response', () => {
+    const h = upstreamRequestHeaders(client, {}, 'rid', { 'MCP-Protocol-Version': '2025-06-18' });
     assert.equal(h['mcp-session-id'], 's1');
     assert.equal(h['mcp-protocol-version'], '2025-06-18');
     assert.equal(h['last-event-id'], '42');
     assert.equal(h['accept-encoding'], 'identity');
     assert.equal(h['x-request-id'], 'rid');
+  });
+
+  it('never copies the client\'s MCP-Protocol-Version, Mcp-Method, Mcp-Name or Mcp-Param-* headers', () => {
+    const forged = { ...client, 'mcp-method': 'tools/call', 'mcp-name': 'echo', 'mcp-param-region': 'eu' };
+    assert.deepEqual(
+      Object.keys(upstreamRequestHeaders(forged, {}, 'rid', {})).filter((k) => k.startsWith('mcp-') && k !== 'mcp-session-id'),
+      [],
+    );
+    const h = upstreamRequestHeaders(forged, {}, 'rid', { 'MCP-Protocol-Version': '2026-07-28', 'Mcp-Method': 'tools/call', 'Mcp-Name': 'delete_customer' });
+    assert.equal(h['mcp-name'], 'delete_customer');
+    assert.equal(h['mcp-protocol-version'], '2026-07-28');
+    assert.equal(h['mcp-param-region'], undefined);
   });
 
   it('keeps the session id but not cookies or challenges on the way back', () => {
