@@ -5,6 +5,7 @@
  * that decision allows; a grant is spent atomically before the call moves, so it runs at most as
  * often as granted, and never unapproved.
  */
+import { JsonRpcCode } from '../errors.ts';
 import type { Logger } from 'pino';
 import type { ApprovalFacts, CallRecord } from '../pipeline/call-record.ts';
 import type { ReleasedVerdict, RequestVerdict, Stage } from '../pipeline/stage.ts';
@@ -72,7 +73,7 @@ function toolError(call: CallRecord, id: RequestId, text: string, meta: Record<s
     const era = call.exchange.era === '2026' ? { resultType: 'complete' } : {};
     return { jsonrpc: '2.0', id, result: { ...era, content: [{ type: 'text', text }], isError: true, _meta: { 'regate/approval': meta } } } as JSONRPCMessage;
   }
-  return { jsonrpc: '2.0', id, error: { code: -32003, message: text, data: { code: 'REGATE_ERR_POLICY_DENIED', ...meta } } } as JSONRPCMessage;
+  return { jsonrpc: '2.0', id, error: { code: JsonRpcCode.policyDenied, message: text, data: { code: 'REGATE_ERR_POLICY_DENIED', ...meta } } } as JSONRPCMessage;
 }
 
 /** Builds the approvals stage. */
