@@ -60,8 +60,8 @@ export async function* readLogAnalytics(o: LogAnalyticsReadOptions): AsyncGenera
     const table = result.tables[0];
     const rows = table?.rows ?? [];
     if (rows.length > o.maxRows) {
-      if (end - start <= 1000) {
-        throw new RegateError('REGATE_ERR_REVIEW_SOURCE', `more than ${o.maxRows} transcript rows in one second at ${new Date(start).toISOString()}: raise audit.log_analytics.query_max_rows`);
+      if (end - start <= 1) {
+        throw new RegateError('REGATE_ERR_REVIEW_SOURCE', `more than ${o.maxRows} transcript rows in one millisecond at ${new Date(start).toISOString()}: raise audit.log_analytics.query_max_rows`);
       }
       const mid = start + Math.floor((end - start) / 2);
       pending.push([mid, end], [start, mid]);
