@@ -12,6 +12,8 @@ import type { Stage } from './pipeline/stage.ts';
 import { auditComponent, createAudit, type Audit } from './audit/create.ts';
 import { createRecordingStage } from './audit/stage.ts';
 import { orderStages } from './pipeline/stages.ts';
+import { sessionReader } from './audit/review/run.ts';
+import type { PolicyInput } from './policy/input.ts';
 
 export interface Gateway {
   readonly regate: RunningRegate;
@@ -61,6 +63,7 @@ export async function startGateway(
   metrics.watchAudit(audit.metrics);
   const recording = createRecordingStage(audit, log.child({ component: 'audit' }));
   const stages = orderStages({ policy: enforcement.stage, recording, extra: opts.extraStages });
-  const regate = await startRegate({ config, log, identity, metrics, components, stages });
+  const sessions = { decide: (input: PolicyInput) => enforcement.manager.evaluate(input), read: sessionReader(config, opts.baseDir) };
+  const regate = await startRegate({ config, log, identity, metrics, components, stages, sessions });
   return { regate, identity, policy: enforcement.manager, audit };
 }

@@ -12,7 +12,8 @@ import { formatHtml } from '../audit/review/format-html.ts';
 import { formatCsv, formatJson, formatMarkdown } from '../audit/review/format-text.ts';
 import { formatWhatIfCsv, formatWhatIfMarkdown } from '../audit/review/format-whatif.ts';
 import { createProgress } from '../audit/review/progress.ts';
-import { runReview, runWhatIf } from '../audit/review/run.ts';
+import { runReplay, runReview, runWhatIf } from '../audit/review/run.ts';
+import { formatTimeline } from '../audit/review/replay.ts';
 import { SOURCE_NAMES, type SourceName } from '../audit/review/sources.ts';
 import { parseTimeRange } from '../audit/review/time-range.ts';
 import type { CliIo } from './program.ts';
@@ -81,5 +82,23 @@ export function registerReviewCommands(program: Command, io: CliIo): void {
       const report = await runWhatIf({ ...c, bundle: flags.bundle, progress: createProgress(process.stderr, 'reading') });
       const text = format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : format === 'csv' ? formatWhatIfCsv(report) : formatWhatIfMarkdown(report);
       await emit(text, flags.out, io);
+    });
+
+  program
+    .command('replay')
+    .description("print one recorded session's timeline: requests, decisions, approvals, masked responses, errors, with timings")
+    .argument('<session-id>', 'the Mcp-Session-Id (session_id in transcripts)')
+    .requiredOption('-c, --config <file>', 'YAML configuration file (where the transcripts are)')
+    .option('--since <when>', 'look back this far (a duration or an ISO date)', '30d')
+    .option('--until <when>', 'end (exclusive): a duration before now or an ISO date (default: now)')
+    .option('--source <source>', `where to read: ${SOURCE_NAMES.join(' | ')}`, 'auto')
+    .option('-f, --format <format>', 'text | json', 'text')
+    .option('--out <file>', 'write to this file instead of stdout')
+    .action(async (sessionId: string, flags: ReadFlags) => {
+      const format = pick(flags.format, ['text', 'json'] as const, '--format');
+      const c = await common(flags, io);
+      const timeline = await runReplay({ ...c, sessionId, progress: createProgress(process.stderr, 'reading') });
+      if (timeline === undefined) throw new RegateError('REGATE_ERR_NOT_FOUND', `no events of session ${sessionId} from ${new Date(c.range.sinceMs).toISOString()}`);
+      await emit(format === 'json' ? `${JSON.stringify(timeline, null, 2)}\n` : formatTimeline(timeline), flags.out, io);
     });
 }

@@ -19,6 +19,7 @@ import { opsRoutes } from './ops-server.ts';
 import { clientAddressResolver } from './client-address.ts';
 import { methodNotAllowed, requestErrorOf } from './request-errors.ts';
 import type { Identity } from '../identity/create.ts';
+import { sessionsRoutes, type SessionsRouteDeps } from './sessions-routes.ts';
 
 export interface AppDeps {
   readonly config: Config;
@@ -31,6 +32,8 @@ export interface AppDeps {
   readonly holdKeepaliveSeconds?: number;
   /** Bearer authentication for every MCP route; without it regate is a bare proxy (tests only). */
   readonly identity?: Identity;
+  /** GET /sessions/{id} (recorded timelines for principals the policy allows); mounted with identity only. */
+  readonly sessions?: SessionsRouteDeps;
 }
 
 export interface App {
@@ -92,6 +95,8 @@ export function createApp(deps: AppDeps): App {
       sendJson(res, 200, identity.metadata(name), { 'cache-control': 'public, max-age=3600' });
     });
   }
+
+  if (deps.sessions && deps.identity) app.use(sessionsRoutes({ ...deps.sessions, authenticate: bearerAuthentication(deps.identity) }));
 
   // Everything below is MCP traffic: refused while draining, then authenticated. These steps run
   // on both ways in (the router, and the hot path below): add a step here, never to one of them.

@@ -11,6 +11,7 @@ import { createBodyGuard } from './body-guard.ts';
 import { startOpsServer } from './ops-server.ts';
 import { Lifecycle } from './lifecycle.ts';
 import { Metrics } from './metrics.ts';
+import type { SessionsRouteDeps } from './sessions-routes.ts';
 
 export interface RegateOptions {
   readonly config: Config;
@@ -23,6 +24,8 @@ export interface RegateOptions {
   readonly identity?: Identity;
   /** Shared with components that report metrics of their own (the policy manager). */
   readonly metrics?: Metrics;
+  /** GET /sessions/{id} (see src/http/sessions-routes.ts). */
+  readonly sessions?: SessionsRouteDeps;
 }
 
 export interface RunningRegate {
@@ -56,6 +59,7 @@ export async function startRegate(opts: RegateOptions): Promise<RunningRegate> {
     components,
     pipeline,
     identity: opts.identity,
+    ...(opts.sessions ? { sessions: opts.sessions } : {}),
     ...(opts.holdKeepaliveSeconds !== undefined ? { holdKeepaliveSeconds: opts.holdKeepaliveSeconds } : {}),
   });
 

@@ -10,6 +10,7 @@ import { MAX_EXAMPLES, type AccessReview, type UnapprovedFigures } from './model
 import { openEvents, type EventSourceOptions } from './sources.ts';
 import type { TimeRange } from './time-range.ts';
 import { WhatIf, type WhatIfResult } from './whatif.ts';
+import { TimelineBuilder, type SessionTimeline } from './replay.ts';
 
 export interface RunOptions extends Omit<EventSourceOptions, 'audit'> {
   readonly config: Config;
@@ -89,4 +90,26 @@ export async function runWhatIf(o: RunOptions & { readonly bundle: string }): Pr
   } finally {
     await policy.stop();
   }
+}
+
+/** One session's timeline from the events of the range; undefined when the session has none there. */
+export async function runReplay(o: RunOptions & { readonly sessionId: string; readonly maxEntries?: number }): Promise<SessionTimeline | undefined> {
+  const stream = await openEvents({ ...o, audit: o.config.audit });
+  const timeline = new TimelineBuilder(o.sessionId, o.maxEntries);
+  for await (const e of stream.events) timeline.add(e);
+  return timeline.result();
+}
+
+/** How far back `GET /sessions/{id}` looks: the file sink's retention (30 days unless configured). */
+export function sessionLookback(config: Config): number {
+  const days = config.audit.file.retain_days > 0 ? config.audit.file.retain_days : 30;
+  return days * 86_400_000;
+}
+
+/** Reads a session's timeline from the configured transcripts (for `GET /sessions/{id}`). */
+export function sessionReader(config: Config, baseDir: string): (sessionId: string) => Promise<SessionTimeline | undefined> {
+  return (sessionId) => {
+    const now = Date.now();
+    return runReplay({ config, baseDir, source: 'auto', sessionId, range: { sinceMs: now - sessionLookback(config), untilMs: now + 60_000 } });
+  };
 }
