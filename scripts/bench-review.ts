@@ -2,7 +2,7 @@
  * `regate review` over a million recorded events: time and peak memory (RSS), against a floor
  * that only reads and parses the same files (readline + JSON.parse, no aggregation).
  *
- *   node scripts/bench-review.ts [--events 1000000] [--files 4] [--keep]
+ *   node scripts/bench-review.ts [--events 1000000] [--files 4] [--heap-mb 192] [--keep]
  *
  * Generates a transcript (request, decision and response events of calls by 200 principals on 3
  * connections, 30 tools, sessions of 25 calls; 8% denials, 2% approvals, masks and exposures, and
@@ -11,7 +11,8 @@
  * below) so that peak RSS is its own: (1) the floor, (2) the real `regate review`
  * command (`runCli(['review', ..., '--format', 'json'])`). The review's call count must equal
  * the number of generated requests and its duplicate count the number injected: a run that did
- * not do the real work fails.
+ * not do the real work fails. The review child runs under a V8 heap cap (`--heap-mb`, 192 MB
+ * old space): it finishes only if its memory does not grow with the number of events.
  */
 import { spawnSync } from 'node:child_process';
 import { createReadStream, createWriteStream } from 'node:fs';
@@ -31,6 +32,8 @@ const { values } = parseArgs({
     keep: { type: 'boolean', default: false },
     child: { type: 'string' },
     floor: { type: 'boolean', default: false },
+    /** V8 old-space limit of the review child, in MB: the review must finish inside it (bounded memory). */
+    'heap-mb': { type: 'string', default: '192' },
   },
 });
 
@@ -147,7 +150,8 @@ if (values.child !== undefined) {
   console.log(`generated ${written.toLocaleString('en-US')} events (${requests.toLocaleString('en-US')} calls, ${duplicates} duplicates) in ${files.length} files, ${(bytes / 1e6).toFixed(0)} MB, in ${((performance.now() - genStarted) / 1000).toFixed(1)} s`);
 
   const run = (floor: boolean) => {
-    const r = spawnSync(process.execPath, [import.meta.filename, '--child', configPath, ...(floor ? ['--floor'] : [])], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    const heap = floor ? [] : [`--max-old-space-size=${values['heap-mb']}`];
+    const r = spawnSync(process.execPath, [...heap, import.meta.filename, '--child', configPath, ...(floor ? ['--floor'] : [])], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
     if (r.status !== 0) throw new Error(`child failed (${r.status}): ${r.stderr}`);
     return JSON.parse(r.stdout) as { ms: number; maxRssKb: number; result: unknown };
   };
@@ -162,6 +166,7 @@ if (values.child !== undefined) {
     `${name.padEnd(8)} ${(x.ms / 1000).toFixed(1).padStart(6)} s  ${Math.round(written / (x.ms / 1000)).toLocaleString('en-US').padStart(9)} events/s  peak RSS ${(x.maxRssKb / 1024).toFixed(0).padStart(4)} MB`;
   console.log(line('floor', floor));
   console.log(line('review', review));
+  console.log(`the review ran with --max-old-space-size=${values['heap-mb']} (a V8 heap cap: it would have failed had it held the events)`);
   console.log(`review/floor time ${(review.ms / floor.ms).toFixed(2)}; ${r.principals.length} principal×connection rows, ${r.summary.sessions} sessions; verified: calls ${r.summary.calls}, duplicates ${r.events.duplicates}`);
   if (values.keep) console.log(`kept ${dir}`);
   else await rm(dir, { recursive: true, force: true });
