@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { uuidv7 } from '../../../src/audit/build-events.ts';
 import type { TranscriptEvent } from '../../../src/audit/event.ts';
+import { runCli } from '../../../src/cli/program.ts';
 import { startDemoServer } from '../../../src/demo/demo-server.ts';
 import { COMMITTED_BUNDLE, startTestGateway } from '../../helpers/gateway.ts';
 import { connectClient } from '../../helpers/peers.ts';
@@ -131,4 +132,12 @@ export async function recordSessions(): Promise<Recorded> {
     startedAt,
     dispose: () => rm(dir, { recursive: true, force: true }),
   };
+}
+
+/** Runs the regate CLI in-process and returns its exit code and output. */
+export async function regate(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await runCli(args, { env: {}, out: (s) => (out += s), err: (s) => (err += s), stopSignal: new Promise(() => {}) });
+  return { code, out, err };
 }

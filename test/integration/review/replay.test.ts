@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { SessionTimeline } from '../../../src/audit/review/replay.ts';
-import { runCli } from '../../../src/cli/program.ts';
 import { COMMITTED_BUNDLE, startTestGateway, type TestGateway } from '../../helpers/gateway.ts';
-import { recordSessions, type Recorded } from './recorded.ts';
+import { recordSessions, regate, type Recorded } from './recorded.ts';
 
 /**
  * `regate replay` and `GET /sessions/{id}` on sessions a real gateway recorded: the timeline in
@@ -15,12 +14,7 @@ describe('regate replay and GET /sessions/{id}', function () {
   let aliceSession: string;
   let gw: TestGateway;
 
-  const cli = async (...args: string[]) => {
-    let out = '';
-    let err = '';
-    const code = await runCli(args, { env: {}, out: (s) => (out += s), err: (s) => (err += s), stopSignal: new Promise(() => {}) });
-    return { code, out, err };
-  };
+  const cli = regate;
 
   before(async () => {
     rec = await recordSessions();

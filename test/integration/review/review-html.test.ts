@@ -3,10 +3,9 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import type { AccessReview } from '../../../src/audit/review/model.ts';
-import { runCli } from '../../../src/cli/program.ts';
 import { REPO } from '../../helpers/gateway.ts';
 import { readFile } from 'node:fs/promises';
-import { recordSessions, type Recorded } from './recorded.ts';
+import { recordSessions, regate, type Recorded } from './recorded.ts';
 
 /**
  * The HTML review opened in Debian chromium: one self-contained page (nothing fetched) whose
@@ -21,8 +20,7 @@ describe('regate review --format html in a browser', function () {
   let htmlPath: string;
 
   const cli = async (...args: string[]) => {
-    let err = '';
-    const code = await runCli(args, { env: {}, out: () => {}, err: (s) => (err += s), stopSignal: new Promise(() => {}) });
+    const { code, err } = await regate(...args);
     assert.equal(code, 0, err);
   };
 

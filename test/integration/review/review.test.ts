@@ -7,13 +7,12 @@ import { formatHtml } from '../../../src/audit/review/format-html.ts';
 import { CSV_COLUMNS, formatCsv, formatMarkdown } from '../../../src/audit/review/format-text.ts';
 import type { AccessReview } from '../../../src/audit/review/model.ts';
 import { runReview } from '../../../src/audit/review/run.ts';
-import { runCli } from '../../../src/cli/program.ts';
 import { loadConfigFile } from '../../../src/config/load.ts';
 import type { Config } from '../../../src/config/schema.ts';
 import { AzureFakes, azureClientOptions } from '../../helpers/azure-fakes.ts';
 import { LogQueryFake } from '../../helpers/log-query-fake.ts';
 import { testCa } from '../../helpers/test-ca.ts';
-import { EXPECTED, recordSessions, type Recorded } from './recorded.ts';
+import { EXPECTED, recordSessions, regate, type Recorded } from './recorded.ts';
 
 /**
  * `regate review` on sessions a real gateway recorded (plus hand-built approval and masking
@@ -174,14 +173,8 @@ describe('regate review (recorded sessions, file sink and Log Analytics query fa
   });
 
   it('runs from the command line: regate review --format json --connection crm --principal bob', async () => {
-    let out = '';
-    const code = await runCli(['review', '--config', rec.configPath, '--since', '1h', '--format', 'json', '--principal', 'bob', '--connection', 'crm'], {
-      env: {},
-      out: (s) => (out += s),
-      err: () => {},
-      stopSignal: new Promise(() => {}),
-    });
-    assert.equal(code, 0);
+    const { code, out, err } = await regate('review', '--config', rec.configPath, '--since', '1h', '--format', 'json', '--principal', 'bob', '--connection', 'crm');
+    assert.equal(code, 0, err);
     const r = JSON.parse(out) as AccessReview;
     assert.deepEqual(r.principals.map((p) => p.principal_id), ['bob']);
     assert.deepEqual(r.principals[0]!.tools, EXPECTED.bob.tools);
@@ -190,8 +183,7 @@ describe('regate review (recorded sessions, file sink and Log Analytics query fa
 
   it('refuses a bad --format or --since with a one-line reason and a non-zero exit', async () => {
     for (const args of [['--format', 'pdf', '--since', '1d'], ['--since', 'yesterday']]) {
-      let err = '';
-      const code = await runCli(['review', '--config', rec.configPath, ...args], { env: {}, out: () => {}, err: (s) => (err += s), stopSignal: new Promise(() => {}) });
+      const { code, err } = await regate('review', '--config', rec.configPath, ...args);
       assert.notEqual(code, 0);
       assert.match(err, /^regate: REGATE_ERR_CONFIG_INVALID: .*\n$/);
     }

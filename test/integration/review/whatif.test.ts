@@ -3,9 +3,8 @@ import { cp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { WhatIfReport } from '../../../src/audit/review/run.ts';
 import type { AccessReview } from '../../../src/audit/review/model.ts';
-import { runCli } from '../../../src/cli/program.ts';
 import { buildBundle, DEFAULT_REGO, scratch } from '../../fixtures/policy/bundles.ts';
-import { recordSessions, type Recorded } from './recorded.ts';
+import { recordSessions, regate, type Recorded } from './recorded.ts';
 
 /**
  * `regate whatif` against a stricter bundle built by the real opa from the default policy with
@@ -21,9 +20,7 @@ describe('regate whatif (recorded sessions against a stricter bundle)', function
   let report: WhatIfReport;
 
   const cli = async (...args: string[]) => {
-    let out = '';
-    let err = '';
-    const code = await runCli(args, { env: {}, out: (s) => (out += s), err: (s) => (err += s), stopSignal: new Promise(() => {}) });
+    const { code, out, err } = await regate(...args);
     assert.equal(code, 0, err);
     return out;
   };
