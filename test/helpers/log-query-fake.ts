@@ -8,7 +8,7 @@
  * as ISO strings, dynamic values as JSON text, and empty strings for missing string cells.
  *
  * It understands exactly the KQL regate sends (src/audit/review/log-analytics-source.ts):
- * `<table> | project <columns> | take <n>`; the timespan selects rows by TimeGenerated (the
+ * `<table> [| where session_id == "<id>"] | project <columns> | take <n>`; the timespan selects rows by TimeGenerated (the
  * event's `time`, as the DCR transformation sets it). Anything else is a 400.
  */
 import https from 'node:https';
@@ -70,18 +70,19 @@ export class LogQueryFake {
     }
     if (typeof doc.query !== 'string' || typeof doc.timespan !== 'string') return fail(400, 'BadArgumentError', 'query and timespan are required');
     this.queries.push({ query: doc.query, timespan: doc.timespan });
-    const m = /^(\w+)\n\| project ([\w, ]+)\n\| take (\d+)$/.exec(doc.query);
+    const m = /^(\w+)(?:\n\| where session_id == "((?:[^"\\]|\\.)*)")?\n\| project ([\w, ]+)\n\| take (\d+)$/.exec(doc.query);
     const [start, end] = doc.timespan.split('/').map((t) => Date.parse(t));
     if (m === null || start === undefined || end === undefined || Number.isNaN(start) || Number.isNaN(end)) {
       return fail(400, 'SemanticError', `the fake understands '<table> | project ... | take n' with an absolute timespan, not: ${doc.query}`);
     }
     if (m[1] !== 'RegateTranscripts_CL') return fail(400, 'SemanticError', `'${m[1]}' is not a table`);
-    const columns = (m[2] ?? '').split(',').map((c) => c.trim()) as (keyof typeof COLUMN_TYPES)[];
+    const session = m[2] === undefined ? undefined : m[2].replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c === 'r' ? '\r' : c));
+    const columns = (m[3] ?? '').split(',').map((c) => c.trim()) as (keyof typeof COLUMN_TYPES)[];
     for (const c of columns) if (!(c in COLUMN_TYPES)) return fail(400, 'SemanticError', `unknown column ${c}`);
     const picked = this.rows.filter((e) => {
       const t = Date.parse(e.time);
-      return t >= start && t < end;
-    }).slice(0, Number(m[3]));
+      return t >= start && t < end && (session === undefined || e.session_id === session);
+    }).slice(0, Number(m[4]));
     const cell = (e: TranscriptEvent, c: keyof typeof COLUMN_TYPES): unknown => {
       const v = (e as Record<string, unknown>)[c];
       const type = COLUMN_TYPES[c];

@@ -18,13 +18,21 @@ export interface LogAnalyticsReadOptions {
   readonly windowMs: number;
   /** Rows one query may return before its window is split. */
   readonly maxRows: number;
+  /** Only this session's events (replay): filtered by the service, not here. */
+  readonly sessionId?: string;
   /** Called after each window with the milliseconds of the range covered so far. */
   readonly onWindow?: (coveredMs: number, totalMs: number) => void;
 }
 
+/** A KQL string literal (double-quoted, backslash escapes). */
+export function kqlString(s: string): string {
+  return `"${s.replace(/[\\"]/g, (c) => `\\${c}`).replace(/\n/g, '\\n').replace(/\r/g, '\\r')}"`;
+}
+
 /** The KQL of one window: the event columns, at most `take` rows (the window itself is the query timespan). */
-export function windowQuery(table: string, take: number): string {
-  return `${table}\n| project ${EVENT_FIELDS.join(', ')}\n| take ${take}`;
+export function windowQuery(table: string, take: number, sessionId?: string): string {
+  const where = sessionId !== undefined ? `\n| where session_id == ${kqlString(sessionId)}` : '';
+  return `${table}${where}\n| project ${EVENT_FIELDS.join(', ')}\n| take ${take}`;
 }
 
 /** One result row back to an event: datetimes to RFC 3339, empty cells (Log Analytics has no null strings) left out. */
@@ -52,7 +60,7 @@ export async function* readLogAnalytics(o: LogAnalyticsReadOptions): AsyncGenera
   while (pending.length > 0) {
     const [start, end] = pending.pop()!;
     const timespan: QueryTimeInterval = { startTime: new Date(start), endTime: new Date(end) };
-    const result = await o.client.queryWorkspace(o.workspaceId, windowQuery(o.table, o.maxRows + 1), timespan);
+    const result = await o.client.queryWorkspace(o.workspaceId, windowQuery(o.table, o.maxRows + 1, o.sessionId), timespan);
     if (result.status !== 'Success') {
       const detail = result.status === 'PartialFailure' ? result.partialError.message : 'query failed';
       throw new RegateError('REGATE_ERR_REVIEW_SOURCE', `Log Analytics query of ${timespan.startTime.toISOString()}..${timespan.endTime.toISOString()}: ${detail}`);

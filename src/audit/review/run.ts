@@ -94,7 +94,7 @@ export async function runWhatIf(o: RunOptions & { readonly bundle: string }): Pr
 
 /** One session's timeline from the events of the range; undefined when the session has none there. */
 export async function runReplay(o: RunOptions & { readonly sessionId: string; readonly maxEntries?: number }): Promise<SessionTimeline | undefined> {
-  const stream = await openEvents({ ...o, audit: o.config.audit });
+  const stream = await openEvents({ ...o, audit: o.config.audit, sessionId: o.sessionId });
   const timeline = new TimelineBuilder(o.sessionId, o.maxEntries);
   for await (const e of stream.events) timeline.add(e);
   return timeline.result();

@@ -31,6 +31,8 @@ export interface EventSourceOptions {
   readonly queryClient?: Pick<LogsQueryClient, 'queryWorkspace'>;
   readonly progress?: Progress;
   readonly dedupeCapacity?: number;
+  /** Only one session is wanted (replay): Log Analytics filters by it; the file reader reads all. */
+  readonly sessionId?: string;
 }
 
 /** Counts kept while reading. */
@@ -91,6 +93,7 @@ export async function openEvents(o: EventSourceOptions): Promise<EventStream> {
       range: o.range,
       windowMs: la.query_window_hours * 3_600_000,
       maxRows: la.query_max_rows,
+      ...(o.sessionId !== undefined ? { sessionId: o.sessionId } : {}),
       onWindow: (covered, total) => o.progress?.update(covered, total, counts.read),
     });
   }

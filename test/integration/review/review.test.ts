@@ -6,7 +6,7 @@ import type { TranscriptEvent } from '../../../src/audit/event.ts';
 import { formatHtml } from '../../../src/audit/review/format-html.ts';
 import { CSV_COLUMNS, formatCsv, formatMarkdown } from '../../../src/audit/review/format-text.ts';
 import type { AccessReview } from '../../../src/audit/review/model.ts';
-import { runReview } from '../../../src/audit/review/run.ts';
+import { runReplay, runReview } from '../../../src/audit/review/run.ts';
 import { loadConfigFile } from '../../../src/config/load.ts';
 import type { Config } from '../../../src/config/schema.ts';
 import { AzureFakes, azureClientOptions } from '../../helpers/azure-fakes.ts';
@@ -27,6 +27,7 @@ describe('regate review (recorded sessions, file sink and Log Analytics query fa
   let query: LogQueryFake;
   const reviews: Record<string, AccessReview> = {};
   let range: { sinceMs: number; untilMs: number };
+  let withLa: Config;
 
   before(async () => {
     rec = await recordSessions();
@@ -50,7 +51,7 @@ describe('regate review (recorded sessions, file sink and Log Analytics query fa
         },
       }),
     );
-    const withLa = await loadConfigFile(laConfigPath, {});
+    withLa = await loadConfigFile(laConfigPath, {});
     reviews['log-analytics'] = await runReview({ config: withLa, baseDir: rec.dir, range, source: 'auto', azure: azureClientOptions(await testCa()) });
   });
   after(async () => {
@@ -127,6 +128,17 @@ describe('regate review (recorded sessions, file sink and Log Analytics query fa
     assert.deepEqual(strip(reviews['log-analytics']!), strip(reviews['file']!));
     assert.ok(query.queries.length > 3, 'several windows were queried');
     assert.match(query.queries[0]!.query, /^RegateTranscripts_CL\n\| project event_id, time, /);
+  });
+
+  it('replays a session from Log Analytics, filtered by the service, exactly as from the file', async () => {
+    const sid = rec.gatewayEvents.find((e) => e.principal_id === 'bob' && e.session_id !== undefined)!.session_id!;
+    const asked = query.queries.length;
+    const fromLa = await runReplay({ config: withLa, baseDir: rec.dir, range, source: 'auto', sessionId: sid, azure: azureClientOptions(await testCa()) });
+    const fromFile = await runReplay({ config, baseDir: dirname(rec.configPath), range, source: 'file', sessionId: sid });
+    assert.ok(fromFile !== undefined && fromFile.entries.length > 0);
+    assert.deepEqual(fromLa, fromFile);
+    const queries = query.queries.slice(asked);
+    assert.ok(queries.length > 0 && queries.every((q) => q.query.includes(`\n| where session_id == "${sid}"\n`)));
   });
 
   it('prints the same figures as CSV (a row per principal and a totals row) and Markdown', () => {

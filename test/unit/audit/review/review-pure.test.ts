@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { LogsQueryClient } from '@azure/monitor-query-logs';
 import type { TranscriptEvent } from '../../../../src/audit/event.ts';
 import { ReviewAggregator } from '../../../../src/audit/review/aggregate.ts';
-import { readLogAnalytics, rowToEvent } from '../../../../src/audit/review/log-analytics-source.ts';
+import { kqlString, readLogAnalytics, rowToEvent, windowQuery } from '../../../../src/audit/review/log-analytics-source.ts';
 import { createProgress } from '../../../../src/audit/review/progress.ts';
 import { RecentIds } from '../../../../src/audit/review/recent-ids.ts';
 import { parseInstant, parseTimeRange } from '../../../../src/audit/review/time-range.ts';
@@ -80,6 +80,12 @@ describe('review building blocks', () => {
     const e = rowToEvent(['event_id', 'time', 'kind', 'connection', 'tool', 'masked', 'bytes'], ['id', new Date(NOW), 'response', 'crm', '', { email: 1 }, null]);
     assert.deepEqual(e, { event_id: 'id', time: '2026-11-30T12:00:00.000Z', kind: 'response', connection: 'crm', masked: { email: 1 } });
     assert.equal(rowToEvent(['event_id'], ['id']), undefined);
+  });
+
+  it('writes KQL string literals that cannot be escaped from', () => {
+    assert.equal(kqlString('abc-123'), '"abc-123"');
+    assert.equal(kqlString('a"b\\c\nd'), '"a\\"b\\\\c\\nd"');
+    assert.match(windowQuery('T', 5, 'x" or 1==1 //'), /^T\n\| where session_id == "x\\" or 1==1 \/\/"\n\| project event_id, .*\n\| take 5$/);
   });
 
   it('queries Log Analytics window by window, oldest first, and splits a window that returns too many rows', async () => {
