@@ -5,6 +5,7 @@
  * MCP client; the decision comes before anything is read.
  */
 import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
+import type { Logger } from 'pino';
 import type { SessionTimeline } from '../audit/review/replay.ts';
 import { RegateError } from '../errors.ts';
 import type { Principal } from '../identity/principal.ts';
@@ -43,6 +44,7 @@ export function sessionsRoutes(deps: SessionsRouteDeps & { readonly authenticate
     const principal = res.locals.principal as Principal | undefined;
     const decision = deps.decide(sessionsReadInput(principal, id, req, req.socket.remoteAddress ?? ''));
     if (!decision.allow) {
+      (res.locals.log as Logger | undefined)?.info({ rule: decision.rule, session_id: id, principal: principal?.id }, 'session read refused by policy');
       return sendJson(res, 403, { error: { code: 'REGATE_ERR_POLICY_DENIED', message: decision.reason, rule: decision.rule } });
     }
     try {
