@@ -15,6 +15,8 @@ import { createRecordingStage } from './audit/stage.ts';
 import { orderStages } from './pipeline/stages.ts';
 import { createStore } from './store/create.ts';
 import { createApprovals } from './http/approvals.ts';
+import { sessionReader } from './audit/review/run.ts';
+import type { PolicyInput } from './policy/input.ts';
 
 export interface Gateway {
   readonly regate: RunningRegate;
@@ -69,7 +71,9 @@ export async function startGateway(
   metrics.watchAudit(audit.metrics);
   const recording = createRecordingStage(audit, log.child({ component: 'audit' }));
   const stages = orderStages({ policy: enforcement.stage, approvals: approvals?.stage, recording, extra: opts.extraStages });
-  const regate = await startRegate({ config, log, identity, metrics, components, stages, store, ...(approvals ? { approvals: approvals.routes } : {}) });
+  // GET /sessions/{id}: recorded timelines, for principals the policy allows (sessions/read).
+  const sessions = { decide: (input: PolicyInput) => enforcement.manager.evaluate(input), read: sessionReader(config, opts.baseDir) };
+  const regate = await startRegate({ config, log, identity, metrics, components, stages, store, sessions, ...(approvals ? { approvals: approvals.routes } : {}) });
   approvals?.listeningAt(regate.url);
   return { regate, identity, policy: enforcement.manager, audit };
 }

@@ -116,6 +116,9 @@ export const catalogue = {
 
   // --- shared state (src/store/)
   REGATE_ERR_STORE_UNAVAILABLE: { status: 503, rpc: JsonRpcCode.unavailable, message: 'shared state store is unavailable; retry shortly' },
+
+  // --- access review, replay, what-if (src/audit/review/)
+  REGATE_ERR_REVIEW_SOURCE: { status: 502, rpc: JsonRpcCode.internalError, message: 'recorded transcripts could not be read' },
   // --- session recording (audit/)
   REGATE_ERR_AUDIT_BUFFER: { status: 503, rpc: JsonRpcCode.unavailable, message: 'the call could not be recorded (transcript buffer unavailable or full), so it was refused; retry later' },
 

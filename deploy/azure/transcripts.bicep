@@ -97,6 +97,7 @@ var eventColumns = [
   { name: 'content_sha256', type: 'string' }
   { name: 'arguments_sha256', type: 'string' }
   { name: 'params_sha256', type: 'string' }
+  { name: 'masks', type: 'dynamic' }
 ]
 
 resource workspace 'Microsoft.OperationalInsights/workspaces@2023-09-01' existing = {

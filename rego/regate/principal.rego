@@ -54,6 +54,7 @@ denies contains {
 } if {
 	authenticated
 	not conn
+	not regate_api
 }
 
 connection_name := input.connection.name if is_string(input.connection.name)

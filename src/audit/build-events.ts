@@ -63,6 +63,11 @@ function durationMs(fromNs: bigint, toNs: bigint): number {
   return Math.max(0, Math.round(Number(toNs - fromNs) / 1000) / 1000);
 }
 
+/** A decision's mask obligations as short strings (`$.a.b:last4`, `email:redact`), for the record and whatif. */
+export function maskSpecs(mask: readonly ({ path: string; style: string } | { detector: string; style: string })[]): string[] {
+  return mask.map((m) => `${'path' in m ? m.path : m.detector}:${m.style}`);
+}
+
 function isCallRecord(v: CallRecord | ExchangeFacts): v is CallRecord {
   return 'callId' in v;
 }
@@ -164,6 +169,7 @@ export function createEventBuilders(options: EventBuilderOptions): EventBuilders
     if (record.enforced !== undefined) decision.enforced = record.enforced;
     if (d.audit?.labels !== undefined) decision.labels = d.audit.labels;
     if (d.error !== undefined) decision.error_code = d.error.code;
+    if (d.mask !== undefined && d.mask.length > 0) decision.masks = maskSpecs(d.mask);
     return [request, decision];
   }
 

@@ -59,4 +59,5 @@ export const COLUMN_TYPES = {
   content_sha256: 'string',
   arguments_sha256: 'string',
   params_sha256: 'string',
+  masks: 'dynamic',
 } as const satisfies Record<keyof TranscriptEvent, ColumnType>;

@@ -60,6 +60,16 @@ export const logAnalyticsSchema = z.strictObject({
   flush_interval_ms: z.number().int().positive().default(1000),
   /** Ceiling of the flusher's own retry backoff (Retry-After from the service is honoured above it). */
   max_retry_delay_ms: z.number().int().positive().default(30_000),
+  // --- reading back (`regate review`, `replay`, `whatif` through the Logs query API)
+  /** The Log Analytics workspace id (a GUID) the transcripts land in; needed to query them. */
+  workspace_id: z.string().min(1).optional(),
+  /** Logs query API base URL (sovereign clouds, tests); the SDK's default is https://api.loganalytics.io/v1. */
+  query_endpoint: z.url({ protocol: /^https$/, error: 'an https:// URL' }).optional(),
+  /** The table the DCR writes to. */
+  table: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).default('RegateTranscripts_CL'),
+  /** Each query covers this much time; a window with more than query_max_rows rows is split. */
+  query_window_hours: z.number().positive().default(6),
+  query_max_rows: z.number().int().positive().max(500_000).default(50_000),
 });
 
 export const fileSinkSchema = z

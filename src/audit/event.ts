@@ -89,6 +89,8 @@ export const transcriptEventSchema = z.strictObject({
   content_sha256: z.string().optional(),
   arguments_sha256: z.string().optional(),
   params_sha256: z.string().optional(),
+  /** decision events: the decision's mask obligations as `path:style` / `detector:style` (whatif compares them). */
+  masks: z.array(z.string()).optional(),
 });
 
 export type TranscriptEvent = z.infer<typeof transcriptEventSchema>;

@@ -14,6 +14,7 @@ import { mintTokenCommand, type TokenCommandArgs } from './token.ts';
 import { committedBundle, embeddedBanner, embeddedTokens, serve } from './serve.ts';
 import { runPrimary, runWorker } from './cluster.ts';
 import { parseWorkers } from './workers.ts';
+import { registerReviewCommands } from './review.ts';
 
 export interface CliIo {
   readonly env: NodeJS.ProcessEnv;
@@ -86,6 +87,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       // Relative paths (the dev key file) resolve against the config's directory, as for serve.
       io.out(await mintTokenCommand(config.auth, opts, { logger: log, baseDir: opts.config ? dirname(opts.config) : process.cwd() }));
     });
+
+  registerReviewCommands(program, io);
 
   program
     .command('config')

@@ -23,6 +23,7 @@ import { Limits } from '../proxy/limits.ts';
 import { SessionBindings } from '../proxy/session-binding.ts';
 import { admitRequest, sessionAwareUpstream } from '../proxy/session-gate.ts';
 import type { Store } from '../store/store.ts';
+import { sessionsRoutes, type SessionsRouteDeps } from './sessions-routes.ts';
 
 export interface AppDeps {
   readonly config: Config;
@@ -39,6 +40,8 @@ export interface AppDeps {
   readonly store: Store;
   /** The approvals API and page (src/http/approvals-routes.ts), when approvals are enabled. */
   readonly approvals?: RequestHandler;
+  /** GET /sessions/{id} (recorded timelines for principals the policy allows); mounted with identity only. */
+  readonly sessions?: SessionsRouteDeps;
 }
 
 export interface App {
@@ -108,6 +111,7 @@ export function createApp(deps: AppDeps): App {
   }
 
   if (deps.approvals) app.use(deps.approvals);
+  if (deps.sessions && deps.identity) app.use(sessionsRoutes({ ...deps.sessions, authenticate: bearerAuthentication(deps.identity) }));
 
   // Everything below is MCP traffic: refused while draining, then authenticated. These steps run
   // on both ways in (the router, and the hot path below): add a step here, never to one of them.

@@ -14,6 +14,7 @@ import { Lifecycle } from './lifecycle.ts';
 import { Metrics } from './metrics.ts';
 import { MemoryStore } from '../store/memory-store.ts';
 import type { Store } from '../store/store.ts';
+import type { SessionsRouteDeps } from './sessions-routes.ts';
 
 export interface RegateOptions {
   readonly config: Config;
@@ -30,6 +31,8 @@ export interface RegateOptions {
   readonly store?: Store;
   /** The approvals API and page, when approvals are enabled. */
   readonly approvals?: RequestHandler;
+  /** GET /sessions/{id} (see src/http/sessions-routes.ts). */
+  readonly sessions?: SessionsRouteDeps;
 }
 
 export interface RunningRegate {
@@ -67,6 +70,7 @@ export async function startRegate(opts: RegateOptions): Promise<RunningRegate> {
     identity: opts.identity,
     store,
     ...(opts.approvals !== undefined ? { approvals: opts.approvals } : {}),
+    ...(opts.sessions ? { sessions: opts.sessions } : {}),
     ...(opts.holdKeepaliveSeconds !== undefined ? { holdKeepaliveSeconds: opts.holdKeepaliveSeconds } : {}),
   });
 

@@ -99,6 +99,11 @@ export class AzureFakes {
     this.#hold = on;
   }
 
+  /** True for an access token this fake's Entra endpoint issued (the Logs query fake checks bearers with it). */
+  isIssued(token: string): boolean {
+    return this.#issued.has(token);
+  }
+
   /** Distinct event ids received. */
   ids(): Set<string> {
     return new Set(this.received.map((e) => e.event_id));

@@ -34,6 +34,14 @@ describe('transcript events built from the call record', () => {
     assert.deepEqual(r.eventIds, [request.event_id, decision.event_id]);
   });
 
+  it('records the decision\'s mask obligations on the decision event, so whatif can tell new masks', () => {
+    const masked = callRecord(2, { id: 2 }, { mask: [{ path: '$.structuredContent.customer.email', style: 'hash' }, { detector: 'credit_card', style: 'redact' }] });
+    const [, decision] = builders.requestEvents(masked).map(valid);
+    assert.deepEqual(decision?.masks, ['$.structuredContent.customer.email:hash', 'credit_card:redact']);
+    const [, plain] = builders.requestEvents(callRecord(3)).map(valid);
+    assert.equal(plain?.masks, undefined);
+  });
+
   it('redacts arguments (and the same arguments inside params) by the decision\'s redact_arguments paths', () => {
     const r = callRecord(1, { id: 1, ssn: '123-45-6789' }, { audit: { redact_arguments: ['$.ssn'] } });
     const [request] = builders.requestEvents(r);

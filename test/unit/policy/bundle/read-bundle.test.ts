@@ -76,6 +76,7 @@ describe('policy bundles: reading and verifying a tarball', function () {
       assert.deepEqual((b.data as { regate: { config: { groups: unknown } } }).regate.config.groups, {
         readers: ['mcp-readers'],
         approvers: ['mcp-approvers'],
+        auditors: ['mcp-auditors'],
       });
       assert.ok(b.files.has('.signatures.json') && b.files.has('regate/tools.rego'));
     });
