@@ -96,6 +96,10 @@ export const catalogue = {
   REGATE_ERR_POLICY_RESULT: { status: 500, rpc: JsonRpcCode.policyDenied, message: 'policy returned a malformed decision, so the request was denied' },
   REGATE_ERR_POLICY_NOT_READY: { status: 503, rpc: JsonRpcCode.unavailable, message: 'no policy is loaded yet; retry shortly' },
 
+  // --- masking (masking/): the caller replaces the message with an error reply; nothing unmasked passes
+  REGATE_ERR_MASK_LIMIT: { status: 502, rpc: JsonRpcCode.tooLarge, message: 'the response is too large or too deeply nested for regate to mask, so it was withheld; ask for less (a smaller page, a filter, fewer fields)' },
+  REGATE_ERR_MASK_OBLIGATION: { status: 500, rpc: JsonRpcCode.internalError, message: 'the policy asked for a mask regate cannot apply (unknown detector, invalid path or custom detector)' },
+
   // --- internal
   REGATE_ERR_INTERNAL: { status: 500, rpc: JsonRpcCode.internalError, message: 'internal error' },
 } as const satisfies Record<string, Entry>;

@@ -7,7 +7,7 @@ export function redactConfig<T>(config: T): T {
 }
 
 // `token` alone would hide settings such as token_ttl_seconds; secrets named *token are values.
-const secretKey = /(secret|password|passwd|credential|private|api[_-]?key|authorization|cookie|(^|_)token$)/i;
+const secretKey = /(secret|password|passwd|credential|private|api[_-]?key|hash_key|authorization|cookie|(^|_)token$)/i;
 export const REDACTED = '[REDACTED]';
 
 function redact(value: unknown, path: readonly string[]): unknown {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { authConfigSchema } from '../identity/config.ts';
 import { policyConfigSchema } from '../policy/config.ts';
+import { maskingConfigSchema } from '../masking/config.ts';
 
 /**
  * The configuration schema. Keys are snake_case as in DESIGN.md; `listen` and
@@ -65,6 +66,8 @@ export const configSchema = z
       })
       .prefault({}),
     shutdown: z.strictObject({ grace_seconds: seconds(30) }).prefault({}),
+    /** Masking of server -> client messages (observe, size limit, hash key). */
+    masking: maskingConfigSchema.prefault({}),
   })
   .superRefine((cfg, ctx) => {
     const seen = new Set<string>();
