@@ -103,7 +103,7 @@ function numeric(sink: Sink, p: number, enabled: number, ctx: number): number {
     while (isDigit(t.charCodeAt(j))) j++;
     groups.push({ start: i, end: j });
     let k = j;
-    while (k < j + 2 && isSep(t.charCodeAt(k))) k++;
+    while (k < j + 3 && isSep(t.charCodeAt(k))) k++;
     if (k === j || !isDigit(t.charCodeAt(k)) || groups.length >= 24) break;
     i = k;
   }
@@ -113,9 +113,13 @@ function numeric(sink: Sink, p: number, enabled: number, ctx: number): number {
 
   const used: boolean[] = new Array<boolean>(groups.length).fill(false);
   if (enabled & DET.ip) ipv4(sink, groups, used);
-  if (enabled & DET.credit_card) cards(sink, groups, used);
-  if (enabled & DET.ssn) ssns(sink, groups, used, ctx);
-  if (enabled & DET.phone && !used.some(Boolean)) phone(sink, groups, p, runEnd, ctx);
+  // After '+' a number is international dialling, never a card or an SSN.
+  const dialled = t.charCodeAt(p - 1) === 43 || (t.charCodeAt(p - 1) === 40 && t.charCodeAt(p - 2) === 43);
+  if (enabled & DET.credit_card && !dialled) cards(sink, groups, used);
+  if (enabled & DET.ssn && !dialled) ssns(sink, groups, used, ctx);
+  // A phone number is the run's leading groups that nothing else claimed.
+  const free = used.indexOf(true);
+  if (enabled & DET.phone && free !== 0) phone(sink, free < 0 ? groups : groups.slice(0, free), p, ctx);
   return runEnd;
 }
 
@@ -204,30 +208,30 @@ function ssns(sink: Sink, gs: readonly Group[], used: boolean[], ctx: number): v
   }
 }
 
-function phone(sink: Sink, gs: readonly Group[], p: number, runEnd: number, ctx: number): void {
+function phone(sink: Sink, gs: readonly Group[], p: number, ctx: number): void {
   const t = sink.t;
   let start = p;
   if (t.charCodeAt(start - 1) === 40) start--; // (
   const plus = t.charCodeAt(start - 1) === 43;
   if (plus) start--;
   if (plus && isWordy(t.charCodeAt(start - 1))) return;
-  let end = runEnd;
-  // A run may end on a separator-looking ')' that belongs to it only when it opened one.
-  const digits = digitsOf(t, gs, 0, gs.length - 1).length;
-  if (plus) {
-    if (digits >= 8 && digits <= 15) push(sink, start, end, 'phone');
-    return;
-  }
   const g0 = gs[0] as Group;
-  const nanpParens = t.charCodeAt(p - 1) === 40 && gs.length >= 3 && g0.end - g0.start === 3 && t.charCodeAt(g0.end) === 41;
-  if (nanpParens && digits >= 10 && digits <= 11) {
-    push(sink, start, end, 'phone');
-    return;
+  const nanpParens = !plus && t.charCodeAt(p - 1) === 40 && gs.length >= 3 && g0.end - g0.start === 3 && t.charCodeAt(g0.end) === 41;
+  const withContext = !plus && !nanpParens && (ctx & CTX_PHONE || phoneContextBefore(t, start));
+  if (!plus && !nanpParens && !withContext) return;
+  // As many leading groups as a number of that kind can have digits (E.164: 15).
+  const max = plus ? 15 : nanpParens ? 11 : 13;
+  let digits = 0;
+  let last = -1;
+  for (let g = 0; g < gs.length; g++) {
+    const len = (gs[g] as Group).end - (gs[g] as Group).start;
+    if (digits + len > max) break;
+    digits += len;
+    last = g;
   }
-  if (digits >= 9 && digits <= 13 && (ctx & CTX_PHONE || phoneContextBefore(t, start))) {
-    if (t.charCodeAt(end - 1) === 41) end--;
-    push(sink, start, end, 'phone');
-  }
+  const min = plus ? 8 : nanpParens ? 10 : 9;
+  if (last < 0 || digits < min) return;
+  push(sink, start, (gs[last] as Group).end, 'phone');
 }
 
 function ibanAt(t: string, start: number): number {
@@ -275,7 +279,7 @@ function email(sink: Sink, at: number, enabled: number): number {
 
 const isHex = (c: number): boolean => isDigit(c) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
 const IPV6 =
-  /(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?::[0-9a-f]{1,4}){1,7}|::)(?:(?<=:)(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3})?(?![0-9a-f:]|\.\d)/iy;
+  /(?:(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,7}:|(?:[0-9a-f]{1,4}:){1,6}:[0-9a-f]{1,4}|(?:[0-9a-f]{1,4}:){1,5}(?::[0-9a-f]{1,4}){1,2}|(?:[0-9a-f]{1,4}:){1,4}(?::[0-9a-f]{1,4}){1,3}|(?:[0-9a-f]{1,4}:){1,3}(?::[0-9a-f]{1,4}){1,4}|(?:[0-9a-f]{1,4}:){1,2}(?::[0-9a-f]{1,4}){1,5}|[0-9a-f]{1,4}:(?::[0-9a-f]{1,4}){1,6}|:(?::[0-9a-f]{1,4}){1,7}|::)(?::(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3})?(?![0-9a-f:]|\.\d)/iy;
 const SECRET_VALUE = /[ \t]*["']?([^\s"'`,;&<>]{8,512})/y;
 
 function colon(sink: Sink, at: number, enabled: number): number {
