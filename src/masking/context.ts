@@ -42,16 +42,23 @@ export function ssnContextBefore(t: string, start: number): boolean {
   return SSN_WORDS.test(t.slice(Math.max(0, start - 32), start));
 }
 
-/** Keywords before `=` or `:` that make the value after it a secret. */
+/** Keywords before `=` or `:` that make the value after it a secret (matched on the one word before). */
 export const SECRET_WORDS =
-  /(?:api[_-]?key|apikey|access[_-]?key|secret(?:[_-]?key)?|client[_-]?secret|(?:access|auth|refresh|api|session)[_-]?token|token|passw(?:or)?d|passphrase|pwd|private[_-]?key|x-api-key)["']?\s*$/i;
-const PASSWORD_WORDS = /(?:passw(?:or)?d|passphrase|pwd)["']?\s*$/i;
+  /(?:^|[_-])(?:api[_-]?key|apikey|access[_-]?key|secret(?:[_-]?key)?|client[_-]?secret|(?:access|auth|refresh|api|session)[_-]?token|token|passw(?:or)?d|passphrase|pwd|private[_-]?key)$/i;
+const PASSWORD_WORDS = /(?:passw(?:or)?d|passphrase|pwd)$/i;
 
-/** Whether the text just before `at` (a `=` or `:`) is a secret keyword; 2 when it names a password. */
+const isWordChar = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 45;
+
+/** Whether the word just before `at` (a `=` or `:`, quotes and spaces skipped) is a secret keyword; 2 when it names a password. */
 export function secretContextBefore(t: string, at: number): 0 | 1 | 2 {
-  const before = t.slice(Math.max(0, at - 40), at);
-  if (!SECRET_WORDS.test(before)) return 0;
-  return PASSWORD_WORDS.test(before) ? 2 : 1;
+  let e = at;
+  while (e > 0 && at - e < 3 && (t.charCodeAt(e - 1) === 34 || t.charCodeAt(e - 1) === 39 || t.charCodeAt(e - 1) === 32)) e--;
+  let s = e;
+  while (s > 0 && e - s < 32 && isWordChar(t.charCodeAt(s - 1))) s--;
+  if (e - s < 3) return 0;
+  const word = t.slice(s, e);
+  if (!SECRET_WORDS.test(word)) return 0;
+  return PASSWORD_WORDS.test(word) ? 2 : 1;
 }
 
 const PLACEHOLDER = /^(?:\*+|x+|null|none|undefined|true|false|redacted|changeme|password|secret|example|\[REDACTED.*|\[HASH:.*|<[^>]*>|\$\{[^}]*\}|\{\{[^}]*\}\})$/i;

@@ -66,6 +66,7 @@ class Walker {
   readonly exposed: MaskCounts = {};
   readonly plan: MaskPlan;
   #budget: number;
+  readonly #cleanKeys = new Set<string>();
 
   constructor(plan: MaskPlan) {
     this.plan = plan;
@@ -111,31 +112,39 @@ class Walker {
       let out: unknown[] | undefined;
       for (let i = 0; i < n; i++) {
         const child: unknown = v[i];
-        const adv = advance(paths, states, i, n);
+        const adv = states.length === 0 ? NO_ADVANCE : advance(paths, states, i, n);
         const next = adv.matched.length > 0 ? this.applyPaths(child, adv.matched) : this.value(child, adv.states, ctx, level, depth + 1);
         if (next !== child) (out ??= v.slice())[i] = next;
       }
       return out ?? v;
     }
-    let changed = false;
-    const entries: [string, unknown][] = [];
-    for (const key of Object.keys(v)) {
+    const keys = Object.keys(v);
+    let out: Json | undefined;
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i] as string;
       const child = (v as Json)[key];
-      const adv = advance(paths, states, key, 0);
+      const adv = states.length === 0 ? NO_ADVANCE : advance(paths, states, key, 0);
       const next = adv.matched.length > 0 ? this.applyPaths(child, adv.matched) : this.value(child, adv.states, keyContext(key), level, depth + 1);
-      const newKey = this.text(key, 0);
-      if (next !== child || newKey !== key) changed = true;
-      entries.push([newKey, next]);
-    }
-    if (!changed) return v;
-    const out: Json = {};
-    for (const [k, val] of entries) {
-      let key = k;
+      const newKey = this.key(key);
+      if (out === undefined && (next !== child || newKey !== key)) {
+        out = {};
+        for (let j = 0; j < i; j++) define(out, keys[j] as string, (v as Json)[keys[j] as string]);
+      }
+      if (out === undefined) continue;
+      let k = newKey;
       // Two keys masked to the same text must both survive.
-      for (let n = 2; Object.hasOwn(out, key); n++) key = `${k}#${n}`;
-      out[key] = val;
+      for (let n = 2; Object.hasOwn(out, k); n++) k = `${newKey}#${n}`;
+      define(out, k, next);
     }
-    return out;
+    return out ?? v;
+  }
+
+  /** Masks an object key; keys repeat (arrays of records), so clean ones are remembered per message. */
+  private key(key: string): string {
+    if (this.#cleanKeys.has(key)) return key;
+    const masked = this.text(key, 0);
+    if (masked === key && this.#cleanKeys.size < 10_000) this.#cleanKeys.add(key);
+    return masked;
   }
 
   private copyOnWrite(list: readonly unknown[], f: (v: unknown) => unknown): unknown {
@@ -195,7 +204,7 @@ class Walker {
     let at = 0;
     for (const h of chosen) {
       const style = plan.detectorStyles.get(h.detector) ?? 'redact';
-      out += s.slice(at, h.start) + render(style, h.detector, s.slice(h.start, h.end), canonical(h.detector, h.folded), plan.hashKey);
+      out += s.slice(at, h.start) + render(style, h.detector, s.slice(h.start, h.end), style === 'hash' ? canonical(h.detector, h.folded) : '', plan.hashKey);
       at = h.end;
       this.masked[h.detector] = (this.masked[h.detector] ?? 0) + 1;
     }
@@ -224,6 +233,13 @@ class Walker {
 }
 
 const NO_ROOT_PATHS: readonly number[] = [];
+const NO_ADVANCE = { states: NO_STATES, matched: NO_ROOT_PATHS };
+
+/** Sets a property, even one named __proto__ (JSON.parse makes those own properties too). */
+function define(o: Json, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(o, key, { value, enumerable: true, writable: true, configurable: true });
+  else o[key] = value;
+}
 
 function nonOverlapping(hits: Hit[]): Hit[] {
   if (hits.length <= 1) return hits;

@@ -16,6 +16,8 @@ export type BuiltinDetector = (typeof BUILTIN_DETECTORS)[number];
 export const DET = { credit_card: 1, email: 2, ssn: 4, iban: 8, phone: 16, ip: 32, secret: 64 } as const satisfies Record<BuiltinDetector, number>;
 export const ALL_BUILTIN = 127;
 
+const NO_HITS: Hit[] = [];
+
 /** One detector hit in the original string's offsets, with the folded text it matched. */
 export interface Hit {
   readonly start: number;
@@ -25,7 +27,10 @@ export interface Hit {
   readonly folded: string;
 }
 
-const TRIGGER = /[0-9@:=]|eyJ|-----BEGIN|A(?:KIA|SIA|GPA|IDA|ROA|IPA|NPA|NVA)|[Bb]earer\s|gh[pousr]_|github_pat_|xox[abprs]-|[rs]k_live_|AIza/g;
+// Every alternative matches exactly one character, so a match's position is lastIndex - 1 and
+// `test` finds it without allocating a match. Letters start a check only where a known token
+// (eyJ, AKIA, -----BEGIN, Bearer, ghp_, xoxb-, sk_live_) can start: ordinary prose rarely stops here.
+const TRIGGER = /[0-9@:=_J]|A(?=KIA|SIA|GPA|IDA|ROA|IPA|NPA|NVA|Iza)|-(?=----BEGIN)|[Bb](?=earer\s)|x(?=ox[abprs]-)/g;
 
 const isDigit = (c: number): boolean => c >= 48 && c <= 57;
 const isUpper = (c: number): boolean => c >= 65 && c <= 90;
@@ -52,10 +57,10 @@ function push(sink: Sink, start: number, end: number, detector: BuiltinDetector)
  * flags of the key the string sits under. Hits may overlap; the caller resolves overlaps.
  */
 export function scanBuiltins(s: string, enabled: number, ctx: number): Hit[] {
-  const hits: Hit[] = [];
-  if (enabled === 0 || s.length === 0) return hits;
+  if (enabled === 0 || s.length === 0) return NO_HITS;
   const f = fold(s);
   const t = f.text;
+  const hits: Hit[] = [];
   const sink: Sink = { t, f, hits };
   if (ctx & CTX_SECRET && enabled & DET.secret && looksSecret(t.trim(), true)) {
     push(sink, 0, t.length, 'secret');
@@ -64,16 +69,17 @@ export function scanBuiltins(s: string, enabled: number, ctx: number): Hit[] {
   // Shared expression: scanning never re-enters itself, so one lastIndex is enough.
   const re = TRIGGER;
   re.lastIndex = 0;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(t)) !== null) {
-    const p = m.index;
+  if (!re.test(t)) return NO_HITS;
+  re.lastIndex -= 1;
+  while (re.test(t)) {
+    const p = re.lastIndex - 1;
     const c = t.charCodeAt(p);
     let next = p + 1;
     if (isDigit(c)) next = numeric(sink, p, enabled, ctx);
     else if (c === 64) next = email(sink, p, enabled);
     else if (c === 58) next = colon(sink, p, enabled);
     else if (c === 61) next = equals(sink, p, enabled);
-    else if (enabled & DET.secret) next = token(sink, p, m[0]);
+    else if (enabled & DET.secret) next = token(sink, p, c);
     re.lastIndex = Math.max(next, p + 1);
   }
   return hits;
@@ -96,20 +102,34 @@ function numeric(sink: Sink, p: number, enabled: number, ctx: number): number {
       return end;
     }
   }
+  // Measure the run first without allocating: most numbers in text (dates, times, counts, prices)
+  // are too short for every numeric detector and cost only this loop.
+  let digits = 0;
+  let count = 0;
+  let runEnd = p;
+  for (let i = p; ; ) {
+    let j = i;
+    while (isDigit(t.charCodeAt(j))) j++;
+    digits += j - i;
+    count++;
+    runEnd = j;
+    let k = j;
+    while (k < j + 3 && isSep(t.charCodeAt(k))) k++;
+    if (k === j || !isDigit(t.charCodeAt(k)) || count >= 24) break;
+    i = k;
+  }
+  // A number glued to letters (hex hashes, UUID parts, "v2") is not a value on its own.
+  if (isWordy(t.charCodeAt(p - 1)) || isWordy(t.charCodeAt(runEnd))) return skipWord(t, runEnd);
+  // Phones need 8 digits after '+' and 9 otherwise, SSNs 9, cards 13; an IPv4 address four groups.
+  if (count < 4 && digits < 9 && !(digits === 8 && (t.charCodeAt(p - 1) === 43 || t.charCodeAt(p - 2) === 43))) return runEnd;
   const groups: Group[] = [];
-  let i = p;
-  for (;;) {
+  for (let i = p; i < runEnd; ) {
     let j = i;
     while (isDigit(t.charCodeAt(j))) j++;
     groups.push({ start: i, end: j });
-    let k = j;
-    while (k < j + 3 && isSep(t.charCodeAt(k))) k++;
-    if (k === j || !isDigit(t.charCodeAt(k)) || groups.length >= 24) break;
-    i = k;
+    i = j;
+    while (i < runEnd && !isDigit(t.charCodeAt(i))) i++;
   }
-  const runEnd = (groups[groups.length - 1] as Group).end;
-  // A number glued to letters (hex hashes, UUID parts, "v2") is not a value on its own.
-  if (isWordy(t.charCodeAt(p - 1)) || isWordy(t.charCodeAt(runEnd))) return skipWord(t, runEnd);
 
   const used: boolean[] = new Array<boolean>(groups.length).fill(false);
   if (enabled & DET.ip) ipv4(sink, groups, used);
@@ -240,18 +260,20 @@ function ibanAt(t: string, start: number): number {
   if (want === undefined) return 0;
   let have = 0;
   let i = start;
-  let compact = '';
+  let spaces = false;
   while (i < t.length && have < want) {
     const c = t.charCodeAt(i);
     if (isDigit(c) || isUpper(c)) {
-      compact += t[i];
       have++;
       i++;
-    } else if (c === 32 && have >= 4 && isAlnum(t.charCodeAt(i + 1))) i++;
-    else break;
+    } else if (c === 32 && have >= 4 && isAlnum(t.charCodeAt(i + 1))) {
+      spaces = true;
+      i++;
+    } else break;
   }
-  if (have !== want || isAlnum(t.charCodeAt(i)) || !isDigit(compact.charCodeAt(2)) || !isDigit(compact.charCodeAt(3))) return 0;
-  return mod97(compact) ? i : 0;
+  if (have !== want || isAlnum(t.charCodeAt(i))) return 0;
+  const compact = spaces ? t.slice(start, i).replaceAll(' ', '') : t.slice(start, i);
+  return isDigit(compact.charCodeAt(2)) && isDigit(compact.charCodeAt(3)) && mod97(compact) ? i : 0;
 }
 
 // ---------------------------------------------------------------- email
@@ -284,13 +306,36 @@ const SECRET_VALUE = /[ \t]*["']?([^\s"'`,;&<>]{8,512})/y;
 
 function colon(sink: Sink, at: number, enabled: number): number {
   const t = sink.t;
-  if (enabled & DET.ip) {
+  const before = t.charCodeAt(at - 1);
+  const after = t.charCodeAt(at + 1);
+  // "key: value" and "a:b" words: no hex digit or colon next to this colon, no address.
+  if (enabled & DET.ip && (isHex(before) || before === 58 || isHex(after) || after === 58)) {
+    let colons = 1;
+    let letters = false;
+    let double = before === 58 || after === 58;
     let s = at;
-    while (s > 0 && at - s < 40 && (isHex(t.charCodeAt(s - 1)) || t.charCodeAt(s - 1) === 58)) s--;
-    let e = at;
-    const inRun = (c: number, after: number): boolean => isHex(c) || c === 58 || (c === 46 && isDigit(after));
-    while (e < t.length && e - s < 64 && inRun(t.charCodeAt(e), t.charCodeAt(e + 1))) e++;
-    if (!isWordy(t.charCodeAt(s - 1)) && !isWordy(t.charCodeAt(e))) {
+    while (s > 0 && at - s < 40) {
+      const c = t.charCodeAt(s - 1);
+      if (c === 58) colons++;
+      else if (!isHex(c)) break;
+      else if (c > 57) letters = true;
+      s--;
+    }
+    let e = at + 1;
+    while (e < t.length && e - s < 64) {
+      const c = t.charCodeAt(e);
+      if (c === 58) {
+        colons++;
+        if (t.charCodeAt(e - 1) === 58) double = true;
+      } else if (c === 46 && isDigit(t.charCodeAt(e + 1))) {
+        // the dotted tail of an IPv4-mapped address
+      } else if (!isHex(c)) break;
+      else if (c > 57) letters = true;
+      e++;
+    }
+    // An address has '::', a hex letter, or all eight groups: times like 10:30:00 stop here.
+    const plausible = colons >= 2 && (letters || double || colons >= 7);
+    if (plausible && !isWordy(t.charCodeAt(s - 1)) && !isWordy(t.charCodeAt(e))) {
       IPV6.lastIndex = s;
       const m = IPV6.exec(t);
       // Whole run only: 10:30:00 and 00:1A:2B:3C:4D:5E are times and MAC addresses, not addresses.
@@ -351,10 +396,9 @@ const TOKENS: readonly RegExp[] = [
 const BEARER = /[Bb]earer\s+([A-Za-z0-9._~+/-]{16,}=*)/y;
 const PEM_BEGIN = /-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY-----/y;
 
-function token(sink: Sink, p: number, trigger: string): number {
+function token(sink: Sink, p: number, c: number): number {
   const t = sink.t;
-  const prev = t.charCodeAt(p - 1);
-  if (trigger.startsWith('-----')) {
+  if (c === 45) {
     PEM_BEGIN.lastIndex = p;
     const m = PEM_BEGIN.exec(t);
     if (!m) return p + 1;
@@ -365,8 +409,8 @@ function token(sink: Sink, p: number, trigger: string): number {
     push(sink, p, end, 'secret');
     return end;
   }
-  if (isAlnum(prev) || prev === 95 || prev === 45) return p + 1;
-  if (/^[Bb]earer\s$/.test(trigger)) {
+  if (c === 66 || c === 98) {
+    if (!boundaryBefore(t, p)) return p + 1;
     BEARER.lastIndex = p;
     const m = BEARER.exec(t);
     const v = m?.[1];
@@ -375,13 +419,23 @@ function token(sink: Sink, p: number, trigger: string): number {
     push(sink, end - v.length, end, 'secret');
     return end;
   }
-  for (const re of TOKENS) {
-    re.lastIndex = p;
-    const m = re.exec(t);
-    if (m) {
-      push(sink, p, p + m[0].length, 'secret');
-      return p + m[0].length;
+  // 'J' of eyJ; '_' of ghp_, github_pat_, sk_live_; 'A' of AKIA and AIza; 'x' of xoxb-.
+  const starts = c === 74 ? [p - 2] : c === 95 ? [p - 3, p - 6, p - 2] : [p];
+  for (const s of starts) {
+    if (s < 0 || !boundaryBefore(t, s)) continue;
+    for (const re of TOKENS) {
+      re.lastIndex = s;
+      const m = re.exec(t);
+      if (m) {
+        push(sink, s, s + m[0].length, 'secret');
+        return s + m[0].length;
+      }
     }
   }
   return p + 1;
+}
+
+function boundaryBefore(t: string, p: number): boolean {
+  const prev = t.charCodeAt(p - 1);
+  return !(isAlnum(prev) || prev === 95 || prev === 45);
 }

@@ -25,7 +25,7 @@ export function luhn(s: string): boolean {
 
 /** ISO 7064 MOD 97-10 as IBANs use it: country and check digits moved to the end, letters as 10..35. */
 export function mod97(s: string): boolean {
-  const v = s.replace(/[^0-9A-Za-z]/g, '').toUpperCase();
+  const v = /^[0-9A-Z]+$/.test(s) ? s : s.replace(/[^0-9A-Za-z]/g, '').toUpperCase();
   if (v.length < 5) return false;
   const rearranged = v.slice(4) + v.slice(0, 4);
   let rem = 0;
