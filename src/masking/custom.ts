@@ -88,7 +88,7 @@ export function scanCustom(s: string, detectors: readonly CustomDetector[]): Hit
       if (d.validate && !d.validate(part)) continue;
       const start = m.index + (d.group === 0 ? 0 : whole.indexOf(part));
       const [os, oe] = toOriginalRange(f, start, start + part.length);
-      hits.push({ start: os, end: oe, detector: d.name, folded: part });
+      hits.push({ start: os, end: oe, detector: d.name });
     }
   }
   return hits;

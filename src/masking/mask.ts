@@ -9,6 +9,7 @@
  */
 import { RegateError } from '../errors.ts';
 import { keyContext } from './context.ts';
+import { fold } from './normalize.ts';
 import { scanCustom } from './custom.ts';
 import { advance, NO_STATES, type States } from './paths.ts';
 import type { MaskPlan } from './plan.ts';
@@ -189,8 +190,8 @@ class Walker {
   /** Masks detector hits in one string (a value or a key). */
   private text(s: string, ctx: number): string {
     const plan = this.plan;
-    const hits = scanBuiltins(s, plan.scanBits, ctx);
-    if (plan.custom.length > 0) hits.push(...scanCustom(s, plan.custom));
+    const builtin = scanBuiltins(s, plan.scanBits, ctx);
+    const hits = plan.custom.length > 0 ? [...builtin, ...scanCustom(s, plan.custom)] : builtin;
     if (hits.length === 0) return s;
     const active: Hit[] = [];
     const passive: Hit[] = [];
@@ -204,7 +205,8 @@ class Walker {
     let at = 0;
     for (const h of chosen) {
       const style = plan.detectorStyles.get(h.detector) ?? 'redact';
-      out += s.slice(at, h.start) + render(style, h.detector, s.slice(h.start, h.end), style === 'hash' ? canonical(h.detector, h.folded) : '', plan.hashKey);
+      const original = s.slice(h.start, h.end);
+      out += s.slice(at, h.start) + render(style, h.detector, original, style === 'hash' ? canonical(h.detector, fold(original).text) : '', plan.hashKey);
       at = h.end;
       this.masked[h.detector] = (this.masked[h.detector] ?? 0) + 1;
     }

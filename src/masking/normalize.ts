@@ -15,36 +15,63 @@ export interface Folded {
   readonly toOriginal?: Int32Array;
 }
 
-// Anything outside printable ASCII, or a backslash-u escape, takes the slow path; the rest is identity.
 const NEEDS_FOLDING = /[^\x00-\x7f]|\\u[0-9a-fA-F]{4}/;
 const DECIMAL_DIGIT = /^\p{Nd}$/u;
-const SPACE_LIKE = /^[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]$/;
-const DASH_LIKE = /^[\u2010-\u2015\u2212\ufe58\ufe63]$/;
-const ZERO_WIDTH = /^[\u00ad\u200b-\u200d\u2060\ufeff]$/;
+const HEX4 = /^[0-9a-fA-F]{4}$/;
 
-const digitValues = new Map<number, number>();
+/** Cache of what a non-ASCII code point folds to ('' = drop; undefined entry = itself). */
+const folds = new Map<number, string | null>();
 
-/** The value of a Unicode decimal digit: Nd code points come in aligned runs of ten. */
-function digitValue(cp: number): number {
-  const known = digitValues.get(cp);
+/** What code point `cp` (>= 0x80) folds to, or null when it stays itself. */
+function foldOf(cp: number): string | null {
+  const known = folds.get(cp);
   if (known !== undefined) return known;
-  let run = 0;
-  while (DECIMAL_DIGIT.test(String.fromCodePoint(cp - run - 1))) run++;
-  const value = run % 10;
-  digitValues.set(cp, value);
-  return value;
+  let r: string | null = null;
+  if (cp >= 0xff01 && cp <= 0xff5e) r = String.fromCharCode(cp - 0xfee0);
+  else if (cp === 0xa0 || cp === 0x1680 || (cp >= 0x2000 && cp <= 0x200a) || cp === 0x202f || cp === 0x205f || cp === 0x3000) r = ' ';
+  else if ((cp >= 0x2010 && cp <= 0x2015) || cp === 0x2212 || cp === 0xfe58 || cp === 0xfe63) r = '-';
+  else if (cp === 0xad || (cp >= 0x200b && cp <= 0x200d) || cp === 0x2060 || cp === 0xfeff) r = '';
+  else if (DECIMAL_DIGIT.test(String.fromCodePoint(cp))) {
+    // Nd code points come in aligned runs of ten: the value is the position in the run.
+    let run = 0;
+    while (DECIMAL_DIGIT.test(String.fromCodePoint(cp - run - 1))) run++;
+    r = String.fromCharCode(0x30 + (run % 10));
+  }
+  if (folds.size < 65_536) folds.set(cp, r);
+  return r;
+}
+
+/** Whether the character at `i` (non-ASCII or a backslash) changes when folded. */
+export function needsFolding(s: string, i: number): boolean {
+  const c = s.charCodeAt(i);
+  if (c === 0x5c) return s.charCodeAt(i + 1) === 0x75 && HEX4.test(s.slice(i + 2, i + 6));
+  if (c < 0x80) return false;
+  if (c < 0x660 && c !== 0xa0 && c !== 0xad) return false; // Latin, Greek, Cyrillic, ...: no digits
+  return foldOf(s.codePointAt(i) as number) !== null;
 }
 
 /** Folds `s` for scanning; cheap (one regex test) when there is nothing to fold. */
 export function fold(s: string): Folded {
   if (!NEEDS_FOLDING.test(s)) return { text: s };
-  const out: string[] = [];
-  const map: number[] = [];
+  const n = s.length;
+  const map = new Int32Array(n + 1);
+  const parts: string[] = [];
+  let k = 0;
+  let seg = 0;
   let i = 0;
-  while (i < s.length) {
+  while (i < n) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80 && c !== 0x5c) {
+      map[k++] = i++;
+      continue;
+    }
     let cp = s.codePointAt(i) as number;
     let width = cp > 0xffff ? 2 : 1;
-    if (cp === 0x5c && s.charCodeAt(i + 1) === 0x75 && /^[0-9a-fA-F]{4}$/.test(s.slice(i + 2, i + 6))) {
+    if (c === 0x5c) {
+      if (s.charCodeAt(i + 1) !== 0x75 || !HEX4.test(s.slice(i + 2, i + 6))) {
+        map[k++] = i++;
+        continue;
+      }
       // A JSON escape; a surrogate pair written as two escapes decodes to one code point.
       cp = parseInt(s.slice(i + 2, i + 6), 16);
       width = 6;
@@ -53,28 +80,21 @@ export function fold(s: string): Folded {
         width = 12;
       }
     }
-    const folded = foldCodePoint(cp);
-    if (folded !== '') {
-      for (let k = 0; k < folded.length; k++) {
-        out.push(folded[k] as string);
-        map.push(i);
-      }
+    const folded = cp < 0x80 ? String.fromCharCode(cp) : foldOf(cp);
+    if (folded === null && width <= 2) {
+      for (let u = 0; u < width; u++) map[k++] = i;
+      i += width;
+      continue;
     }
+    const r = folded ?? String.fromCodePoint(cp);
+    parts.push(s.slice(seg, i), r);
+    for (let u = 0; u < r.length; u++) map[k++] = i;
     i += width;
+    seg = i;
   }
-  map.push(s.length);
-  return { text: out.join(''), toOriginal: Int32Array.from(map) };
-}
-
-function foldCodePoint(cp: number): string {
-  if (cp < 0x80) return String.fromCharCode(cp);
-  const ch = String.fromCodePoint(cp);
-  if (cp >= 0xff01 && cp <= 0xff5e) return String.fromCharCode(cp - 0xfee0);
-  if (DECIMAL_DIGIT.test(ch)) return String.fromCharCode(0x30 + digitValue(cp));
-  if (SPACE_LIKE.test(ch)) return ' ';
-  if (DASH_LIKE.test(ch)) return '-';
-  if (ZERO_WIDTH.test(ch)) return '';
-  return ch;
+  parts.push(s.slice(seg));
+  map[k] = n;
+  return { text: parts.join(''), toOriginal: map.subarray(0, k + 1) };
 }
 
 /** Maps a folded [start, end) back to the original string's offsets. */

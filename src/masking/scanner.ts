@@ -6,8 +6,8 @@
  * number. Matching happens on the folded text (normalize.ts); hits come back in original offsets.
  */
 import { CTX_PHONE, CTX_SECRET, CTX_SSN, looksSecret, phoneContextBefore, secretContextBefore, ssnContextBefore } from './context.ts';
-import { fold, toOriginalRange, type Folded } from './normalize.ts';
-import { IBAN_LENGTHS, luhn, mod97, ssn as validSsn } from './validators.ts';
+import { fold, needsFolding, type Folded } from './normalize.ts';
+import { IBAN_LENGTHS, ssn as validSsn } from './validators.ts';
 
 /** The built-in detector names, as obligations name them. */
 export const BUILTIN_DETECTORS = ['credit_card', 'email', 'ssn', 'iban', 'phone', 'ip', 'secret'] as const;
@@ -16,21 +16,21 @@ export type BuiltinDetector = (typeof BUILTIN_DETECTORS)[number];
 export const DET = { credit_card: 1, email: 2, ssn: 4, iban: 8, phone: 16, ip: 32, secret: 64 } as const satisfies Record<BuiltinDetector, number>;
 export const ALL_BUILTIN = 127;
 
-const NO_HITS: Hit[] = [];
+const NO_HITS: readonly Hit[] = Object.freeze([]);
 
-/** One detector hit in the original string's offsets, with the folded text it matched. */
+/** One detector hit, in the original string's offsets. */
 export interface Hit {
   readonly start: number;
   readonly end: number;
   readonly detector: string;
-  /** The folded form of the hit (ASCII digits), for canonical hashing. */
-  readonly folded: string;
 }
 
 // Every alternative matches exactly one character, so a match's position is lastIndex - 1 and
 // `test` finds it without allocating a match. Letters start a check only where a known token
 // (eyJ, AKIA, -----BEGIN, Bearer, ghp_, xoxb-, sk_live_) can start: ordinary prose rarely stops here.
 const TRIGGER = /[0-9@:=_J]|A(?=KIA|SIA|GPA|IDA|ROA|IPA|NPA|NVA|Iza)|-(?=----BEGIN)|[Bb](?=earer\s)|x(?=ox[abprs]-)/g;
+/** The same on unfolded text, also stopping at anything that may need folding. */
+const TRIGGER_RAW = new RegExp(`[\\u0080-\\uffff\\\\]|${TRIGGER.source}`, 'g');
 
 const isDigit = (c: number): boolean => c >= 48 && c <= 57;
 const isUpper = (c: number): boolean => c >= 65 && c <= 90;
@@ -48,33 +48,48 @@ interface Sink {
 }
 
 function push(sink: Sink, start: number, end: number, detector: BuiltinDetector): void {
-  const [s, e] = toOriginalRange(sink.f, start, end);
-  sink.hits.push({ start: s, end: e, detector, folded: sink.t.slice(start, end) });
+  const m = sink.f.toOriginal;
+  // The end maps to where the unit after the match starts, so a match covers whole originals.
+  sink.hits.push(m ? { start: m[start] as number, end: m[end] as number, detector } : { start, end, detector });
 }
 
 /**
  * Every built-in detector hit in `s` for the detectors in `enabled` (DET bits), given the context
  * flags of the key the string sits under. Hits may overlap; the caller resolves overlaps.
  */
-export function scanBuiltins(s: string, enabled: number, ctx: number): Hit[] {
+export function scanBuiltins(s: string, enabled: number, ctx: number): readonly Hit[] {
   if (enabled === 0 || s.length === 0) return NO_HITS;
+  if (ctx & CTX_SECRET && enabled & DET.secret) {
+    const f = fold(s);
+    if (looksSecret(f.text.trim(), true)) {
+      const hits: Hit[] = [];
+      push({ t: f.text, f, hits }, 0, f.text.length, 'secret');
+      return hits;
+    }
+  }
+  // The raw text first; the first character that needs folding (a Unicode digit, a full-width
+  // form, a \u escape) restarts the scan on the folded text, which ASCII text never pays for.
+  const raw = scanText(s, { text: s }, enabled, ctx, true);
+  if (raw) return raw;
   const f = fold(s);
-  const t = f.text;
+  return scanText(f.text, f, enabled, ctx, false) as readonly Hit[];
+}
+
+/** Scans `t` (the folded form of the original); undefined when `raw` and `t` turns out to need folding. */
+function scanText(t: string, f: Folded, enabled: number, ctx: number, raw: boolean): readonly Hit[] | undefined {
   const hits: Hit[] = [];
   const sink: Sink = { t, f, hits };
-  if (ctx & CTX_SECRET && enabled & DET.secret && looksSecret(t.trim(), true)) {
-    push(sink, 0, t.length, 'secret');
-    return hits;
-  }
-  // Shared expression: scanning never re-enters itself, so one lastIndex is enough.
-  const re = TRIGGER;
+  // Shared expressions: scanning never re-enters itself, so one lastIndex each is enough.
+  const re = raw ? TRIGGER_RAW : TRIGGER;
   re.lastIndex = 0;
-  if (!re.test(t)) return NO_HITS;
-  re.lastIndex -= 1;
   while (re.test(t)) {
     const p = re.lastIndex - 1;
     const c = t.charCodeAt(p);
     let next = p + 1;
+    if (c >= 0x80 || c === 92) {
+      if (needsFolding(t, p)) return undefined;
+      continue;
+    }
     if (isDigit(c)) next = numeric(sink, p, enabled, ctx);
     else if (c === 64) next = email(sink, p, enabled);
     else if (c === 58) next = colon(sink, p, enabled);
@@ -82,15 +97,16 @@ export function scanBuiltins(s: string, enabled: number, ctx: number): Hit[] {
     else if (enabled & DET.secret) next = token(sink, p, c);
     re.lastIndex = Math.max(next, p + 1);
   }
-  return hits;
+  return hits.length === 0 ? NO_HITS : hits;
 }
 
 // ---------------------------------------------------------------- numbers
 
-interface Group {
-  start: number;
-  end: number;
-}
+// The digit groups of the run being looked at (a run has at most MAX_GROUPS): start and end
+// offsets, reused across calls so numbers cost no allocation. `used` is a bit mask of groups.
+const MAX_GROUPS = 24;
+const GS = new Int32Array(MAX_GROUPS);
+const GE = new Int32Array(MAX_GROUPS);
 
 function numeric(sink: Sink, p: number, enabled: number, ctx: number): number {
   const t = sink.t;
@@ -102,44 +118,38 @@ function numeric(sink: Sink, p: number, enabled: number, ctx: number): number {
       return end;
     }
   }
-  // Measure the run first without allocating: most numbers in text (dates, times, counts, prices)
-  // are too short for every numeric detector and cost only this loop.
   let digits = 0;
-  let count = 0;
-  let runEnd = p;
+  let n = 0;
   for (let i = p; ; ) {
     let j = i;
     while (isDigit(t.charCodeAt(j))) j++;
     digits += j - i;
-    count++;
-    runEnd = j;
+    GS[n] = i;
+    GE[n] = j;
+    n++;
     let k = j;
     while (k < j + 3 && isSep(t.charCodeAt(k))) k++;
-    if (k === j || !isDigit(t.charCodeAt(k)) || count >= 24) break;
+    if (k === j || !isDigit(t.charCodeAt(k)) || n >= MAX_GROUPS) break;
     i = k;
   }
+  const runEnd = GE[n - 1] as number;
   // A number glued to letters (hex hashes, UUID parts, "v2") is not a value on its own.
   if (isWordy(t.charCodeAt(p - 1)) || isWordy(t.charCodeAt(runEnd))) return skipWord(t, runEnd);
-  // Phones need 8 digits after '+' and 9 otherwise, SSNs 9, cards 13; an IPv4 address four groups.
-  if (count < 4 && digits < 9 && !(digits === 8 && (t.charCodeAt(p - 1) === 43 || t.charCodeAt(p - 2) === 43))) return runEnd;
-  const groups: Group[] = [];
-  for (let i = p; i < runEnd; ) {
-    let j = i;
-    while (isDigit(t.charCodeAt(j))) j++;
-    groups.push({ start: i, end: j });
-    i = j;
-    while (i < runEnd && !isDigit(t.charCodeAt(i))) i++;
-  }
-
-  const used: boolean[] = new Array<boolean>(groups.length).fill(false);
-  if (enabled & DET.ip) ipv4(sink, groups, used);
+  // Most numbers in text (dates, times, counts, prices) are too short for every numeric detector:
+  // phones need 8 digits after '+' and 9 otherwise, SSNs 9, cards 13; an IPv4 address four groups.
+  const plus = t.charCodeAt(p - 1) === 43 || (t.charCodeAt(p - 1) === 40 && t.charCodeAt(p - 2) === 43);
+  if (n < 4 && digits < 9 && !(digits === 8 && plus)) return runEnd;
+  let used = 0;
+  if (enabled & DET.ip && n >= 4) used = ipv4(sink, n, used);
   // After '+' a number is international dialling, never a card or an SSN.
-  const dialled = t.charCodeAt(p - 1) === 43 || (t.charCodeAt(p - 1) === 40 && t.charCodeAt(p - 2) === 43);
-  if (enabled & DET.credit_card && !dialled) cards(sink, groups, used);
-  if (enabled & DET.ssn && !dialled) ssns(sink, groups, used, ctx);
+  if (enabled & DET.credit_card && !plus && digits >= 13) used = cards(sink, n, used);
+  if (enabled & DET.ssn && !plus && digits >= 9) used = ssns(sink, n, used, ctx);
   // A phone number is the run's leading groups that nothing else claimed.
-  const free = used.indexOf(true);
-  if (enabled & DET.phone && free !== 0) phone(sink, free < 0 ? groups : groups.slice(0, free), p, ctx);
+  if (enabled & DET.phone && !(used & 1)) {
+    let free = 0;
+    while (free < n && !(used & (1 << free))) free++;
+    phone(sink, free, p, ctx);
+  }
   return runEnd;
 }
 
@@ -150,54 +160,72 @@ function skipWord(t: string, from: number): number {
   return i;
 }
 
-const digitsOf = (t: string, gs: readonly Group[], a: number, b: number): string => {
-  let d = '';
-  for (let g = a; g <= b; g++) d += t.slice((gs[g] as Group).start, (gs[g] as Group).end);
-  return d;
-};
+const glen = (g: number): number => (GE[g] as number) - (GS[g] as number);
 
-function ipv4(sink: Sink, gs: readonly Group[], used: boolean[]): void {
+function ipv4(sink: Sink, n: number, used: number): number {
   const t = sink.t;
-  for (let a = 0; a + 3 < gs.length; a++) {
-    let ok = a === 0 || t.charCodeAt((gs[a] as Group).start - 1) !== 46;
+  for (let a = 0; a + 3 < n; a++) {
+    let ok = a === 0 || t.charCodeAt((GS[a] as number) - 1) !== 46;
     for (let g = a; ok && g < a + 4; g++) {
-      const { start, end } = gs[g] as Group;
-      const len = end - start;
-      if (len < 1 || len > 3 || Number(t.slice(start, end)) > 255 || (len > 1 && t.charCodeAt(start) === 48)) ok = false;
-      if (g > a && (start - (gs[g - 1] as Group).end !== 1 || t.charCodeAt(start - 1) !== 46)) ok = false;
+      const start = GS[g] as number;
+      const len = glen(g);
+      let v = 0;
+      for (let i = start; i < start + len; i++) v = v * 10 + t.charCodeAt(i) - 48;
+      if (len > 3 || v > 255 || (len > 1 && t.charCodeAt(start) === 48)) ok = false;
+      if (g > a && (start - (GE[g - 1] as number) !== 1 || t.charCodeAt(start - 1) !== 46)) ok = false;
     }
-    const last = gs[a + 3] as Group;
+    const end = GE[a + 3] as number;
     // 1.2.3.4.5 is a version, not an address.
-    if (ok && t.charCodeAt(last.end) === 46 && isDigit(t.charCodeAt(last.end + 1))) ok = false;
+    if (ok && t.charCodeAt(end) === 46 && isDigit(t.charCodeAt(end + 1))) ok = false;
     if (ok) {
-      push(sink, (gs[a] as Group).start, last.end, 'ip');
-      for (let g = a; g < a + 4; g++) used[g] = true;
+      push(sink, GS[a] as number, end, 'ip');
+      used |= 0b1111 << a;
       a += 3;
     }
   }
+  return used;
 }
 
-function cards(sink: Sink, gs: readonly Group[], used: boolean[]): void {
+function cards(sink: Sink, n: number, used: number): number {
   const t = sink.t;
-  for (let a = 0; a < gs.length; a++) {
-    if (used[a]) continue;
+  for (let a = 0; a < n; a++) {
+    if (used & (1 << a)) continue;
+    const first = t.charCodeAt(GS[a] as number);
+    // Issuer ranges start with 2-6 (Mastercard 2/5, Amex/Diners/JCB 3, Visa 4, Discover/UnionPay 6).
+    if (first < 50 || first > 54) continue;
     let total = 0;
-    for (let b = a; b < gs.length && !used[b]; b++) {
-      const g = gs[b] as Group;
-      if (b > a && !onlyCardSeps(t, (gs[b - 1] as Group).end, g.start)) break;
-      total += g.end - g.start;
+    for (let b = a; b < n && !(used & (1 << b)); b++) {
+      if (b > a && !onlyCardSeps(t, GE[b - 1] as number, GS[b] as number)) break;
+      total += glen(b);
       if (total > 19) break;
       if (total < 13) continue;
-      const first = t.charCodeAt((gs[a] as Group).start);
-      // Issuer ranges start with 2-6 (Mastercard 2/5, Amex/Diners/JCB 3, Visa 4, Discover/UnionPay 6).
-      if (first >= 50 && first <= 54 && luhn(digitsOf(t, gs, a, b))) {
-        push(sink, (gs[a] as Group).start, g.end, 'credit_card');
-        for (let k = a; k <= b; k++) used[k] = true;
+      if (luhnRange(t, GS[a] as number, GE[b] as number)) {
+        push(sink, GS[a] as number, GE[b] as number, 'credit_card');
+        for (let k = a; k <= b; k++) used |= 1 << k;
         a = b;
         break;
       }
     }
   }
+  return used;
+}
+
+/** Luhn over the digits of t[from, to), separators skipped, without building a string. */
+function luhnRange(t: string, from: number, to: number): boolean {
+  let sum = 0;
+  let double = false;
+  for (let i = to - 1; i >= from; i--) {
+    const c = t.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) continue;
+    let d = c;
+    if (double) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+    double = !double;
+  }
+  return sum % 10 === 0;
 }
 
 function onlyCardSeps(t: string, from: number, to: number): boolean {
@@ -205,75 +233,79 @@ function onlyCardSeps(t: string, from: number, to: number): boolean {
   return true;
 }
 
-function ssns(sink: Sink, gs: readonly Group[], used: boolean[], ctx: number): void {
+function ssns(sink: Sink, n: number, used: number, ctx: number): number {
   const t = sink.t;
-  const len = (g: number) => (gs[g] as Group).end - (gs[g] as Group).start;
-  for (let a = 0; a < gs.length; a++) {
-    if (used[a]) continue;
-    const start = (gs[a] as Group).start;
-    if (a + 2 < gs.length && !used[a + 1] && !used[a + 2] && len(a) === 3 && len(a + 1) === 2 && len(a + 2) === 4) {
-      const g1 = gs[a + 1] as Group;
-      const sepsOk = g1.start - (gs[a] as Group).end === 1 && (gs[a + 2] as Group).start - g1.end === 1;
-      if (sepsOk && isCardSep(t.charCodeAt(g1.start - 1)) && isCardSep(t.charCodeAt(g1.end)) && validSsn(digitsOf(t, gs, a, a + 2))) {
-        push(sink, start, (gs[a + 2] as Group).end, 'ssn');
-        used[a] = used[a + 1] = used[a + 2] = true;
+  for (let a = 0; a < n; a++) {
+    if (used & (1 << a)) continue;
+    const start = GS[a] as number;
+    if (a + 2 < n && !(used & (0b110 << a)) && glen(a) === 3 && glen(a + 1) === 2 && glen(a + 2) === 4) {
+      const s1 = GS[a + 1] as number;
+      const e1 = GE[a + 1] as number;
+      const sepsOk = s1 - (GE[a] as number) === 1 && (GS[a + 2] as number) - e1 === 1 && isCardSep(t.charCodeAt(s1 - 1)) && isCardSep(t.charCodeAt(e1));
+      if (sepsOk && validSsn(t.slice(start, GE[a + 2] as number))) {
+        push(sink, start, GE[a + 2] as number, 'ssn');
+        used |= 0b111 << a;
         a += 2;
         continue;
       }
     }
-    if (len(a) === 9 && (ctx & CTX_SSN || ssnContextBefore(t, start)) && validSsn(digitsOf(t, gs, a, a))) {
-      push(sink, start, (gs[a] as Group).end, 'ssn');
-      used[a] = true;
+    if (glen(a) === 9 && (ctx & CTX_SSN || ssnContextBefore(t, start)) && validSsn(t.slice(start, GE[a] as number))) {
+      push(sink, start, GE[a] as number, 'ssn');
+      used |= 1 << a;
     }
   }
+  return used;
 }
 
-function phone(sink: Sink, gs: readonly Group[], p: number, ctx: number): void {
+/** A phone number made of the first `n` groups of the run starting at `p`. */
+function phone(sink: Sink, n: number, p: number, ctx: number): void {
   const t = sink.t;
   let start = p;
   if (t.charCodeAt(start - 1) === 40) start--; // (
   const plus = t.charCodeAt(start - 1) === 43;
   if (plus) start--;
   if (plus && isWordy(t.charCodeAt(start - 1))) return;
-  const g0 = gs[0] as Group;
-  const nanpParens = !plus && t.charCodeAt(p - 1) === 40 && gs.length >= 3 && g0.end - g0.start === 3 && t.charCodeAt(g0.end) === 41;
+  const nanpParens = !plus && t.charCodeAt(p - 1) === 40 && n >= 3 && glen(0) === 3 && t.charCodeAt(GE[0] as number) === 41;
   const withContext = !plus && !nanpParens && (ctx & CTX_PHONE || phoneContextBefore(t, start));
   if (!plus && !nanpParens && !withContext) return;
   // As many leading groups as a number of that kind can have digits (E.164: 15).
   const max = plus ? 15 : nanpParens ? 11 : 13;
   let digits = 0;
   let last = -1;
-  for (let g = 0; g < gs.length; g++) {
-    const len = (gs[g] as Group).end - (gs[g] as Group).start;
-    if (digits + len > max) break;
-    digits += len;
+  for (let g = 0; g < n; g++) {
+    if (digits + glen(g) > max) break;
+    digits += glen(g);
     last = g;
   }
   const min = plus ? 8 : nanpParens ? 10 : 9;
   if (last < 0 || digits < min) return;
-  push(sink, start, (gs[last] as Group).end, 'phone');
+  push(sink, start, GE[last] as number, 'phone');
 }
 
 function ibanAt(t: string, start: number): number {
-  const country = t.slice(start, start + 2);
-  const want = IBAN_LENGTHS[country];
-  if (want === undefined) return 0;
-  let have = 0;
-  let i = start;
-  let spaces = false;
+  const want = IBAN_LENGTHS[t.slice(start, start + 2)];
+  if (want === undefined || !isDigit(t.charCodeAt(start + 2)) || !isDigit(t.charCodeAt(start + 3))) return 0;
+  // MOD 97-10 over the account part, then country and check digits, letters counting 10..35.
+  let have = 4;
+  let i = start + 4;
+  let rem = 0;
   while (i < t.length && have < want) {
     const c = t.charCodeAt(i);
-    if (isDigit(c) || isUpper(c)) {
-      have++;
+    if (isDigit(c)) rem = (rem * 10 + (c - 48)) % 97;
+    else if (isUpper(c)) rem = (rem * 100 + (c - 55)) % 97;
+    else if (c === 32 && isAlnum(t.charCodeAt(i + 1))) {
       i++;
-    } else if (c === 32 && have >= 4 && isAlnum(t.charCodeAt(i + 1))) {
-      spaces = true;
-      i++;
+      continue;
     } else break;
+    have++;
+    i++;
   }
   if (have !== want || isAlnum(t.charCodeAt(i))) return 0;
-  const compact = spaces ? t.slice(start, i).replaceAll(' ', '') : t.slice(start, i);
-  return isDigit(compact.charCodeAt(2)) && isDigit(compact.charCodeAt(3)) && mod97(compact) ? i : 0;
+  for (let k = start; k < start + 4; k++) {
+    const c = t.charCodeAt(k);
+    rem = isDigit(c) ? (rem * 10 + (c - 48)) % 97 : (rem * 100 + (c - 55)) % 97;
+  }
+  return rem === 1 ? i : 0;
 }
 
 // ---------------------------------------------------------------- email
