@@ -25,12 +25,13 @@ export interface Hit {
   readonly detector: string;
 }
 
-// Every alternative matches exactly one character, so a match's position is lastIndex - 1 and
-// `test` finds it without allocating a match. Letters start a check only where a known token
-// (eyJ, AKIA, -----BEGIN, Bearer, ghp_, xoxb-, sk_live_) can start: ordinary prose rarely stops here.
-const TRIGGER = /[0-9@:=_J]|A(?=KIA|SIA|GPA|IDA|ROA|IPA|NPA|NVA|Iza)|-(?=----BEGIN)|[Bb](?=earer\s)|x(?=ox[abprs]-)/g;
+// One character class: irregexp runs a class through text far faster than an alternation, and
+// a match's position is lastIndex - 1, found by `test` without allocating a match. The letters
+// are where a known token can start or be recognised (eyJ, AKIA, -----BEGIN, Bearer, ghp_, xoxb-,
+// sk_live_); token() checks the rest of the prefix before any regex runs.
+const TRIGGER = /[0-9@:=_JABbx-]/g;
 /** The same on unfolded text, also stopping at anything that may need folding. */
-const TRIGGER_RAW = new RegExp(`[\\u0080-\\uffff\\\\]|${TRIGGER.source}`, 'g');
+const TRIGGER_RAW = /[\u0080-\uffff\\0-9@:=_JABbx-]/g;
 
 const isDigit = (c: number): boolean => c >= 48 && c <= 57;
 const isUpper = (c: number): boolean => c >= 65 && c <= 90;
@@ -428,9 +429,13 @@ const TOKENS: readonly RegExp[] = [
 const BEARER = /[Bb]earer\s+([A-Za-z0-9._~+/-]{16,}=*)/y;
 const PEM_BEGIN = /-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY-----/y;
 
+const AWS_SECOND = new Set(['K', 'S', 'G', 'I', 'R', 'N']);
+
 function token(sink: Sink, p: number, c: number): number {
   const t = sink.t;
+  // Cheap prefix checks first: most triggering letters are just letters.
   if (c === 45) {
+    if (!t.startsWith('-----BEGIN', p)) return p + 1;
     PEM_BEGIN.lastIndex = p;
     const m = PEM_BEGIN.exec(t);
     if (!m) return p + 1;
@@ -442,7 +447,7 @@ function token(sink: Sink, p: number, c: number): number {
     return end;
   }
   if (c === 66 || c === 98) {
-    if (!boundaryBefore(t, p)) return p + 1;
+    if (!t.startsWith('earer', p + 1) || !boundaryBefore(t, p)) return p + 1;
     BEARER.lastIndex = p;
     const m = BEARER.exec(t);
     const v = m?.[1];
@@ -451,6 +456,9 @@ function token(sink: Sink, p: number, c: number): number {
     push(sink, end - v.length, end, 'secret');
     return end;
   }
+  if (c === 65 && !AWS_SECOND.has(t.charAt(p + 1))) return p + 1;
+  if (c === 120 && !t.startsWith('ox', p + 1)) return p + 1;
+  if (c === 74 && !(t.charCodeAt(p - 1) === 121 && t.charCodeAt(p - 2) === 101)) return p + 1;
   // 'J' of eyJ; '_' of ghp_, github_pat_, sk_live_; 'A' of AKIA and AIza; 'x' of xoxb-.
   const starts = c === 74 ? [p - 2] : c === 95 ? [p - 3, p - 6, p - 2] : [p];
   for (const s of starts) {
