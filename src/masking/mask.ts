@@ -67,7 +67,8 @@ class Walker {
   readonly exposed: MaskCounts = {};
   readonly plan: MaskPlan;
   #budget: number;
-  readonly #cleanKeys = new Set<string>();
+  /** Keys repeat (arrays of records): clean ones are remembered per message with their context. */
+  readonly #keys = new Map<string, { readonly ctx: number; readonly masked: string | undefined }>();
 
   constructor(plan: MaskPlan) {
     this.plan = plan;
@@ -125,8 +126,15 @@ class Walker {
       const key = keys[i] as string;
       const child = (v as Json)[key];
       const adv = states.length === 0 ? NO_ADVANCE : advance(paths, states, key, 0);
-      const next = adv.matched.length > 0 ? this.applyPaths(child, adv.matched) : this.value(child, adv.states, keyContext(key), level, depth + 1);
-      const newKey = this.key(key);
+      // One lookup per key: its context flags, and whether it is known to have no hits.
+      let info = this.#keys.get(key);
+      if (info === undefined) {
+        const masked = this.text(key, 0);
+        info = { ctx: keyContext(key), masked: masked === key ? undefined : masked };
+        if (info.masked === undefined && this.#keys.size < 10_000) this.#keys.set(key, info);
+      }
+      const next = adv.matched.length > 0 ? this.applyPaths(child, adv.matched) : this.value(child, adv.states, info.ctx, level, depth + 1);
+      const newKey = info.masked ?? key;
       if (out === undefined && (next !== child || newKey !== key)) {
         out = {};
         for (let j = 0; j < i; j++) define(out, keys[j] as string, (v as Json)[keys[j] as string]);
@@ -138,14 +146,6 @@ class Walker {
       define(out, k, next);
     }
     return out ?? v;
-  }
-
-  /** Masks an object key; keys repeat (arrays of records), so clean ones are remembered per message. */
-  private key(key: string): string {
-    if (this.#cleanKeys.has(key)) return key;
-    const masked = this.text(key, 0);
-    if (masked === key && this.#cleanKeys.size < 10_000) this.#cleanKeys.add(key);
-    return masked;
   }
 
   private copyOnWrite(list: readonly unknown[], f: (v: unknown) => unknown): unknown {
@@ -206,7 +206,7 @@ class Walker {
     for (const h of chosen) {
       const style = plan.detectorStyles.get(h.detector) ?? 'redact';
       const original = s.slice(h.start, h.end);
-      out += s.slice(at, h.start) + render(style, h.detector, original, style === 'hash' ? canonical(h.detector, fold(original).text) : '', plan.hashKey);
+      out += s.slice(at, h.start) + render(style, h.detector, original, style === 'hash' ? canonical(h.detector, fold(original).text) : '', plan.hash);
       at = h.end;
       this.masked[h.detector] = (this.masked[h.detector] ?? 0) + 1;
     }
@@ -226,11 +226,11 @@ class Walker {
     if (typeof v === 'object') {
       const json = JSON.stringify(v);
       this.spend(json.length);
-      return render(win.style === 'last4' ? 'redact' : win.style, win.label, json, json, this.plan.hashKey);
+      return render(win.style === 'last4' ? 'redact' : win.style, win.label, json, json, this.plan.hash);
     }
     const s = String(v);
     this.spend(s.length);
-    return render(win.style, win.label, s, s, this.plan.hashKey);
+    return render(win.style, win.label, s, s, this.plan.hash);
   }
 }
 

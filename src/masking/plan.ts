@@ -8,7 +8,7 @@ import type { MaskObligation } from '../policy/decision.ts';
 import type { CustomDetector } from './custom.ts';
 import { MAX_STEPS, packState, parsePath, type States, type Step } from './paths.ts';
 import { ALL_BUILTIN, BUILTIN_DETECTORS, DET, type BuiltinDetector } from './scanner.ts';
-import { stricter, type MaskStyle } from './styles.ts';
+import { createHasher, stricter, type Hasher, type MaskStyle } from './styles.ts';
 import { DEFAULT_MAX_MESSAGE_BYTES } from './config.ts';
 
 /** One compiled path obligation. */
@@ -39,7 +39,8 @@ export interface MaskPlan {
   readonly scanBits: number;
   /** Custom detectors to run (the active ones, or all when observing). */
   readonly custom: readonly CustomDetector[];
-  readonly hashKey: Uint8Array | string;
+  /** HMAC of the hash style (remembers recent values: the plan is shared by every call of a decision). */
+  readonly hash: Hasher;
   readonly maxMessageBytes: number;
 }
 
@@ -97,7 +98,7 @@ export function compileMaskPlan(obligations: readonly MaskObligation[] | undefin
     detectorStyles,
     scanBits: observe ? ALL_BUILTIN : activeBits,
     custom: observe ? custom : custom.filter((d) => detectorStyles.has(d.name)),
-    hashKey: options.hashKey,
+    hash: createHasher(options.hashKey),
     maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
   };
 }

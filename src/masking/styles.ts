@@ -17,20 +17,56 @@ export const stricter = (a: MaskStyle, b: MaskStyle): MaskStyle => (STRICTNESS[a
 
 const ALNUM = /[\p{L}\p{N}]/u;
 
+/** A keyed hasher remembering recent values: the same values recur (a text twin, every page of a listing). */
+export interface Hasher {
+  (canonical: string): string;
+}
+
+/** An HMAC-SHA256 hasher (first 8 hex digits) with a bounded memory of recent values. */
+export function createHasher(key: Uint8Array | string, remember = 1024): Hasher {
+  const recent = new Map<string, string>();
+  return (canonical) => {
+    const known = recent.get(canonical);
+    if (known !== undefined) return known;
+    const h = createHmac('sha256', key).update(canonical).digest('hex').slice(0, 8);
+    if (recent.size >= remember) recent.clear();
+    recent.set(canonical, h);
+    return h;
+  };
+}
+
 /** Renders one masked value. `canonical` is what is hashed: the same value however it was written. */
-export function render(style: MaskStyle, label: string, original: string, canonical: string, hashKey: Uint8Array | string): string {
+export function render(style: MaskStyle, label: string, original: string, canonical: string, hash: Hasher): string {
   switch (style) {
     case 'redact':
       return `[REDACTED:${label}]`;
     case 'hash':
-      return `[HASH:${label}:${createHmac('sha256', hashKey).update(canonical).digest('hex').slice(0, 8)}]`;
+      return `[HASH:${label}:${hash(canonical)}]`;
     case 'last4':
       return last4(original);
   }
 }
 
+const asciiAlnum = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+
 function last4(original: string): string {
-  const chars = Array.from(original); // code points: a surrogate pair is never split
+  if (/^[\x00-\x7f]*$/.test(original)) {
+    let alnum = 0;
+    for (let i = 0; i < original.length; i++) if (asciiAlnum(original.charCodeAt(i))) alnum++;
+    let keep = Math.min(4, Math.floor(alnum / 2));
+    let out = '';
+    for (let i = original.length - 1; i >= 0; i--) {
+      const c = original.charCodeAt(i);
+      if (!asciiAlnum(c)) out = original[i] + out;
+      else if (keep > 0) {
+        out = original[i] + out;
+        keep--;
+      } else out = `*${out}`;
+    }
+    return out;
+  }
+  // Code points: a surrogate pair is never split.
+  const chars = Array.from(original);
   let alnum = 0;
   for (const ch of chars) if (ALNUM.test(ch)) alnum++;
   let keep = Math.min(4, Math.floor(alnum / 2));
