@@ -14,7 +14,7 @@ import { scanCustom } from './custom.ts';
 import { advance, NO_STATES, type States } from './paths.ts';
 import type { MaskPlan } from './plan.ts';
 import { scanBuiltins, type Hit } from './scanner.ts';
-import { canonical, render, STRICTNESS } from './styles.ts';
+import { canonical, redacted, render, STRICTNESS } from './styles.ts';
 
 export type MaskCounts = Record<string, number>;
 
@@ -193,24 +193,42 @@ class Walker {
     const builtin = scanBuiltins(s, plan.scanBits, ctx);
     const hits = plan.custom.length > 0 ? [...builtin, ...scanCustom(s, plan.custom)] : builtin;
     if (hits.length === 0) return s;
-    const active: Hit[] = [];
+    let active: readonly Hit[] = hits;
     const passive: Hit[] = [];
-    for (const h of hits) (plan.detectorStyles.has(h.detector) ? active : passive).push(h);
-    const chosen = nonOverlapping(active);
-    for (const h of passive) {
-      if (plan.observe && !chosen.some((c) => c.start < h.end && h.start < c.end)) this.exposed[h.detector] = (this.exposed[h.detector] ?? 0) + 1;
+    if (!plan.allActive) {
+      const a: Hit[] = [];
+      for (const h of hits) (plan.detectorStyles.has(h.detector) ? a : passive).push(h);
+      active = a;
     }
+    const chosen = nonOverlapping(active);
+    if (plan.observe && passive.length > 0) this.countExposed(passive, chosen);
     if (chosen.length === 0) return s;
-    let out = '';
+    const parts: string[] = [];
     let at = 0;
     for (const h of chosen) {
       const style = plan.detectorStyles.get(h.detector) ?? 'redact';
-      const original = s.slice(h.start, h.end);
-      out += s.slice(at, h.start) + render(style, h.detector, original, style === 'hash' ? canonical(h.detector, fold(original).text) : '', plan.hash);
+      parts.push(s.slice(at, h.start));
+      if (style === 'redact') parts.push(redacted(h.detector));
+      else {
+        const original = s.slice(h.start, h.end);
+        parts.push(render(style, h.detector, original, style === 'hash' ? canonical(h.detector, fold(original).text) : '', plan.hash));
+      }
       at = h.end;
       this.masked[h.detector] = (this.masked[h.detector] ?? 0) + 1;
     }
-    return out + s.slice(at);
+    parts.push(s.slice(at));
+    return parts.join('');
+  }
+
+  /** Counts passive hits that no chosen (masked) hit overlaps; both lists sorted by start, one sweep. */
+  private countExposed(passive: Hit[], chosen: readonly Hit[]): void {
+    passive.sort((a, b) => a.start - b.start);
+    let j = 0;
+    for (const h of passive) {
+      while (j < chosen.length && (chosen[j] as Hit).end <= h.start) j++;
+      const c = chosen[j];
+      if (c === undefined || c.start >= h.end) this.exposed[h.detector] = (this.exposed[h.detector] ?? 0) + 1;
+    }
   }
 
   private applyPaths(v: unknown, matched: readonly number[]): unknown {
@@ -243,12 +261,16 @@ function define(o: Json, key: string, value: unknown): void {
   else o[key] = value;
 }
 
-function nonOverlapping(hits: Hit[]): Hit[] {
+function nonOverlapping(hits: readonly Hit[]): readonly Hit[] {
   if (hits.length <= 1) return hits;
-  hits.sort((a, b) => a.start - b.start || b.end - a.end);
+  // The scanner reports hits in order; sort only when they are not (custom detectors, overlaps).
+  let ordered = true;
+  for (let i = 1; i < hits.length && ordered; i++) ordered = (hits[i - 1] as Hit).end <= (hits[i] as Hit).start;
+  if (ordered) return hits;
+  const sorted = [...hits].sort((a, b) => a.start - b.start || b.end - a.end);
   const out: Hit[] = [];
   let end = -1;
-  for (const h of hits) {
+  for (const h of sorted) {
     if (h.start >= end) {
       out.push(h);
       end = h.end;

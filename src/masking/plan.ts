@@ -35,6 +35,8 @@ export interface MaskPlan {
   /** Paths that select a root itself (`$`). */
   readonly rootPaths: readonly number[];
   readonly detectorStyles: ReadonlyMap<string, MaskStyle>;
+  /** Every detector the plan runs is also masked (no observe-only detectors): hits need no sorting out. */
+  readonly allActive: boolean;
   /** DET bits of the built-in detectors to run (the active ones, or all when observing). */
   readonly scanBits: number;
   /** Custom detectors to run (the active ones, or all when observing). */
@@ -96,6 +98,7 @@ export function compileMaskPlan(obligations: readonly MaskObligation[] | undefin
     embeddedStates: embeddedPaths.flatMap((p, i) => (p.steps.length > 0 ? [packState(i, 0)] : [])),
     rootPaths: paths.flatMap((p, i) => (p.steps.length === 0 ? [i] : [])),
     detectorStyles,
+    allActive: !observe || [...BUILTIN_DETECTORS, ...custom.map((d) => d.name)].every((d) => detectorStyles.has(d)),
     scanBits: observe ? ALL_BUILTIN : activeBits,
     custom: observe ? custom : custom.filter((d) => detectorStyles.has(d.name)),
     hash: createHasher(options.hashKey),

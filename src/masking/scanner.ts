@@ -283,9 +283,13 @@ function phone(sink: Sink, n: number, p: number, ctx: number): void {
   push(sink, start, GE[last] as number, 'phone');
 }
 
+/** IBAN length by country, indexed by the two letters (26 x 26); 0 = no IBAN. */
+const IBAN_TABLE = new Uint8Array(26 * 26);
+for (const [cc, len] of Object.entries(IBAN_LENGTHS)) IBAN_TABLE[(cc.charCodeAt(0) - 65) * 26 + (cc.charCodeAt(1) - 65)] = len;
+
 function ibanAt(t: string, start: number): number {
-  const want = IBAN_LENGTHS[t.slice(start, start + 2)];
-  if (want === undefined || !isDigit(t.charCodeAt(start + 2)) || !isDigit(t.charCodeAt(start + 3))) return 0;
+  const want = IBAN_TABLE[(t.charCodeAt(start) - 65) * 26 + (t.charCodeAt(start + 1) - 65)];
+  if (!want || !isDigit(t.charCodeAt(start + 2)) || !isDigit(t.charCodeAt(start + 3))) return 0;
   // MOD 97-10 over the account part, then country and check digits, letters counting 10..35.
   let have = 4;
   let i = start + 4;
@@ -311,7 +315,6 @@ function ibanAt(t: string, start: number): number {
 
 // ---------------------------------------------------------------- email
 
-const DOMAIN = /(?:[A-Za-z0-9\u00c0-\uffff](?:[A-Za-z0-9\u00c0-\uffff-]{0,61}[A-Za-z0-9\u00c0-\uffff])?\.)+[A-Za-z\u00c0-\uffff]{2,63}/y;
 const isLocal = (c: number): boolean =>
   isAlnum(c) || c === 46 || c === 95 || c === 37 || c === 43 || c === 45 || c === 39 || (c >= 0xc0 && c !== 0xa0 && c < 0xd800);
 
@@ -322,11 +325,33 @@ function email(sink: Sink, at: number, enabled: number): number {
   while (s > 0 && at - s < 64 && isLocal(t.charCodeAt(s - 1))) s--;
   while (s < at && t.charCodeAt(s) === 46) s++;
   if (s === at) return at + 1;
-  DOMAIN.lastIndex = at + 1;
-  const m = DOMAIN.exec(t);
-  if (!m) return at + 1;
-  const end = at + 1 + m[0].length;
+  const end = domainEnd(t, at + 1);
+  if (end < 0) return at + 1;
   push(sink, s, end, 'email');
+  return end;
+}
+
+const isDomainChar = (c: number): boolean => isAlnum(c) || c === 45 || (c >= 0xc0 && c < 0xd800);
+const isTldChar = (c: number): boolean => isUpper(c) || (c >= 97 && c <= 122) || (c >= 0xc0 && c < 0xd800);
+
+/** Where a domain of at least two labels starting at `from` ends (-1: none); the last label is 2+ letters. */
+function domainEnd(t: string, from: number): number {
+  let i = from;
+  let labels = 0;
+  let end = -1;
+  for (;;) {
+    const start = i;
+    while (i < t.length && i - start < 63 && isDomainChar(t.charCodeAt(i))) i++;
+    if (i === start || t.charCodeAt(start) === 45 || t.charCodeAt(i - 1) === 45) break;
+    labels++;
+    if (labels >= 2 && i - start >= 2) {
+      let tld = true;
+      for (let k = start; k < i && tld; k++) tld = isTldChar(t.charCodeAt(k));
+      if (tld) end = i;
+    }
+    if (t.charCodeAt(i) !== 46 || !isDomainChar(t.charCodeAt(i + 1))) break;
+    i++;
+  }
   return end;
 }
 

@@ -35,11 +35,23 @@ export function createHasher(key: Uint8Array | string, remember = 1024): Hasher 
   };
 }
 
+const redactions = new Map<string, string>();
+
+/** `[REDACTED:label]`, built once per label. */
+export function redacted(label: string): string {
+  let r = redactions.get(label);
+  if (r === undefined) {
+    r = `[REDACTED:${label}]`;
+    if (redactions.size < 1024) redactions.set(label, r);
+  }
+  return r;
+}
+
 /** Renders one masked value. `canonical` is what is hashed: the same value however it was written. */
 export function render(style: MaskStyle, label: string, original: string, canonical: string, hash: Hasher): string {
   switch (style) {
     case 'redact':
-      return `[REDACTED:${label}]`;
+      return redacted(label);
     case 'hash':
       return `[HASH:${label}:${hash(canonical)}]`;
     case 'last4':
