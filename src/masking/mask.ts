@@ -120,6 +120,12 @@ class Walker {
       }
       return out ?? v;
     }
+    if (RAW.isRawJSON(v)) {
+      // A number kept as written (see parseEmbedded): scanned as its digits.
+      const source = (v as { rawJSON: string }).rawJSON;
+      const masked = this.text(source, ctx);
+      return masked === source ? v : masked;
+    }
     const keys = Object.keys(v);
     let out: Json | undefined;
     for (let i = 0; i < keys.length; i++) {
@@ -170,7 +176,7 @@ class Walker {
     if (level < MAX_EMBED_LEVEL && looksLikeJson(s)) {
       let doc: unknown;
       try {
-        doc = JSON.parse(s);
+        doc = parseEmbedded(s);
       } catch {
         doc = undefined;
       }
@@ -277,6 +283,23 @@ function nonOverlapping(hits: readonly Hit[]): readonly Hit[] {
     }
   }
   return out;
+}
+
+/** JSON.rawJSON (ES2025, Node 22+): a number serialized exactly as written. Not in TypeScript's lib yet. */
+const RAW = JSON as unknown as { rawJSON(text: string): object; isRawJSON(v: unknown): boolean };
+/** Numbers that JSON.parse then JSON.stringify would rewrite: beyond 2^53, trailing zeros, exponents, -0. */
+const LOSSY_NUMBER = /\d{16}|\d\.\d*0(?!\d)|\d[eE]|-0(?![.\d])/;
+
+/**
+ * Parses JSON embedded in text so that re-serializing it changes only what was masked: numbers that
+ * would not survive a round trip (an order id beyond 2^53, a price written 1.50) are kept as written.
+ */
+function parseEmbedded(s: string): unknown {
+  if (!LOSSY_NUMBER.test(s)) return JSON.parse(s);
+  return JSON.parse(s, function (this: unknown, _key: string, value: unknown, context?: { source?: string }) {
+    const source = context?.source;
+    return typeof value === 'number' && source !== undefined && source !== String(value) ? RAW.rawJSON(source) : value;
+  } as (this: unknown, key: string, value: unknown) => unknown);
 }
 
 function looksLikeJson(s: string): boolean {

@@ -7,7 +7,7 @@
  */
 import { CTX_PHONE, CTX_SECRET, CTX_SSN, looksSecret, phoneContextBefore, secretContextBefore, ssnContextBefore } from './context.ts';
 import { fold, needsFolding, type Folded } from './normalize.ts';
-import { IBAN_LENGTHS, ssn as validSsn } from './validators.ts';
+import { IBAN_LENGTHS, luhnRange, ssn as validSsn } from './validators.ts';
 
 /** The built-in detector names, as obligations name them. */
 export const BUILTIN_DETECTORS = ['credit_card', 'email', 'ssn', 'iban', 'phone', 'ip', 'secret'] as const;
@@ -209,24 +209,6 @@ function cards(sink: Sink, n: number, used: number): number {
     }
   }
   return used;
-}
-
-/** Luhn over the digits of t[from, to), separators skipped, without building a string. */
-function luhnRange(t: string, from: number, to: number): boolean {
-  let sum = 0;
-  let double = false;
-  for (let i = to - 1; i >= from; i--) {
-    const c = t.charCodeAt(i) - 48;
-    if (c < 0 || c > 9) continue;
-    let d = c;
-    if (double) {
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    sum += d;
-    double = !double;
-  }
-  return sum % 10 === 0;
 }
 
 function onlyCardSeps(t: string, from: number, to: number): boolean {

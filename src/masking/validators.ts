@@ -5,11 +5,16 @@
 
 /** Luhn (ISO/IEC 7812) over the digits of `s`; non-digits are ignored. */
 export function luhn(s: string): boolean {
+  return luhnRange(s, 0, s.length);
+}
+
+/** Luhn over the digits of t[from, to) (at least two), separators skipped, without building a string. */
+export function luhnRange(t: string, from: number, to: number): boolean {
   let sum = 0;
   let double = false;
   let count = 0;
-  for (let i = s.length - 1; i >= 0; i--) {
-    const c = s.charCodeAt(i) - 48;
+  for (let i = to - 1; i >= from; i--) {
+    const c = t.charCodeAt(i) - 48;
     if (c < 0 || c > 9) continue;
     count++;
     let d = c;

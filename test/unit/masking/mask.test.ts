@@ -66,6 +66,12 @@ describe('maskMessage', () => {
       assert.deepEqual(JSON.parse(outer.rows[0]!.payload), { card: '[REDACTED:credit_card]', note: 'ok' });
     });
 
+    it('re-serialized embedded JSON keeps numbers as written, and scans long ones', () => {
+      const text = '{"order":12345678901234567890,"price":1.50,"rate":1e3,"pan":4512345678901234564,"mail":"ada@example.com"}';
+      const r = maskMessage(all, textResult(text));
+      assert.equal(textOf(r.message), '{"order":12345678901234567890,"price":1.50,"rate":1e3,"pan":"[REDACTED:credit_card]","mail":"[REDACTED:email]"}');
+    });
+
     it('values in object keys', () => {
       const r = maskMessage(all, response({ structuredContent: { 'ada@example.com': { [CARD]: true } } }));
       assert.deepEqual((r.message as { result: unknown }).result, { structuredContent: { '[REDACTED:email]': { '[REDACTED:credit_card]': true } } });
