@@ -209,6 +209,12 @@ class Walker {
     const chosen = nonOverlapping(active);
     if (plan.observe && passive.length > 0) this.countExposed(passive, chosen);
     if (chosen.length === 0) return s;
+    const only = chosen[0] as Hit;
+    if (chosen.length === 1 && only.start === 0 && only.end === s.length && plan.detectorStyles.get(only.detector) === 'redact') {
+      // The whole value is one hit (an email field, a card field): the common case in records.
+      this.masked[only.detector] = (this.masked[only.detector] ?? 0) + 1;
+      return redacted(only.detector);
+    }
     const parts: string[] = [];
     let at = 0;
     for (const h of chosen) {

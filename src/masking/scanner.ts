@@ -6,7 +6,7 @@
  * number. Matching happens on the folded text (normalize.ts); hits come back in original offsets.
  */
 import { CTX_PHONE, CTX_SECRET, CTX_SSN, looksSecret, phoneContextBefore, secretContextBefore, ssnContextBefore } from './context.ts';
-import { fold, needsFolding, type Folded } from './normalize.ts';
+import { fold, needsFolding } from './normalize.ts';
 import { IBAN_LENGTHS, luhnRange, ssn as validSsn } from './validators.ts';
 
 /** The built-in detector names, as obligations name them. */
@@ -33,6 +33,8 @@ const TRIGGER = /[0-9@:=_JABbx-]/g;
 /** The same on unfolded text, also stopping at anything that may need folding. */
 const TRIGGER_RAW = /[\u0080-\uffff\\0-9@:=_JABbx-]/g;
 
+/** charCodeAt that reads 0 outside the string: V8 deoptimizes and slows a function that reads out of bounds. */
+const cc = (t: string, i: number): number => (i >= 0 && i < t.length ? t.charCodeAt(i) : 0);
 const isDigit = (c: number): boolean => c >= 48 && c <= 57;
 const isUpper = (c: number): boolean => c >= 65 && c <= 90;
 const isAlnum = (c: number): boolean => isDigit(c) || isUpper(c) || (c >= 97 && c <= 122);
@@ -42,16 +44,21 @@ const isWordy = (c: number): boolean => isAlnum(c) || c === 95 || (c >= 0xc0 && 
 const isSep = (c: number): boolean => c === 32 || c === 45 || c === 46 || c === 40 || c === 41;
 const isCardSep = (c: number): boolean => c === 32 || c === 45 || c === 46;
 
+/** The text being scanned, its map back to the original (when folded), and the hits so far. */
 interface Sink {
-  readonly t: string;
-  readonly f: Folded;
-  readonly hits: Hit[];
+  t: string;
+  map: Int32Array | undefined;
+  hits: Hit[] | undefined;
 }
 
+// Scanning never re-enters itself, so one sink (like one lastIndex per expression) is enough, and
+// a string without hits allocates nothing.
+const SINK: Sink = { t: '', map: undefined, hits: undefined };
+
 function push(sink: Sink, start: number, end: number, detector: BuiltinDetector): void {
-  const m = sink.f.toOriginal;
+  const m = sink.map;
   // The end maps to where the unit after the match starts, so a match covers whole originals.
-  sink.hits.push(m ? { start: m[start] as number, end: m[end] as number, detector } : { start, end, detector });
+  (sink.hits ??= []).push(m ? { start: m[start] as number, end: m[end] as number, detector } : { start, end, detector });
 }
 
 /**
@@ -62,30 +69,27 @@ export function scanBuiltins(s: string, enabled: number, ctx: number): readonly 
   if (enabled === 0 || s.length === 0) return NO_HITS;
   if (ctx & CTX_SECRET && enabled & DET.secret) {
     const f = fold(s);
-    if (looksSecret(f.text.trim(), true)) {
-      const hits: Hit[] = [];
-      push({ t: f.text, f, hits }, 0, f.text.length, 'secret');
-      return hits;
-    }
+    if (looksSecret(f.text.trim(), true)) return [{ start: 0, end: s.length, detector: 'secret' }];
   }
   // The raw text first; the first character that needs folding (a Unicode digit, a full-width
   // form, a \u escape) restarts the scan on the folded text, which ASCII text never pays for.
-  const raw = scanText(s, { text: s }, enabled, ctx, true);
+  const raw = scanText(s, undefined, enabled, ctx, true);
   if (raw) return raw;
   const f = fold(s);
-  return scanText(f.text, f, enabled, ctx, false) as readonly Hit[];
+  return scanText(f.text, f.toOriginal, enabled, ctx, false) as readonly Hit[];
 }
 
 /** Scans `t` (the folded form of the original); undefined when `raw` and `t` turns out to need folding. */
-function scanText(t: string, f: Folded, enabled: number, ctx: number, raw: boolean): readonly Hit[] | undefined {
-  const hits: Hit[] = [];
-  const sink: Sink = { t, f, hits };
-  // Shared expressions: scanning never re-enters itself, so one lastIndex each is enough.
+function scanText(t: string, map: Int32Array | undefined, enabled: number, ctx: number, raw: boolean): readonly Hit[] | undefined {
+  const sink = SINK;
+  sink.t = t;
+  sink.map = map;
+  sink.hits = undefined;
   const re = raw ? TRIGGER_RAW : TRIGGER;
   re.lastIndex = 0;
   while (re.test(t)) {
     const p = re.lastIndex - 1;
-    const c = t.charCodeAt(p);
+    const c = cc(t, p);
     let next = p + 1;
     if (c >= 0x80 || c === 92) {
       if (needsFolding(t, p)) return undefined;
@@ -98,7 +102,10 @@ function scanText(t: string, f: Folded, enabled: number, ctx: number, raw: boole
     else if (enabled & DET.secret) next = token(sink, p, c);
     re.lastIndex = Math.max(next, p + 1);
   }
-  return hits.length === 0 ? NO_HITS : hits;
+  const hits = sink.hits;
+  sink.t = '';
+  sink.hits = undefined;
+  return hits ?? NO_HITS;
 }
 
 // ---------------------------------------------------------------- numbers
@@ -112,7 +119,7 @@ const GE = new Int32Array(MAX_GROUPS);
 function numeric(sink: Sink, p: number, enabled: number, ctx: number): number {
   const t = sink.t;
   // IBAN: two capital letters right before the check digits.
-  if (enabled & DET.iban && p >= 2 && isUpper(t.charCodeAt(p - 1)) && isUpper(t.charCodeAt(p - 2)) && !isWordy(t.charCodeAt(p - 3))) {
+  if (enabled & DET.iban && p >= 2 && isUpper(cc(t, p - 1)) && isUpper(cc(t, p - 2)) && !isWordy(cc(t, p - 3))) {
     const end = ibanAt(t, p - 2);
     if (end > 0) {
       push(sink, p - 2, end, 'iban');
@@ -123,22 +130,22 @@ function numeric(sink: Sink, p: number, enabled: number, ctx: number): number {
   let n = 0;
   for (let i = p; ; ) {
     let j = i;
-    while (isDigit(t.charCodeAt(j))) j++;
+    while (isDigit(cc(t, j))) j++;
     digits += j - i;
     GS[n] = i;
     GE[n] = j;
     n++;
     let k = j;
-    while (k < j + 3 && isSep(t.charCodeAt(k))) k++;
-    if (k === j || !isDigit(t.charCodeAt(k)) || n >= MAX_GROUPS) break;
+    while (k < j + 3 && isSep(cc(t, k))) k++;
+    if (k === j || !isDigit(cc(t, k)) || n >= MAX_GROUPS) break;
     i = k;
   }
   const runEnd = GE[n - 1] as number;
   // A number glued to letters (hex hashes, UUID parts, "v2") is not a value on its own.
-  if (isWordy(t.charCodeAt(p - 1)) || isWordy(t.charCodeAt(runEnd))) return skipWord(t, runEnd);
+  if (isWordy(cc(t, p - 1)) || isWordy(cc(t, runEnd))) return skipWord(t, runEnd);
   // Most numbers in text (dates, times, counts, prices) are too short for every numeric detector:
   // phones need 8 digits after '+' and 9 otherwise, SSNs 9, cards 13; an IPv4 address four groups.
-  const plus = t.charCodeAt(p - 1) === 43 || (t.charCodeAt(p - 1) === 40 && t.charCodeAt(p - 2) === 43);
+  const plus = cc(t, p - 1) === 43 || (cc(t, p - 1) === 40 && cc(t, p - 2) === 43);
   if (n < 4 && digits < 9 && !(digits === 8 && plus)) return runEnd;
   let used = 0;
   if (enabled & DET.ip && n >= 4) used = ipv4(sink, n, used);
@@ -157,7 +164,7 @@ function numeric(sink: Sink, p: number, enabled: number, ctx: number): number {
 /** Skips the rest of an alphanumeric word so its digits are not looked at one run at a time. */
 function skipWord(t: string, from: number): number {
   let i = from;
-  while (i < t.length && isAlnum(t.charCodeAt(i))) i++;
+  while (i < t.length && isAlnum(cc(t, i))) i++;
   return i;
 }
 
@@ -166,18 +173,18 @@ const glen = (g: number): number => (GE[g] as number) - (GS[g] as number);
 function ipv4(sink: Sink, n: number, used: number): number {
   const t = sink.t;
   for (let a = 0; a + 3 < n; a++) {
-    let ok = a === 0 || t.charCodeAt((GS[a] as number) - 1) !== 46;
+    let ok = a === 0 || cc(t, (GS[a] as number) - 1) !== 46;
     for (let g = a; ok && g < a + 4; g++) {
       const start = GS[g] as number;
       const len = glen(g);
       let v = 0;
-      for (let i = start; i < start + len; i++) v = v * 10 + t.charCodeAt(i) - 48;
-      if (len > 3 || v > 255 || (len > 1 && t.charCodeAt(start) === 48)) ok = false;
-      if (g > a && (start - (GE[g - 1] as number) !== 1 || t.charCodeAt(start - 1) !== 46)) ok = false;
+      for (let i = start; i < start + len; i++) v = v * 10 + cc(t, i) - 48;
+      if (len > 3 || v > 255 || (len > 1 && cc(t, start) === 48)) ok = false;
+      if (g > a && (start - (GE[g - 1] as number) !== 1 || cc(t, start - 1) !== 46)) ok = false;
     }
     const end = GE[a + 3] as number;
     // 1.2.3.4.5 is a version, not an address.
-    if (ok && t.charCodeAt(end) === 46 && isDigit(t.charCodeAt(end + 1))) ok = false;
+    if (ok && cc(t, end) === 46 && isDigit(cc(t, end + 1))) ok = false;
     if (ok) {
       push(sink, GS[a] as number, end, 'ip');
       used |= 0b1111 << a;
@@ -191,7 +198,7 @@ function cards(sink: Sink, n: number, used: number): number {
   const t = sink.t;
   for (let a = 0; a < n; a++) {
     if (used & (1 << a)) continue;
-    const first = t.charCodeAt(GS[a] as number);
+    const first = cc(t, GS[a] as number);
     // Issuer ranges start with 2-6 (Mastercard 2/5, Amex/Diners/JCB 3, Visa 4, Discover/UnionPay 6).
     if (first < 50 || first > 54) continue;
     let total = 0;
@@ -212,7 +219,7 @@ function cards(sink: Sink, n: number, used: number): number {
 }
 
 function onlyCardSeps(t: string, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) if (!isCardSep(t.charCodeAt(i))) return false;
+  for (let i = from; i < to; i++) if (!isCardSep(cc(t, i))) return false;
   return true;
 }
 
@@ -224,7 +231,7 @@ function ssns(sink: Sink, n: number, used: number, ctx: number): number {
     if (a + 2 < n && !(used & (0b110 << a)) && glen(a) === 3 && glen(a + 1) === 2 && glen(a + 2) === 4) {
       const s1 = GS[a + 1] as number;
       const e1 = GE[a + 1] as number;
-      const sepsOk = s1 - (GE[a] as number) === 1 && (GS[a + 2] as number) - e1 === 1 && isCardSep(t.charCodeAt(s1 - 1)) && isCardSep(t.charCodeAt(e1));
+      const sepsOk = s1 - (GE[a] as number) === 1 && (GS[a + 2] as number) - e1 === 1 && isCardSep(cc(t, s1 - 1)) && isCardSep(cc(t, e1));
       if (sepsOk && validSsn(t.slice(start, GE[a + 2] as number))) {
         push(sink, start, GE[a + 2] as number, 'ssn');
         used |= 0b111 << a;
@@ -244,11 +251,11 @@ function ssns(sink: Sink, n: number, used: number, ctx: number): number {
 function phone(sink: Sink, n: number, p: number, ctx: number): void {
   const t = sink.t;
   let start = p;
-  if (t.charCodeAt(start - 1) === 40) start--; // (
-  const plus = t.charCodeAt(start - 1) === 43;
+  if (cc(t, start - 1) === 40) start--; // (
+  const plus = cc(t, start - 1) === 43;
   if (plus) start--;
-  if (plus && isWordy(t.charCodeAt(start - 1))) return;
-  const nanpParens = !plus && t.charCodeAt(p - 1) === 40 && n >= 3 && glen(0) === 3 && t.charCodeAt(GE[0] as number) === 41;
+  if (plus && isWordy(cc(t, start - 1))) return;
+  const nanpParens = !plus && cc(t, p - 1) === 40 && n >= 3 && glen(0) === 3 && cc(t, GE[0] as number) === 41;
   const withContext = !plus && !nanpParens && (ctx & CTX_PHONE || phoneContextBefore(t, start));
   if (!plus && !nanpParens && !withContext) return;
   // As many leading groups as a number of that kind can have digits (E.164: 15).
@@ -270,26 +277,26 @@ const IBAN_TABLE = new Uint8Array(26 * 26);
 for (const [cc, len] of Object.entries(IBAN_LENGTHS)) IBAN_TABLE[(cc.charCodeAt(0) - 65) * 26 + (cc.charCodeAt(1) - 65)] = len;
 
 function ibanAt(t: string, start: number): number {
-  const want = IBAN_TABLE[(t.charCodeAt(start) - 65) * 26 + (t.charCodeAt(start + 1) - 65)];
-  if (!want || !isDigit(t.charCodeAt(start + 2)) || !isDigit(t.charCodeAt(start + 3))) return 0;
+  const want = IBAN_TABLE[(cc(t, start) - 65) * 26 + (cc(t, start + 1) - 65)];
+  if (!want || !isDigit(cc(t, start + 2)) || !isDigit(cc(t, start + 3))) return 0;
   // MOD 97-10 over the account part, then country and check digits, letters counting 10..35.
   let have = 4;
   let i = start + 4;
   let rem = 0;
   while (i < t.length && have < want) {
-    const c = t.charCodeAt(i);
+    const c = cc(t, i);
     if (isDigit(c)) rem = (rem * 10 + (c - 48)) % 97;
     else if (isUpper(c)) rem = (rem * 100 + (c - 55)) % 97;
-    else if (c === 32 && isAlnum(t.charCodeAt(i + 1))) {
+    else if (c === 32 && isAlnum(cc(t, i + 1))) {
       i++;
       continue;
     } else break;
     have++;
     i++;
   }
-  if (have !== want || isAlnum(t.charCodeAt(i))) return 0;
+  if (have !== want || isAlnum(cc(t, i))) return 0;
   for (let k = start; k < start + 4; k++) {
-    const c = t.charCodeAt(k);
+    const c = cc(t, k);
     rem = isDigit(c) ? (rem * 10 + (c - 48)) % 97 : (rem * 100 + (c - 55)) % 97;
   }
   return rem === 1 ? i : 0;
@@ -304,8 +311,8 @@ function email(sink: Sink, at: number, enabled: number): number {
   if (!(enabled & DET.email)) return at + 1;
   const t = sink.t;
   let s = at;
-  while (s > 0 && at - s < 64 && isLocal(t.charCodeAt(s - 1))) s--;
-  while (s < at && t.charCodeAt(s) === 46) s++;
+  while (s > 0 && at - s < 64 && isLocal(cc(t, s - 1))) s--;
+  while (s < at && cc(t, s) === 46) s++;
   if (s === at) return at + 1;
   const end = domainEnd(t, at + 1);
   if (end < 0) return at + 1;
@@ -323,15 +330,15 @@ function domainEnd(t: string, from: number): number {
   let end = -1;
   for (;;) {
     const start = i;
-    while (i < t.length && i - start < 63 && isDomainChar(t.charCodeAt(i))) i++;
-    if (i === start || t.charCodeAt(start) === 45 || t.charCodeAt(i - 1) === 45) break;
+    while (i < t.length && i - start < 63 && isDomainChar(cc(t, i))) i++;
+    if (i === start || cc(t, start) === 45 || cc(t, i - 1) === 45) break;
     labels++;
     if (labels >= 2 && i - start >= 2) {
       let tld = true;
-      for (let k = start; k < i && tld; k++) tld = isTldChar(t.charCodeAt(k));
+      for (let k = start; k < i && tld; k++) tld = isTldChar(cc(t, k));
       if (tld) end = i;
     }
-    if (t.charCodeAt(i) !== 46 || !isDomainChar(t.charCodeAt(i + 1))) break;
+    if (cc(t, i) !== 46 || !isDomainChar(cc(t, i + 1))) break;
     i++;
   }
   return end;
@@ -346,8 +353,8 @@ const SECRET_VALUE = /[ \t]*["']?([^\s"'`,;&<>]{8,512})/y;
 
 function colon(sink: Sink, at: number, enabled: number): number {
   const t = sink.t;
-  const before = t.charCodeAt(at - 1);
-  const after = t.charCodeAt(at + 1);
+  const before = cc(t, at - 1);
+  const after = cc(t, at + 1);
   // "key: value" and "a:b" words: no hex digit or colon next to this colon, no address.
   if (enabled & DET.ip && (isHex(before) || before === 58 || isHex(after) || after === 58)) {
     let colons = 1;
@@ -355,7 +362,7 @@ function colon(sink: Sink, at: number, enabled: number): number {
     let double = before === 58 || after === 58;
     let s = at;
     while (s > 0 && at - s < 40) {
-      const c = t.charCodeAt(s - 1);
+      const c = cc(t, s - 1);
       if (c === 58) colons++;
       else if (!isHex(c)) break;
       else if (c > 57) letters = true;
@@ -363,11 +370,11 @@ function colon(sink: Sink, at: number, enabled: number): number {
     }
     let e = at + 1;
     while (e < t.length && e - s < 64) {
-      const c = t.charCodeAt(e);
+      const c = cc(t, e);
       if (c === 58) {
         colons++;
-        if (t.charCodeAt(e - 1) === 58) double = true;
-      } else if (c === 46 && isDigit(t.charCodeAt(e + 1))) {
+        if (cc(t, e - 1) === 58) double = true;
+      } else if (c === 46 && isDigit(cc(t, e + 1))) {
         // the dotted tail of an IPv4-mapped address
       } else if (!isHex(c)) break;
       else if (c > 57) letters = true;
@@ -375,7 +382,7 @@ function colon(sink: Sink, at: number, enabled: number): number {
     }
     // An address has '::', a hex letter, or all eight groups: times like 10:30:00 stop here.
     const plausible = colons >= 2 && (letters || double || colons >= 7);
-    if (plausible && !isWordy(t.charCodeAt(s - 1)) && !isWordy(t.charCodeAt(e))) {
+    if (plausible && !isWordy(cc(t, s - 1)) && !isWordy(cc(t, e))) {
       IPV6.lastIndex = s;
       const m = IPV6.exec(t);
       // Whole run only: 10:30:00 and 00:1A:2B:3C:4D:5E are times and MAC addresses, not addresses.
@@ -465,7 +472,7 @@ function token(sink: Sink, p: number, c: number): number {
   }
   if (c === 65 && !AWS_SECOND.has(t.charAt(p + 1))) return p + 1;
   if (c === 120 && !t.startsWith('ox', p + 1)) return p + 1;
-  if (c === 74 && !(t.charCodeAt(p - 1) === 121 && t.charCodeAt(p - 2) === 101)) return p + 1;
+  if (c === 74 && !(cc(t, p - 1) === 121 && cc(t, p - 2) === 101)) return p + 1;
   // 'J' of eyJ; '_' of ghp_, github_pat_, sk_live_; 'A' of AKIA and AIza; 'x' of xoxb-.
   const starts = c === 74 ? [p - 2] : c === 95 ? [p - 3, p - 6, p - 2] : [p];
   for (const s of starts) {
@@ -483,6 +490,6 @@ function token(sink: Sink, p: number, c: number): number {
 }
 
 function boundaryBefore(t: string, p: number): boolean {
-  const prev = t.charCodeAt(p - 1);
+  const prev = cc(t, p - 1);
   return !(isAlnum(prev) || prev === 95 || prev === 45);
 }
