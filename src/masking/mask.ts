@@ -135,6 +135,7 @@ class Walker {
       // One lookup per key: its context flags, and whether it is known to have no hits.
       let info = this.#keys.get(key);
       if (info === undefined) {
+        this.spend(key.length);
         const masked = this.text(key, 0);
         info = { ctx: keyContext(key), masked: masked === key ? undefined : masked };
         if (info.masked === undefined && this.#keys.size < 10_000) this.#keys.set(key, info);

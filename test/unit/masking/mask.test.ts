@@ -265,6 +265,9 @@ describe('maskMessage', () => {
     it('refuses a message whose text (embedded JSON included) is over the limit', () => {
       assert.throws(() => maskMessage(limited, textResult('x'.repeat(1001))), isLimit);
     });
+    it('counts object keys against the limit too', () => {
+      assert.throws(() => maskMessage(limited, response({ ['k'.repeat(1001)]: 1 })), isLimit);
+    });
     it('refuses JSON in text nested deeper than it walks', () => {
       const deep = `${'['.repeat(600)}1${']'.repeat(600)}`;
       assert.throws(() => maskMessage(all, textResult(deep)), (e: unknown) => e instanceof RegateError && e.code === 'REGATE_ERR_MASK_LIMIT');
