@@ -127,6 +127,9 @@ export const catalogue = {
   REGATE_ERR_APPROVAL_FORBIDDEN: { status: 403, rpc: JsonRpcCode.policyDenied, message: 'you may not decide this approval request' },
   REGATE_ERR_APPROVAL_CONFLICT: { status: 409, rpc: JsonRpcCode.invalidRequest, message: 'this approval request can no longer be decided' },
   REGATE_ERR_APPROVAL_CSRF: { status: 403, rpc: JsonRpcCode.invalidRequest, message: 'the form is stale or forged; reload the page and try again' },
+  // --- masking (masking/): the caller replaces the message with an error reply; nothing unmasked passes
+  REGATE_ERR_MASK_LIMIT: { status: 502, rpc: JsonRpcCode.tooLarge, message: 'the response is too large or too deeply nested for regate to mask, so it was withheld; ask for less (a smaller page, a filter, fewer fields)' },
+  REGATE_ERR_MASK_OBLIGATION: { status: 500, rpc: JsonRpcCode.internalError, message: 'the policy asked for a mask regate cannot apply (unknown detector, invalid path or custom detector)' },
 
   // --- internal
   REGATE_ERR_INTERNAL: { status: 500, rpc: JsonRpcCode.internalError, message: 'internal error' },

@@ -6,6 +6,7 @@ import { policyRuntimeOptions } from '../policy/config.ts';
 import type { PolicyDecision } from '../policy/decision.ts';
 import { buildPolicyInput, timeInput, type PolicyInput } from '../policy/input.ts';
 import { PolicyManager } from '../policy/manager.ts';
+import { describeMasks } from '../masking/describe.ts';
 
 /**
  * `regate eval`: a dry run of the configured policy on one input, printed as JSON. The input file
@@ -49,6 +50,8 @@ export async function evalCommand(
       decision_id: d.decision_id,
       ...(d.approval ? { approval: d.approval } : {}),
       ...(d.mask ? { mask: d.mask } : {}),
+      // What the gateway would mask in the answers (and whether it could: otherwise it masks everything).
+      ...(d.mask ? { masks: describeMasks(d.mask) } : {}),
       ...(d.audit ? { audit: d.audit } : {}),
       ...(d.error ? { error: d.error } : {}),
       input,

@@ -10,6 +10,7 @@ import { embeddedConfig } from '../config/embedded.ts';
 import { createLogger } from '../log.ts';
 import { dirname } from 'node:path';
 import { evalCommand } from './eval.ts';
+import { maskCommand, type MaskCommandArgs } from './mask.ts';
 import { mintTokenCommand, type TokenCommandArgs } from './token.ts';
 import { committedBundle, embeddedBanner, embeddedTokens, serve } from './serve.ts';
 import { runPrimary, runWorker } from './cluster.ts';
@@ -65,6 +66,22 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         : buildConfig(embeddedConfig({ url: 'http://127.0.0.1:1/mcp', token: 'unused', bundle: committedBundle }), io.env);
       const groups = opts.groups === undefined ? {} : { groups: opts.groups.split(',').map((g) => g.trim()).filter(Boolean) };
       io.out(JSON.stringify(await evalCommand(config, opts.config ? dirname(opts.config) : process.cwd(), opts.input, groups), null, 2));
+    });
+
+  program
+    .command('mask')
+    .description('mask one message (JSON-RPC message or tool result) as the gateway would; prints it with the counts')
+    .option('-c, --config <file>', 'YAML configuration file (default: the embedded defaults)')
+    .requiredOption('-i, --input <file>', 'JSON message or tool result to mask')
+    .option('--obligations <file>', 'JSON mask obligations: an array, a decision with "mask", or regate eval output')
+    .option('--detectors <list>', '"all" (the fail-closed plan), or comma-separated detectors')
+    .option('--style <style>', 'style for --detectors: redact, last4 or hash', 'redact')
+    .option('--data <file>', 'bundle data (like rego/data.json) with custom detectors at regate.masking.detectors')
+    .action(async (opts: MaskCommandArgs & { config?: string }) => {
+      const config = opts.config
+        ? await loadConfigFile(opts.config, io.env)
+        : buildConfig(embeddedConfig({ url: 'http://127.0.0.1:1/mcp', token: 'unused', bundle: committedBundle }), io.env);
+      io.out(JSON.stringify(await maskCommand(config, opts.config ? dirname(opts.config) : process.cwd(), opts), null, 2));
     });
 
   program

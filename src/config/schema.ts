@@ -6,6 +6,7 @@ import { policyConfigSchema } from '../policy/config.ts';
 import { redisConfigSchema } from '../store/config.ts';
 import { perConnectionLimitsSchema, perPrincipalLimitsSchema, sessionsConfigSchema } from '../proxy/limits-config.ts';
 import { approvalsConfigSchema } from '../approvals/config.ts';
+import { maskingConfigSchema } from '../masking/config.ts';
 
 /**
  * The configuration schema. Keys are snake_case as in DESIGN.md; `listen` and
@@ -97,6 +98,8 @@ export const configSchema = z
     shutdown: z.strictObject({ grace_seconds: seconds(30) }).prefault({}),
     /** Session recording: transcript sinks, buffer and delivery (src/audit/config.ts). */
     audit: auditConfigSchema.prefault({}),
+    /** Masking of server -> client messages (observe, size limit, hash key). */
+    masking: maskingConfigSchema.prefault({}),
   })
   .superRefine((cfg, ctx) => {
     const seen = new Set<string>();
