@@ -124,6 +124,9 @@ export const catalogue = {
   REGATE_ERR_APPROVAL_FORBIDDEN: { status: 403, rpc: JsonRpcCode.policyDenied, message: 'you may not decide this approval request' },
   REGATE_ERR_APPROVAL_CONFLICT: { status: 409, rpc: JsonRpcCode.invalidRequest, message: 'this approval request can no longer be decided' },
   REGATE_ERR_APPROVAL_CSRF: { status: 403, rpc: JsonRpcCode.invalidRequest, message: 'the form is stale or forged; reload the page and try again' },
+  REGATE_ERR_APPROVAL_SIGNIN_STATE: { status: 400, rpc: JsonRpcCode.invalidRequest, message: 'this sign-in answer does not belong to a sign-in started in this browser (or it expired); start again' },
+  REGATE_ERR_APPROVAL_SIGNIN_REFUSED: { status: 401, rpc: JsonRpcCode.unauthorized, message: 'the identity provider did not sign you in' },
+  REGATE_ERR_APPROVAL_SIGNIN_UNAVAILABLE: { status: 503, rpc: JsonRpcCode.unavailable, message: 'the identity provider cannot be reached for sign-in; try again later' },
 
   // --- internal
   REGATE_ERR_INTERNAL: { status: 500, rpc: JsonRpcCode.internalError, message: 'internal error' },
