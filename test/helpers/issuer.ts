@@ -29,6 +29,11 @@ export interface IssuerOptions {
   readonly alg?: 'RS256' | 'ES256';
   /** `issuer` in the discovery document; default the server's own URL. */
   readonly metadataIssuer?: string;
+  /**
+   * Host name in the issuer's URLs; default 127.0.0.1. `localhost` (still loopback, in the test
+   * certificate) makes the issuer cross-site to a page served on 127.0.0.1, as a real issuer is.
+   */
+  readonly urlHost?: '127.0.0.1' | 'localhost';
 }
 
 export interface SignOptions {
@@ -102,7 +107,7 @@ export class TestIssuer {
     const server = https.createServer({ key: options.ca.keyPem, cert: options.ca.certPem }, (req, res) => self?.handle(req, res));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
-    self = new TestIssuer(server, `https://127.0.0.1:${port}`, key, options);
+    self = new TestIssuer(server, `https://${options.urlHost ?? '127.0.0.1'}:${port}`, key, options);
     return self;
   }
 

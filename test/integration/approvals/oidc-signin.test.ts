@@ -31,7 +31,8 @@ function spkiHash(certPem: string): string {
  * with regate configured for `auth.provider: oidc` and `approvals.signin`. The browser is Debian
  * chromium through playwright-core; it trusts the issuer's certificate by its public key
  * (--ignore-certificate-errors-spki-list, honoured with playwright's own user-data-dir): only that
- * key, not certificate errors in general.
+ * key, not certificate errors in general. The issuer is at `localhost` and the page at 127.0.0.1,
+ * so the sign-in crosses sites as it does with a real issuer (SameSite rules apply).
  */
 describe('approval page: OIDC sign-in (code + PKCE) in chromium', function () {
   this.timeout(90_000);
@@ -68,7 +69,7 @@ describe('approval page: OIDC sign-in (code + PKCE) in chromium', function () {
   before(async () => {
     await mkdir(ARTIFACTS, { recursive: true });
     ca = await testCa();
-    issuer = await TestIssuer.start({ ca });
+    issuer = await TestIssuer.start({ ca, urlHost: 'localhost' });
     up = await startCountingUpstream();
     const config = buildConfig(
       {
@@ -108,7 +109,10 @@ describe('approval page: OIDC sign-in (code + PKCE) in chromium', function () {
     const grantsBefore = issuer.tokenGrants;
     const context = await browser.newContext();
     const page = await context.newPage();
-    await page.goto(`${url}/approvals`);
+    // Arrive from elsewhere (as from a link in a Teams notification): the whole sign-in is then a
+    // cross-site navigation chain, in which browsers withhold SameSite=Strict cookies.
+    await page.setContent(`<a id="from-chat" href="${url}/approvals">pending approvals</a>`);
+    await page.click('#from-chat');
     await page.waitForURL(/\/approvals$/);
     const authorize = issuer.authorizeRequests.at(-1)!;
     assert.deepEqual(
