@@ -26,9 +26,11 @@ export function discoveryTarget(auth: SignInAuth): URL {
   return new URL(auth.discovery_url ?? auth.issuer);
 }
 
-/** The path a person returns to after signing in: only page paths, never another site. */
+const NOT_PAGES = new Set(['/approvals/sign-in', '/approvals/callback', '/approvals/sign-out', '/approvals/signed-out']);
+
+/** The path a person returns to after signing in: only the list or a request's page, never another site. */
 export function safeReturnPath(next: unknown): string {
-  return typeof next === 'string' && /^\/approvals(\/[A-Za-z0-9_-]{1,64})?$/.test(next) ? next : '/approvals';
+  return typeof next === 'string' && /^\/approvals(\/[A-Za-z0-9_-]{1,64})?$/.test(next) && !NOT_PAGES.has(next) ? next : '/approvals';
 }
 
 /**
