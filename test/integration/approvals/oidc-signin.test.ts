@@ -228,3 +228,80 @@ describe('approval page: OIDC sign-in (code + PKCE) in chromium', function () {
     assert.equal(answer.result?.isError, true);
   });
 });
+
+/**
+ * The same sign-in with `auth.provider: entra`: discovery at the tenant's v2.0 issuer under
+ * authority_host, an Entra-shaped ID token (oid, tid, preferred_username, groups) mapped by the
+ * bearer path's Entra mapping, and a return to the request page the person asked for.
+ */
+describe('approval page: Entra sign-in (tenant v2.0 issuer)', function () {
+  this.timeout(60_000);
+  const TENANT = '72f988bf-86f1-41af-91ab-2d7cd011db47';
+  let ca: TestCa;
+  let issuer: TestIssuer;
+  let tenantIssuer: string;
+  let up: RawUpstream & { calls(tool: string): number };
+  let gw: Awaited<ReturnType<typeof startGateway>>;
+  let url: string;
+
+  before(async () => {
+    ca = await testCa();
+    issuer = await TestIssuer.start({ ca });
+    tenantIssuer = `${issuer.url}/${TENANT}/v2.0`;
+    issuer.setMetadataIssuer(tenantIssuer);
+    up = await startCountingUpstream();
+    const config = buildConfig(
+      {
+        listen: { host: '127.0.0.1', port: 0 },
+        auth: { provider: 'entra', tenant_id: TENANT, audience: [API_AUDIENCE], authority_host: issuer.url, issuers: [tenantIssuer], groups_overage: { enabled: false } },
+        connections: [{ name: 'crm', url: up.url }],
+        approvals: { timeout_seconds: 60, recheck_seconds: 1, signin: CLIENT },
+      },
+      {},
+    );
+    gw = await startGateway(config, { baseDir: REPO, log: createLogger(process.env.REGATE_TEST_LOG ?? 'silent'), identityOverrides: { fetch: fetchTrusting(ca.caPem) } });
+    url = gw.regate.url;
+    issuer.registerClient({ ...CLIENT, redirect_uris: [`${url}/approvals/callback`] });
+  });
+  after(async () => {
+    await gw?.regate.stop();
+    await up?.close();
+    await issuer?.close();
+  });
+
+  it('signs an Entra user in and returns them to the request page they opened', async () => {
+    const entraToken = (oid: string, groups: string[], scp?: string) =>
+      issuer.sign({ iss: tenantIssuer, aud: API_AUDIENCE, oid, tid: TENANT, preferred_username: `${oid}@contoso.example`, groups, ...(scp ? { scp } : {}), exp: Math.floor(Date.now() / 1000) + 600 });
+    const held = postMcp(`${url}/mcp/crm`, toolCall(1, 'delete_customer', { id: 'cus_9' }), { headers: { authorization: `Bearer ${await entraToken('agent-oid', ['mcp-readers'], 'mcp.call')}` } });
+    const [pending] = await waitForPending(url, await entraToken('boss-oid', ['mcp-approvers'], 'mcp.call'));
+    const id = String(pending!.id);
+
+    issuer.signInUser = { sub: 'pairwise-sub', oid: 'boss-oid', tid: TENANT, preferred_username: 'boss@contoso.example', name: 'The Boss', groups: ['mcp-approvers'] };
+    const open = await fetch(`${url}/approvals/${id}`, { headers: { accept: 'text/html' }, redirect: 'manual' });
+    assert.equal(open.status, 303);
+    const start = await fetch(new URL(open.headers.get('location')!, url), { redirect: 'manual' });
+    const authorize = new URL(start.headers.get('location')!);
+    assert.equal(`${authorize.origin}${authorize.pathname}`, `${issuer.url}/oauth2/v2.0/authorize`);
+    const stateCookie = start.headers.getSetCookie().find((c) => c.startsWith('regate_oidc_state='))!.split(';')[0]!;
+    const back = await fetchTrusting(ca.caPem)(authorize.href, { method: 'GET' });
+    const done = await fetch(back.headers.get('location')!, { headers: { cookie: stateCookie } });
+    assert.equal(done.status, 200);
+    assert.match(await done.text(), new RegExp(`url=/approvals/${id}"`));
+    const session = done.headers.getSetCookie().find((c) => c.startsWith('regate_approvals='))!.split(';')[0]!;
+
+    const detail = await fetch(`${url}/approvals/${id}`, { headers: { accept: 'text/html', cookie: session } });
+    const html = await detail.text();
+    assert.equal(detail.status, 200);
+    assert.match(html, /boss@contoso\.example/);
+    const csrf = /name="csrf" value="([^"]+)"/.exec(html)![1]!;
+    const vote = await fetch(`${url}/approvals/${id}/decide`, {
+      method: 'POST',
+      headers: { cookie: session, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ csrf, decision: 'approve', comment: 'ok' }).toString(),
+    });
+    assert.equal(vote.status, 200);
+    const answer = (await held).items.find((i) => i.kind === 'message')?.message as { result?: { isError?: boolean } };
+    assert.notEqual(answer.result?.isError, true, JSON.stringify(answer));
+    assert.equal(up.calls('delete_customer'), 1);
+  });
+});
