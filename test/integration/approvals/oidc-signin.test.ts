@@ -20,6 +20,47 @@ const API_AUDIENCE = 'api://regate';
 const BOSS = { sub: 'boss-sub', name: 'The Boss', preferred_username: 'boss@example.com', groups: ['mcp-approvers'] };
 const CLERK = { sub: 'clerk-sub', name: 'A Clerk', preferred_username: 'clerk@example.com', groups: ['mcp-readers'] };
 
+type Gateway = Awaited<ReturnType<typeof startGateway>>;
+
+/** A gateway with approvals and `approvals.signin` for `auth`, trusting the test CA; registers its callback with the issuer. */
+async function startSignInGateway(issuer: TestIssuer, ca: TestCa, auth: Record<string, unknown>, upstreamUrl: string): Promise<{ gw: Gateway; url: string }> {
+  const config = buildConfig(
+    {
+      listen: { host: '127.0.0.1', port: 0 },
+      auth: auth as never,
+      connections: [{ name: 'crm', url: upstreamUrl }],
+      approvals: { timeout_seconds: 60, recheck_seconds: 1, signin: CLIENT },
+    },
+    {},
+  );
+  const gw = await startGateway(config, { baseDir: REPO, log: createLogger(process.env.REGATE_TEST_LOG ?? 'silent'), identityOverrides: { fetch: fetchTrusting(ca.caPem) } });
+  issuer.registerClient({ ...CLIENT, redirect_uris: [`${gw.regate.url}/approvals/callback`] });
+  return { gw, url: gw.regate.url };
+}
+
+/**
+ * Follows a sign-in by hand from `start` (a page path or the sign-in route) up to the callback:
+ * the state cookie and the callback URL the issuer sent back.
+ */
+async function followToCallback(url: string, ca: TestCa, start = '/approvals/sign-in'): Promise<{ stateCookie: string; callback: URL; authorize: URL }> {
+  let res = await fetch(`${url}${start}`, { headers: { accept: 'text/html' }, redirect: 'manual' });
+  if (!res.headers.get('location')?.startsWith('https:')) res = await fetch(new URL(res.headers.get('location')!, url), { redirect: 'manual' });
+  assert.equal(res.status, 303);
+  const stateCookie = res.headers.getSetCookie().find((c) => c.startsWith('regate_oidc_state='))!.split(';')[0]!;
+  const authorize = new URL(res.headers.get('location')!);
+  const back = await fetchTrusting(ca.caPem)(authorize.href, { method: 'GET' });
+  assert.equal(back.status, 302);
+  return { stateCookie, callback: new URL(back.headers.get('location')!), authorize };
+}
+
+/** Completes a followed sign-in; returns the session cookie and the page the callback answered with. */
+async function finishSignIn(at: { stateCookie: string; callback: URL }): Promise<{ cookie: string; html: string }> {
+  const done = await fetch(at.callback, { headers: { cookie: at.stateCookie } });
+  const html = await done.text();
+  assert.equal(done.status, 200, html);
+  return { cookie: done.headers.getSetCookie().find((c) => c.startsWith('regate_approvals='))!.split(';')[0]!, html };
+}
+
 /** Base64 SHA-256 of a certificate's public key, for chromium's --ignore-certificate-errors-spki-list. */
 function spkiHash(certPem: string): string {
   const spki = new X509Certificate(certPem).publicKey.export({ type: 'spki', format: 'der' });
@@ -39,50 +80,25 @@ describe('approval page: OIDC sign-in (code + PKCE) in chromium', function () {
   let ca: TestCa;
   let issuer: TestIssuer;
   let up: RawUpstream & { calls(tool: string): number };
-  let gw: Awaited<ReturnType<typeof startGateway>>;
+  let gw: Gateway;
   let url: string;
   let browser: Browser;
-  const issuerFetch = () => fetchTrusting(ca.caPem);
 
   const bearer = (who: { sub: string; name: string; groups: string[] }) =>
     issuer.sign({ iss: issuer.url, aud: API_AUDIENCE, ...who, exp: Math.floor(Date.now() / 1000) + 600 });
 
-  /** Follows sign-in by hand up to the callback: the state cookie and the callback URL the issuer sent back. */
-  async function toCallback(): Promise<{ stateCookie: string; callback: URL }> {
-    const start = await fetch(`${url}/approvals/sign-in`, { redirect: 'manual' });
-    assert.equal(start.status, 303);
-    const stateCookie = start.headers.getSetCookie().find((c) => c.startsWith('regate_oidc_state='))!.split(';')[0]!;
-    const authorize = await issuerFetch()(start.headers.get('location')!, { method: 'GET' });
-    assert.equal(authorize.status, 302);
-    return { stateCookie, callback: new URL(authorize.headers.get('location')!) };
-  }
-
-  /** Signs in without a browser; returns the session cookie. */
-  async function signInAs(user: typeof BOSS): Promise<string> {
+  const toCallback = () => followToCallback(url, ca);
+  const signInAs = async (user: typeof BOSS): Promise<string> => {
     issuer.signInUser = user;
-    const { stateCookie, callback } = await toCallback();
-    const done = await fetch(callback, { headers: { cookie: stateCookie } });
-    assert.equal(done.status, 200, await done.text());
-    return done.headers.getSetCookie().find((c) => c.startsWith('regate_approvals='))!.split(';')[0]!;
-  }
+    return (await finishSignIn(await toCallback())).cookie;
+  };
 
   before(async () => {
     await mkdir(ARTIFACTS, { recursive: true });
     ca = await testCa();
     issuer = await TestIssuer.start({ ca, urlHost: 'localhost' });
     up = await startCountingUpstream();
-    const config = buildConfig(
-      {
-        listen: { host: '127.0.0.1', port: 0 },
-        auth: { provider: 'oidc', issuer: issuer.url, audience: [API_AUDIENCE] },
-        connections: [{ name: 'crm', url: up.url }],
-        approvals: { timeout_seconds: 60, recheck_seconds: 1, signin: CLIENT },
-      },
-      {},
-    );
-    gw = await startGateway(config, { baseDir: REPO, log: createLogger(process.env.REGATE_TEST_LOG ?? 'silent'), identityOverrides: { fetch: fetchTrusting(ca.caPem) } });
-    url = gw.regate.url;
-    issuer.registerClient({ ...CLIENT, redirect_uris: [`${url}/approvals/callback`] });
+    ({ gw, url } = await startSignInGateway(issuer, ca, { provider: 'oidc', issuer: issuer.url, audience: [API_AUDIENCE] }, up.url));
     browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', `--ignore-certificate-errors-spki-list=${spkiHash(ca.certPem)}`],
@@ -241,7 +257,7 @@ describe('approval page: Entra sign-in (tenant v2.0 issuer)', function () {
   let issuer: TestIssuer;
   let tenantIssuer: string;
   let up: RawUpstream & { calls(tool: string): number };
-  let gw: Awaited<ReturnType<typeof startGateway>>;
+  let gw: Gateway;
   let url: string;
 
   before(async () => {
@@ -250,18 +266,7 @@ describe('approval page: Entra sign-in (tenant v2.0 issuer)', function () {
     tenantIssuer = `${issuer.url}/${TENANT}/v2.0`;
     issuer.setMetadataIssuer(tenantIssuer);
     up = await startCountingUpstream();
-    const config = buildConfig(
-      {
-        listen: { host: '127.0.0.1', port: 0 },
-        auth: { provider: 'entra', tenant_id: TENANT, audience: [API_AUDIENCE], authority_host: issuer.url, issuers: [tenantIssuer], groups_overage: { enabled: false } },
-        connections: [{ name: 'crm', url: up.url }],
-        approvals: { timeout_seconds: 60, recheck_seconds: 1, signin: CLIENT },
-      },
-      {},
-    );
-    gw = await startGateway(config, { baseDir: REPO, log: createLogger(process.env.REGATE_TEST_LOG ?? 'silent'), identityOverrides: { fetch: fetchTrusting(ca.caPem) } });
-    url = gw.regate.url;
-    issuer.registerClient({ ...CLIENT, redirect_uris: [`${url}/approvals/callback`] });
+    ({ gw, url } = await startSignInGateway(issuer, ca, { provider: 'entra', tenant_id: TENANT, audience: [API_AUDIENCE], authority_host: issuer.url, issuers: [tenantIssuer], groups_overage: { enabled: false } }, up.url));
   });
   after(async () => {
     await gw?.regate.stop();
@@ -277,18 +282,10 @@ describe('approval page: Entra sign-in (tenant v2.0 issuer)', function () {
     const id = String(pending!.id);
 
     issuer.signInUser = { sub: 'pairwise-sub', oid: 'boss-oid', tid: TENANT, preferred_username: 'boss@contoso.example', name: 'The Boss', groups: ['mcp-approvers'] };
-    const open = await fetch(`${url}/approvals/${id}`, { headers: { accept: 'text/html' }, redirect: 'manual' });
-    assert.equal(open.status, 303);
-    const start = await fetch(new URL(open.headers.get('location')!, url), { redirect: 'manual' });
-    const authorize = new URL(start.headers.get('location')!);
-    assert.equal(`${authorize.origin}${authorize.pathname}`, `${issuer.url}/oauth2/v2.0/authorize`);
-    const stateCookie = start.headers.getSetCookie().find((c) => c.startsWith('regate_oidc_state='))!.split(';')[0]!;
-    const back = await fetchTrusting(ca.caPem)(authorize.href, { method: 'GET' });
-    const done = await fetch(back.headers.get('location')!, { headers: { cookie: stateCookie } });
-    assert.equal(done.status, 200);
-    assert.match(await done.text(), new RegExp(`url=/approvals/${id}"`));
-    const session = done.headers.getSetCookie().find((c) => c.startsWith('regate_approvals='))!.split(';')[0]!;
-
+    const at = await followToCallback(url, ca, `/approvals/${id}`);
+    assert.equal(`${at.authorize.origin}${at.authorize.pathname}`, `${issuer.url}/oauth2/v2.0/authorize`);
+    const { cookie: session, html: moveOn } = await finishSignIn(at);
+    assert.match(moveOn, new RegExp(`url=/approvals/${id}"`), 'back to the request page');
     const detail = await fetch(`${url}/approvals/${id}`, { headers: { accept: 'text/html', cookie: session } });
     const html = await detail.text();
     assert.equal(detail.status, 200);
