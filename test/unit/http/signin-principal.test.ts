@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { approvalsConfigSchema } from '../../../src/approvals/config.ts';
 import { redactConfig } from '../../../src/config/redact.ts';
+import { configSchema } from '../../../src/config/schema.ts';
 import { discoveryTarget, principalFromIdToken, safeReturnPath, signInAuth, type SignInAuth } from '../../../src/http/approval-pages/signin-principal.ts';
 import { authConfigSchema } from '../../../src/identity/config.ts';
 import { RegateError } from '../../../src/errors.ts';
@@ -88,6 +89,13 @@ describe('approval page sign-in: issuer and principal', () => {
     it('refuses unknown keys and a missing secret', () => {
       assert.equal(approvalsConfigSchema.safeParse({ signin: { client_id: 'c', client_secret: 's', tenant: 'x' } }).success, false);
       assert.equal(approvalsConfigSchema.safeParse({ signin: { client_id: 'c' } }).success, false);
+    });
+    it('is refused with dev auth, which has its own sign-in form', () => {
+      const doc = (auth: Record<string, unknown>) => ({ connections: [{ name: 'crm', url: 'http://127.0.0.1:3901/mcp' }], auth, approvals: { signin: { client_id: 'c', client_secret: 's' } } });
+      const dev = configSchema.safeParse(doc({ provider: 'dev', dev: { enabled: true } }));
+      assert.equal(dev.success, false);
+      assert.match(JSON.stringify(dev.error?.issues), /needs auth.provider entra or oidc/);
+      assert.equal(configSchema.safeParse(doc({ provider: 'oidc', issuer: 'https://id.example.com', audience: ['a'] })).success, true);
     });
     it('hides client_secret when the config is printed', () => {
       const shown = JSON.stringify(redactConfig({ approvals: { signin: { client_id: 'c', client_secret: 'hunter2-hunter2' } } }));
