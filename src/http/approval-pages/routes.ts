@@ -14,8 +14,7 @@ import { approvalView, maySee } from '../../approvals/view.ts';
 import { RegateError, asRegateError } from '../../errors.ts';
 import type { Identity } from '../../identity/create.ts';
 import { continuePage, detailPage, devSignInPage, layout, listPage, signedOutPage, signInFailedPage } from './html.ts';
-import type { OidcSignIn } from './oidc-signin.ts';
-import { SIGNIN_TTL_MS } from './oidc-signin.ts';
+import { SIGNIN_TTL_MS, type OidcSignIn } from './oidc-signin.ts';
 import { OIDC_STATE_COOKIE, PageSessions, SESSION_COOKIE, SIGNIN_COOKIE, cookiesOf, randomToken, sameToken, secureCookies, setCookie, type PageSession } from './sessions.ts';
 
 export interface ApprovalPageDeps {
