@@ -59,7 +59,7 @@ export async function startGateway(
   components.add(storeComponent);
   const enforcement = await createEnforcement(config, opts.baseDir, log, metrics, store);
   components.add(enforcement.manager);
-  const approvals = config.approvals ? createApprovals(config, config.approvals, { store, log, policy: enforcement.stage, identity, metrics }) : undefined;
+  const approvals = config.approvals ? createApprovals(config, config.approvals, { store, log, policy: enforcement.stage, identity, metrics, ...(opts.identityOverrides?.fetch ? { fetch: opts.identityOverrides.fetch } : {}) }) : undefined;
   // The transcript buffer uses Redis Streams on a connection of its own, configured as the store's.
   const auditRedis = config.redis ? createRedisClient(config.redis, log.child({ component: 'audit' }), { baseDir: opts.baseDir, name: 'regate-audit' }) : undefined;
   const audit = await createAudit(config.audit, {

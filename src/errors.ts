@@ -130,6 +130,9 @@ export const catalogue = {
   // --- masking (masking/): the caller replaces the message with an error reply; nothing unmasked passes
   REGATE_ERR_MASK_LIMIT: { status: 502, rpc: JsonRpcCode.tooLarge, message: 'the response is too large or too deeply nested for regate to mask, so it was withheld; ask for less (a smaller page, a filter, fewer fields)' },
   REGATE_ERR_MASK_OBLIGATION: { status: 500, rpc: JsonRpcCode.internalError, message: 'the policy asked for a mask regate cannot apply (unknown detector, invalid path or custom detector)' },
+  REGATE_ERR_APPROVAL_SIGNIN_STATE: { status: 400, rpc: JsonRpcCode.invalidRequest, message: 'this sign-in answer does not belong to a sign-in started in this browser (or it expired); start again' },
+  REGATE_ERR_APPROVAL_SIGNIN_REFUSED: { status: 401, rpc: JsonRpcCode.unauthorized, message: 'the identity provider did not sign you in' },
+  REGATE_ERR_APPROVAL_SIGNIN_UNAVAILABLE: { status: 503, rpc: JsonRpcCode.unavailable, message: 'the identity provider cannot be reached for sign-in; try again later' },
 
   // --- internal
   REGATE_ERR_INTERNAL: { status: 500, rpc: JsonRpcCode.internalError, message: 'internal error' },

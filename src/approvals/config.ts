@@ -10,6 +10,11 @@
  *   recheck_seconds: 5          # a held call re-reads its approval this often (a lost wake-up only delays)
  *   page_url: https://regate.example.com/approvals   # default: public_url (or listen) + /approvals
  *   notify: [ { type: teams, url: ... }, { type: slack, url: ... }, { type: webhook, url: ..., secret: ... } ]
+ *   signin:                     # the page's OIDC sign-in (auth.provider entra or oidc): code + PKCE
+ *     client_id: ...            # the app registration / OIDC client
+ *     client_secret: ${REGATE_SIGNIN_SECRET}
+ *     redirect_url: https://regate.example.com/approvals/callback   # default: public_url (or listen) + /approvals/callback
+ *     scopes: [openid, profile, email]
  */
 import { z } from 'zod';
 
@@ -19,6 +24,16 @@ const notifierSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('slack'), url: z.url({ protocol: /^https?$/ }) }),
 ]);
 
+/** The approval page's sign-in client; the issuer comes from `auth`. */
+export const signInConfigSchema = z.strictObject({
+  client_id: z.string().min(1),
+  /** A secret: give it as ${ENV}. */
+  client_secret: z.string().min(1),
+  redirect_url: z.url({ protocol: /^https?$/ }).optional(),
+  /** `openid` is always requested, whether listed or not. */
+  scopes: z.array(z.string().min(1)).default(['openid', 'profile', 'email']),
+});
+
 export const approvalsConfigSchema = z.strictObject({
   mode: z.enum(['hold', 'async']).default('hold'),
   timeout_seconds: z.number().positive().max(86_400).default(300),
@@ -26,7 +41,9 @@ export const approvalsConfigSchema = z.strictObject({
   recheck_seconds: z.number().positive().max(300).default(5),
   page_url: z.url({ protocol: /^https?$/ }).optional(),
   notify: z.array(notifierSchema).default([]),
+  signin: signInConfigSchema.optional(),
 });
 
 export type ApprovalsConfig = z.output<typeof approvalsConfigSchema>;
+export type SignInConfig = z.output<typeof signInConfigSchema>;
 export type NotifierConfig = z.output<typeof notifierSchema>;

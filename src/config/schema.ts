@@ -109,6 +109,9 @@ export const configSchema = z
       }
       seen.add(c.name);
     });
+    if (cfg.approvals?.signin !== undefined && cfg.auth?.provider === 'dev') {
+      ctx.addIssue({ code: 'custom', path: ['approvals', 'signin'], message: 'the OIDC sign-in needs auth.provider entra or oidc (dev auth has its own sign-in form)' });
+    }
   });
 
 export type ConfigInput = z.input<typeof configSchema>;

@@ -9,6 +9,10 @@ import type { PolicyStage } from '../enforcement/policy-stage.ts';
 import { approvalsRoutes } from './approvals-routes.ts';
 import { approvalPages } from './approval-pages/routes.ts';
 import { PageSessions } from './approval-pages/sessions.ts';
+import { OidcSignIn } from './approval-pages/oidc-signin.ts';
+import { signInAuth } from './approval-pages/signin-principal.ts';
+import type { FetchLike } from '../identity/http.ts';
+import { RegateError } from '../errors.ts';
 import type { Identity } from '../identity/create.ts';
 import type { Stage } from '../pipeline/stage.ts';
 import type { Store } from '../store/store.ts';
@@ -28,7 +32,7 @@ export interface Approvals {
 }
 
 /** Approvals for a gateway; `policy` re-checks approved calls. */
-export function createApprovals(config: Config, section: ApprovalsConfig, deps: { store: Store; log: Logger; policy: PolicyStage; identity: Identity; metrics: Metrics }): Approvals {
+export function createApprovals(config: Config, section: ApprovalsConfig, deps: { store: Store; log: Logger; policy: PolicyStage; identity: Identity; metrics: Metrics; fetch?: FetchLike }): Approvals {
   const log = deps.log.child({ component: 'approvals' });
   let base = config.public_url ?? `http://${config.listen.host}:${config.listen.port}`;
   const pageUrl = () => section.page_url ?? `${base.replace(/\/+$/, '')}/approvals`;
@@ -45,7 +49,8 @@ export function createApprovals(config: Config, section: ApprovalsConfig, deps: 
     onRequested: (r) => notifier.requested(r),
     onHeld: (d) => metrics.held(d),
   });
-  const page = approvalPages({ book, identity: deps.identity, sessions: new PageSessions(deps.store), pageUrl, log });
+  const oidc = signInFor(config, section, deps, () => section.signin?.redirect_url ?? `${base.replace(/\/+$/, '')}/approvals/callback`);
+  const page = approvalPages({ book, identity: deps.identity, sessions: new PageSessions(deps.store), pageUrl, log, ...(oidc ? { oidc } : {}) });
   const routes = approvalsRoutes({ book, identity: deps.identity, pageUrl, log, page });
   return {
     book,
@@ -55,4 +60,12 @@ export function createApprovals(config: Config, section: ApprovalsConfig, deps: 
       if (config.public_url === undefined) base = url;
     },
   };
+}
+
+/** The page's OIDC sign-in when `approvals.signin` is set; refused with dev auth (it has its own form). */
+function signInFor(config: Config, section: ApprovalsConfig, deps: { store: Store; fetch?: FetchLike }, redirectUrl: () => string): OidcSignIn | undefined {
+  if (section.signin === undefined || config.auth === undefined) return undefined;
+  const auth = signInAuth(config.auth);
+  if (auth === undefined) throw new RegateError('REGATE_ERR_CONFIG_INVALID', 'approvals.signin needs auth.provider entra or oidc (dev auth has its own sign-in form)');
+  return new OidcSignIn({ auth, signin: section.signin, redirectUrl, store: deps.store, ...(deps.fetch ? { fetch: deps.fetch } : {}) });
 }

@@ -3,7 +3,13 @@
  * made with jose, key rotation, and signing of any token, including forged ones (alg none, HS256
  * keyed with the public key, tampered payloads, keys outside the JWKS). Counts JWKS fetches so
  * tests can see refetch-on-unknown-kid and its cooldown.
+ *
+ * For the approval page's sign-in it is also an authorization server: an authorize endpoint that
+ * signs in the configured test user without asking (or answers access_denied when there is none)
+ * and a token endpoint that exchanges a code for an ID token and an access token, checking the
+ * client secret, the redirect URI and the PKCE (S256) verifier, each code used once.
  */
+import { createHash, randomBytes } from 'node:crypto';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
@@ -23,6 +29,11 @@ export interface IssuerOptions {
   readonly alg?: 'RS256' | 'ES256';
   /** `issuer` in the discovery document; default the server's own URL. */
   readonly metadataIssuer?: string;
+  /**
+   * Host name in the issuer's URLs; default 127.0.0.1. `localhost` (still loopback, in the test
+   * certificate) makes the issuer cross-site to a page served on 127.0.0.1, as a real issuer is.
+   */
+  readonly urlHost?: '127.0.0.1' | 'localhost';
 }
 
 export interface SignOptions {
@@ -40,6 +51,21 @@ async function newKey(alg: 'RS256' | 'ES256'): Promise<SigningKey> {
   return { kid, alg, privateKey, publicKey, publicJwk };
 }
 
+/** A client registered for the authorization code flow. */
+export interface TestClient {
+  readonly client_id: string;
+  readonly client_secret: string;
+  readonly redirect_uris: readonly string[];
+}
+
+interface IssuedCode {
+  readonly client_id: string;
+  readonly redirect_uri: string;
+  readonly challenge: string;
+  readonly nonce: string | undefined;
+  readonly user: JWTPayload;
+}
+
 const b64url = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
 
 export class TestIssuer {
@@ -53,6 +79,17 @@ export class TestIssuer {
   #current: SigningKey;
   #published: SigningKey[];
   #foreign: Promise<SigningKey> | undefined;
+  readonly #clients = new Map<string, TestClient>();
+  readonly #codes = new Map<string, IssuedCode>();
+  /** The person the authorize endpoint signs in (claims of their ID token); undefined: access_denied. */
+  signInUser: JWTPayload | undefined;
+  /** Replaces how the token endpoint signs an ID token (forged tokens for refusal tests). */
+  idTokenSigner: ((claims: JWTPayload) => Promise<string>) | undefined;
+  /** Query of every authorize request, in order. */
+  readonly authorizeRequests: URLSearchParams[] = [];
+  /** Token endpoint answers: how many codes were exchanged, and how many refused. */
+  tokenGrants = 0;
+  tokenRefusals = 0;
 
   private constructor(server: https.Server, url: string, key: SigningKey, options: IssuerOptions) {
     this.#server = server;
@@ -70,7 +107,7 @@ export class TestIssuer {
     const server = https.createServer({ key: options.ca.keyPem, cert: options.ca.certPem }, (req, res) => self?.handle(req, res));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
-    self = new TestIssuer(server, `https://127.0.0.1:${port}`, key, options);
+    self = new TestIssuer(server, `https://${options.urlHost ?? '127.0.0.1'}:${port}`, key, options);
     return self;
   }
 
@@ -141,6 +178,11 @@ export class TestIssuer {
       .sign(new TextEncoder().encode(pem));
   }
 
+  /** Registers a confidential client for the authorization code flow. */
+  registerClient(c: TestClient): void {
+    this.#clients.set(c.client_id, c);
+  }
+
   /** Closes the server and its connections. */
   async close(): Promise<void> {
     this.#server.closeAllConnections();
@@ -149,7 +191,9 @@ export class TestIssuer {
 
   private handle(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse): void {
     const path = new URL(req.url ?? '/', this.url).pathname;
+    if (req.method === 'POST' && path === '/oauth2/v2.0/token') return this.token(req, res);
     if (req.method !== 'GET') return this.json(res, 405, { error: 'method not allowed' });
+    if (path === '/oauth2/v2.0/authorize') return this.authorize(new URL(req.url ?? '/', this.url).searchParams, res);
     if (path.endsWith('/.well-known/openid-configuration')) {
       this.metadataFetches++;
       return this.json(res, 200, {
@@ -160,6 +204,8 @@ export class TestIssuer {
         id_token_signing_alg_values_supported: [this.#alg],
         response_types_supported: ['code'],
         subject_types_supported: ['pairwise'],
+        code_challenge_methods_supported: ['S256'],
+        token_endpoint_auth_methods_supported: ['client_secret_post', 'client_secret_basic'],
       });
     }
     if (path === '/discovery/v2.0/keys' || path.endsWith('/discovery/v2.0/keys')) {
@@ -167,6 +213,72 @@ export class TestIssuer {
       return this.json(res, 200, { keys: this.#published.map((k) => k.publicJwk) });
     }
     return this.json(res, 404, { error: 'not found' });
+  }
+
+  /** Signs in `signInUser` at once and redirects back with a code (or with access_denied). */
+  private authorize(q: URLSearchParams, res: import('node:http').ServerResponse): void {
+    this.authorizeRequests.push(q);
+    const client = this.#clients.get(q.get('client_id') ?? '');
+    const redirect = q.get('redirect_uri') ?? '';
+    // Never redirect to an unregistered URI: that is the open redirector an issuer must not be.
+    if (client === undefined || !client.redirect_uris.includes(redirect)) return this.json(res, 400, { error: 'invalid_request', error_description: 'unknown client or redirect_uri' });
+    const back = new URL(redirect);
+    const state = q.get('state');
+    if (state !== null) back.searchParams.set('state', state);
+    const challenge = q.get('code_challenge');
+    if (q.get('response_type') !== 'code' || q.get('code_challenge_method') !== 'S256' || challenge === null || !(q.get('scope') ?? '').split(' ').includes('openid')) {
+      back.searchParams.set('error', 'invalid_request');
+      back.searchParams.set('error_description', 'response_type code, scope openid and a S256 code_challenge are required');
+    } else if (this.signInUser === undefined) {
+      back.searchParams.set('error', 'access_denied');
+      back.searchParams.set('error_description', 'the user declined to consent');
+    } else {
+      const code = randomBytes(24).toString('base64url');
+      this.#codes.set(code, { client_id: client.client_id, redirect_uri: redirect, challenge, nonce: q.get('nonce') ?? undefined, user: this.signInUser });
+      back.searchParams.set('code', code);
+    }
+    res.writeHead(302, { location: back.href });
+    res.end();
+  }
+
+  /** Exchanges a code (client secret, redirect URI and PKCE verifier checked; each code once). */
+  private token(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse): void {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (c: string) => (body += c));
+    req.on('end', () => {
+      void this.exchange(new URLSearchParams(body), req.headers.authorization).then(
+        ([status, answer]) => {
+          if (status === 200) this.tokenGrants++;
+          else this.tokenRefusals++;
+          this.json(res, status, answer);
+        },
+        (err: unknown) => this.json(res, 500, { error: 'server_error', error_description: String(err) }),
+      );
+    });
+  }
+
+  private async exchange(f: URLSearchParams, authorization: string | undefined): Promise<[number, unknown]> {
+    let id = f.get('client_id');
+    let secret = f.get('client_secret');
+    if (authorization?.startsWith('Basic ')) {
+      const [u, p] = Buffer.from(authorization.slice(6), 'base64').toString('utf8').split(':').map((x) => decodeURIComponent(x));
+      id = u ?? null;
+      secret = p ?? null;
+    }
+    const client = this.#clients.get(id ?? '');
+    if (client === undefined || secret !== client.client_secret) return [401, { error: 'invalid_client' }];
+    if (f.get('grant_type') !== 'authorization_code') return [400, { error: 'unsupported_grant_type' }];
+    const code = this.#codes.get(f.get('code') ?? '');
+    this.#codes.delete(f.get('code') ?? '');
+    if (code === undefined || code.client_id !== client.client_id || code.redirect_uri !== f.get('redirect_uri')) return [400, { error: 'invalid_grant' }];
+    const verifier = f.get('code_verifier') ?? '';
+    if (createHash('sha256').update(verifier).digest('base64url') !== code.challenge) return [400, { error: 'invalid_grant', error_description: 'PKCE verification failed' }];
+    const now = Math.floor(Date.now() / 1000);
+    const claims: JWTPayload = { iss: this.#metadataIssuer, aud: client.client_id, iat: now, nbf: now, exp: now + 3600, ...(code.nonce === undefined ? {} : { nonce: code.nonce }), ...code.user };
+    const id_token = await (this.idTokenSigner ?? ((c) => this.sign(c)))(claims);
+    const access_token = await this.sign({ ...code.user, iss: this.#metadataIssuer, aud: client.client_id, iat: now, exp: now + 3600, azp: client.client_id });
+    return [200, { token_type: 'Bearer', expires_in: 3600, scope: 'openid profile email', id_token, access_token }];
   }
 
   private json(res: import('node:http').ServerResponse, status: number, body: unknown): void {

@@ -80,3 +80,23 @@ export function devSignInPage(csrf: string, error?: string): string {
 <form method="post" action="/approvals/sign-in"><input type="hidden" name="csrf" value="${esc(csrf)}">
 <label for="token">Token</label><textarea id="token" name="token" required></textarea><p><button type="submit">Sign in</button></p></form>`;
 }
+
+/**
+ * After the OIDC callback: a same-site hop to the page. The callback is reached by a cross-site
+ * redirect from the issuer, and browsers withhold SameSite=Strict cookies for the rest of such a
+ * redirect chain, so a plain 303 would land on the page without the new session.
+ */
+export function continuePage(next: string): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="0;url=${esc(next)}">
+<title>Signed in · regate approvals</title></head><body><p>Signed in. <a href="${esc(next)}">Continue to the approval page</a>.</p></body></html>`;
+}
+
+/** After sign-out with OIDC: no automatic way back in, so the issuer does not sign the person in again at once. */
+export function signedOutPage(): string {
+  return '<h1>Signed out</h1><p>You are signed out of the approval page.</p><p><a id="sign-in" href="/approvals/sign-in">Sign in again</a></p>';
+}
+
+/** A failed OIDC sign-in: the reason in words (never a stack) and a way to start again. */
+export function signInFailedPage(code: string, message: string): string {
+  return `<h1>Sign-in failed</h1><p id="reason">${esc(message)}</p><p class="note">${esc(code)}</p><p><a href="/approvals/sign-in">Start again</a></p>`;
+}

@@ -3,8 +3,9 @@
  * pages behind a cookie session; everything else falls through to the JSON API. Decisions go
  * through the same book (and the same separation-of-duties checks) as the API.
  *
- * Sign-in: with dev auth, a form that takes a dev token; other providers need OIDC authorization
- * code + PKCE (not built yet: the page says so, and the JSON API works with bearer tokens).
+ * Sign-in: with dev auth, a form that takes a dev token; with entra or oidc and `approvals.signin`
+ * configured, OIDC authorization code + PKCE (oidc-signin.ts) ending at /approvals/callback;
+ * without `signin`, the page says so and the JSON API works with bearer tokens.
  */
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Logger } from 'pino';
@@ -12,8 +13,9 @@ import type { ApprovalBook } from '../../approvals/book.ts';
 import { approvalView, maySee } from '../../approvals/view.ts';
 import { RegateError, asRegateError } from '../../errors.ts';
 import type { Identity } from '../../identity/create.ts';
-import { detailPage, devSignInPage, layout, listPage } from './html.ts';
-import { PageSessions, SESSION_COOKIE, SIGNIN_COOKIE, cookiesOf, randomToken, sameToken, secureCookies, setCookie, type PageSession } from './sessions.ts';
+import { continuePage, detailPage, devSignInPage, layout, listPage, signedOutPage, signInFailedPage } from './html.ts';
+import { SIGNIN_TTL_MS, type OidcSignIn } from './oidc-signin.ts';
+import { OIDC_STATE_COOKIE, PageSessions, SESSION_COOKIE, SIGNIN_COOKIE, cookiesOf, randomToken, sameToken, secureCookies, setCookie, type PageSession } from './sessions.ts';
 
 export interface ApprovalPageDeps {
   readonly book: ApprovalBook;
@@ -21,6 +23,8 @@ export interface ApprovalPageDeps {
   readonly sessions: PageSessions;
   readonly pageUrl: () => string;
   readonly log: Logger;
+  /** OIDC sign-in (provider entra or oidc with `approvals.signin`). */
+  readonly oidc?: OidcSignIn;
 }
 
 const CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
@@ -43,6 +47,7 @@ export function approvalPages(deps: ApprovalPageDeps): Router {
   const viewerOf = (s: PageSession) => ({ id: s.id, name: s.name, groups: s.groups });
 
   const signIn = (res: Response, status = 200, error?: string) => {
+    if (deps.identity.provider !== 'dev' && deps.oidc !== undefined) return res.redirect(303, '/approvals/sign-in');
     if (deps.identity.provider !== 'dev') {
       return sendHtml(res, 501, layout('Sign in', '<h1>Sign in</h1><p>Signing in to this page with OIDC is not available in this build. Use the JSON API with a bearer token: <code>GET /approvals</code>, <code>POST /approvals/{id}/approve</code>.</p>'));
     }
@@ -54,7 +59,8 @@ export function approvalPages(deps: ApprovalPageDeps): Router {
   /** The session, or a redirect to sign-in (undefined: answered). */
   const sessionOr = async (req: Request, res: Response): Promise<PageSession | undefined> => {
     const s = await sessions.of(req);
-    if (s === undefined) res.redirect(303, '/approvals/sign-in');
+    // With OIDC, remember where the person was going (only page paths; see safeReturnPath).
+    if (s === undefined) res.redirect(303, deps.oidc !== undefined && req.method === 'GET' ? `/approvals/sign-in?next=${encodeURIComponent(req.path)}` : '/approvals/sign-in');
     return s;
   };
 
@@ -65,7 +71,39 @@ export function approvalPages(deps: ApprovalPageDeps): Router {
       sendHtml(res, e.status, layout('Error', `<h1>Something went wrong</h1><p>${e.code}: ${e.message.replace(/[<&>]/g, '')}</p>`));
     });
 
-  r.get('/approvals/sign-in', (_req, res) => signIn(res));
+  r.get(
+    '/approvals/sign-in',
+    wrap(async (req, res) => {
+      if (deps.oidc === undefined) return signIn(res);
+      const { state, url } = await deps.oidc.start(req.query.next);
+      setCookie(res, OIDC_STATE_COOKIE, state, { secure: secure(), maxAgeSeconds: SIGNIN_TTL_MS / 1000, sameSite: 'Lax' });
+      res.redirect(303, url.href);
+    }),
+  );
+
+  r.get(
+    '/approvals/callback',
+    wrap(async (req, res) => {
+      if (deps.oidc === undefined) return sendHtml(res, 404, layout('Not found', '<h1>Not found</h1>'));
+      const query = new URLSearchParams(req.originalUrl.split('?')[1] ?? '');
+      setCookie(res, OIDC_STATE_COOKIE, '', { secure: secure(), maxAgeSeconds: 0, sameSite: 'Lax' });
+      let done;
+      try {
+        done = await deps.oidc.finish(query, cookiesOf(req).get(OIDC_STATE_COOKIE));
+      } catch (err) {
+        const e = asRegateError(err);
+        deps.log.warn({ err, code: e.code }, 'approval page: sign-in failed');
+        return sendHtml(res, e.status, layout('Sign-in failed', signInFailedPage(e.code, e.message)));
+      }
+      const who = done.principal;
+      const { cookie, session } = await sessions.create({ id: who.id, name: who.name, groups: who.groups }, who.expires_at * 1000);
+      setCookie(res, SESSION_COOKIE, cookie, { secure: secure(), maxAgeSeconds: (session.expires_at - Date.now()) / 1000 });
+      deps.log.info({ principal_id: who.id }, 'approval page: signed in (oidc)');
+      sendHtml(res, 200, continuePage(done.next));
+    }),
+  );
+
+  r.get('/approvals/signed-out', (_req, res) => sendHtml(res, 200, layout('Signed out', signedOutPage())));
 
   r.post(
     '/approvals/sign-in',
@@ -95,7 +133,7 @@ export function approvalPages(deps: ApprovalPageDeps): Router {
       const s = await sessions.of(req);
       if (s !== undefined && sameToken((req.body as { csrf?: string }).csrf, s.csrf)) await sessions.end(req);
       setCookie(res, SESSION_COOKIE, '', { secure: secure(), maxAgeSeconds: 0 });
-      res.redirect(303, '/approvals/sign-in');
+      res.redirect(303, deps.oidc !== undefined ? '/approvals/signed-out' : '/approvals/sign-in');
     }),
   );
 

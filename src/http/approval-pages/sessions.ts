@@ -11,6 +11,8 @@ import type { Store } from '../../store/store.ts';
 
 export const SESSION_COOKIE = 'regate_approvals';
 export const SIGNIN_COOKIE = 'regate_signin';
+/** Holds the state of an OIDC sign-in in progress (SameSite=Lax, ten minutes). */
+export const OIDC_STATE_COOKIE = 'regate_oidc_state';
 const PREFIX = 'approval:session:';
 const MAX_SESSION_MS = 8 * 3600 * 1000;
 
@@ -42,9 +44,12 @@ export function secureCookies(pageUrl: string): boolean {
   return !['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname) && !u.hostname.startsWith('127.');
 }
 
-/** Sets one cookie scoped to /approvals. */
-export function setCookie(res: ServerResponse, name: string, value: string, o: { secure: boolean; maxAgeSeconds: number }): void {
-  const cookie = `${name}=${encodeURIComponent(value)}; Path=/approvals; HttpOnly; SameSite=Strict; Max-Age=${Math.max(0, Math.floor(o.maxAgeSeconds))}${o.secure ? '; Secure' : ''}`;
+/**
+ * Sets one cookie scoped to /approvals; SameSite=Strict unless asked for Lax (the OIDC state
+ * cookie must come back on the issuer's cross-site redirect to the callback).
+ */
+export function setCookie(res: ServerResponse, name: string, value: string, o: { secure: boolean; maxAgeSeconds: number; sameSite?: 'Strict' | 'Lax' }): void {
+  const cookie = `${name}=${encodeURIComponent(value)}; Path=/approvals; HttpOnly; SameSite=${o.sameSite ?? 'Strict'}; Max-Age=${Math.max(0, Math.floor(o.maxAgeSeconds))}${o.secure ? '; Secure' : ''}`;
   const prev = res.getHeader('set-cookie');
   res.setHeader('set-cookie', [...(Array.isArray(prev) ? prev : prev !== undefined ? [String(prev)] : []), cookie]);
 }
