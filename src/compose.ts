@@ -12,6 +12,8 @@ import type { Stage } from './pipeline/stage.ts';
 import { auditComponent, createAudit, type Audit } from './audit/create.ts';
 import { createRedisClient } from './store/create.ts';
 import { createRecordingStage } from './audit/stage.ts';
+import { plannerFollowing } from './masking/planner-source.ts';
+import { createMaskingStage } from './masking/stage.ts';
 import { orderStages } from './pipeline/stages.ts';
 import { createStore } from './store/create.ts';
 import { createApprovals } from './http/approvals.ts';
@@ -70,7 +72,12 @@ export async function startGateway(
   components.add(auditComponent(audit, async () => void (await auditRedis?.quit().catch(() => auditRedis.disconnect()))));
   metrics.watchAudit(audit.metrics);
   const recording = createRecordingStage(audit, log.child({ component: 'audit' }));
-  const stages = orderStages({ policy: enforcement.stage, approvals: approvals?.stage, recording, extra: opts.extraStages });
+  const masking = createMaskingStage({
+    planner: plannerFollowing(config.masking, () => enforcement.manager.current()?.engine.maskingData),
+    log: log.child({ component: 'masking' }),
+    onCounts: (connection, masked, exposed) => metrics.maskCounts(connection, masked, exposed),
+  });
+  const stages = orderStages({ policy: enforcement.stage, approvals: approvals?.stage, masking, recording, extra: opts.extraStages });
   // GET /sessions/{id}: recorded timelines, for principals the policy allows (sessions/read).
   const sessions = { decide: (input: PolicyInput) => enforcement.manager.evaluate(input), read: sessionReader(config, opts.baseDir) };
   const regate = await startRegate({ config, log, identity, metrics, components, stages, store, sessions, ...(approvals ? { approvals: approvals.routes } : {}) });

@@ -113,6 +113,24 @@ export class Metrics implements ProxyMetrics {
     const m = METRIC_METHODS.has(method) ? method : 'other';
     this.#messages.inc({ connection, direction, method: m });
   }
+  /** Values masked and detector hits left in clear, per connection and detector (or path). */
+  maskCounts(connection: string, masked: Readonly<Record<string, number>>, exposed: Readonly<Record<string, number>>): void {
+    // Paths come from the policy (bounded by the bundle); detector names are a fixed set plus custom ones.
+    for (const [what, n] of Object.entries(masked)) this.#masked.inc({ connection, what }, n);
+    for (const [what, n] of Object.entries(exposed)) this.#exposed.inc({ connection, what }, n);
+  }
+  readonly #masked = new Counter({
+    name: 'regate_masked_values_total',
+    help: 'Values masked in server -> client messages, by connection and detector or JSON path',
+    labelNames: ['connection', 'what'] as const,
+    registers: [this.registry],
+  });
+  readonly #exposed = new Counter({
+    name: 'regate_exposed_values_total',
+    help: 'Detector hits left in clear because the policy allowed them (masking.observe), by connection and detector',
+    labelNames: ['connection', 'what'] as const,
+    registers: [this.registry],
+  });
   serverMessageRefused(connection: string, method: string): void {
     this.#serverRefused.inc({ connection, method: METRIC_METHODS.has(method) ? method : 'other' });
   }

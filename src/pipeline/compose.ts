@@ -49,7 +49,7 @@ export interface Pipeline {
    * Upstream -> client: one server message through the stages in order; null drops it. `call` is
    * the client call a response answers, or the server message's own record.
    */
-  fromServer(message: JSONRPCMessage, call: CallRecord, exchange: ExchangeFacts, upstream: UpstreamReply): Promise<JSONRPCMessage | null>;
+  fromServer(message: JSONRPCMessage, call: CallRecord, exchange: ExchangeFacts, upstream: UpstreamReply, bytes: number): Promise<JSONRPCMessage | null>;
   /** Every message the client receives, exactly once. */
   delivered(message: JSONRPCMessage, call: CallRecord | undefined, exchange: ExchangeFacts): void;
   /** A GET stream or session DELETE; a RegateError refuses it. */
@@ -163,12 +163,12 @@ export function composePipeline(stages: readonly Stage[], deps: PipelineDeps): P
       for (const c of calls) c.timings.forwardedNs = now;
     },
 
-    async fromServer(message, call, exchange, upstream) {
+    async fromServer(message, call, exchange, upstream, bytes) {
       count(exchange.connection.name, 'server', methodOf(message) ?? kindOf(message));
       let m: JSONRPCMessage | null = message;
       for (const s of serverStages) {
         try {
-          m = await s.fromServer!(m, call, exchange, upstream);
+          m = await s.fromServer!(m, call, exchange, upstream, bytes);
         } catch (err) {
           const e = asRegateError(err);
           deps.log.error({ err: e, code: e.code, stage: s.name, request_id: exchange.requestId }, 'pipeline stage failed on a server message; not delivered');

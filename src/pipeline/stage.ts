@@ -60,9 +60,10 @@ export interface Stage {
    * answers, or, for what the upstream sends of its own accord (requests, notifications, answers
    * regate cannot correlate), the message's own record with `direction: 'server_to_client'`.
    * Returns the message to deliver, or null to drop it. `upstream` lets a stage answer a refused
-   * server request.
+   * server request; `bytes` is the size of the text the message arrived in (its JSON body or SSE
+   * event: for one message of a batch, an upper bound).
    */
-  fromServer?(message: JSONRPCMessage, call: CallRecord, exchange: ExchangeFacts, upstream: UpstreamReply): Promise<JSONRPCMessage | null>;
+  fromServer?(message: JSONRPCMessage, call: CallRecord, exchange: ExchangeFacts, upstream: UpstreamReply, bytes: number): Promise<JSONRPCMessage | null>;
   /** Every message the client receives, regate's own included, exactly once; must not throw. */
   delivered?(message: JSONRPCMessage, call: CallRecord | undefined, exchange: ExchangeFacts): void;
   /** Decides a GET stream or a session DELETE; a RegateError refuses it. */

@@ -93,6 +93,11 @@ export class PolicyEngine {
   readonly revision: string;
   /** Whether the bundle's signature was verified. */
   readonly signed: boolean;
+  /**
+   * The bundle's `data.regate.masking` (custom detectors published with the policy), parsed once;
+   * undefined when the bundle has none.
+   */
+  readonly maskingData: unknown;
   readonly #module: WasmModule;
   readonly #data: ArrayBuffer;
   readonly #maxPages: number;
@@ -115,6 +120,7 @@ export class PolicyEngine {
   private constructor(module: WasmModule, bundle: Bundle, options: EngineOptions) {
     this.revision = bundle.revision;
     this.signed = bundle.signed;
+    this.maskingData = maskingDataOf(bundle.dataJson);
     this.#module = module;
     const data = encoder.encode(bundle.dataJson);
     this.#data = data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer;
@@ -248,5 +254,15 @@ export class PolicyEngine {
       resets: this.#resets,
       memoryBytes: (this.#policy.mem as WasmMemory).buffer.byteLength,
     };
+  }
+}
+
+/** `data.regate.masking` of a bundle's data document, if any (a malformed one is the bundle's problem: none). */
+function maskingDataOf(dataJson: string): unknown {
+  try {
+    const data = JSON.parse(dataJson) as { regate?: { masking?: unknown } } | null;
+    return data?.regate?.masking;
+  } catch {
+    return undefined;
   }
 }

@@ -84,9 +84,11 @@ export async function relayResponse(upstream: IncomingMessage, r: RelayContext):
 
 async function relayJson(upstream: IncomingMessage, r: RelayContext, status: number): Promise<void> {
   let parsed: JSONRPCMessage | JSONRPCMessage[];
+  let bytes = 0;
   try {
-    const text = (await readBounded(upstream, r.maxResponseBytes)).toString('utf8');
-    parsed = parseJsonRpcText(text, r.maxDepth);
+    const body = await readBounded(upstream, r.maxResponseBytes);
+    bytes = body.length;
+    parsed = parseJsonRpcText(body.toString('utf8'), r.maxDepth);
   } catch (err) {
     const e = asRegateError(err, 'REGATE_ERR_UPSTREAM_PROTOCOL');
     const wrapped = upstreamParseError(r.facts.connection, r.log, e);
@@ -95,7 +97,7 @@ async function relayJson(upstream: IncomingMessage, r: RelayContext, status: num
   }
   const delivered: Outgoing[] = [];
   for (const m of Array.isArray(parsed) ? parsed : [parsed]) {
-    const d = await fromServer(m, r);
+    const d = await fromServer(m, r, bytes);
     if (d) delivered.push(d);
   }
   // Requests the answer left unanswered come first: a single request's reply is its error then.
@@ -168,19 +170,20 @@ async function sseMessage(data: string, id: string | undefined, retry: number | 
     return true;
   }
   if (!Array.isArray(parsed)) {
-    const o = await fromServer(parsed, r);
+    const o = await fromServer(parsed, r, data.length);
     return o === null ? true : r.reply.event(o, id, retry);
   }
   const out: Outgoing[] = [];
   for (const m of parsed) {
-    const o = await fromServer(m, r);
+    const o = await fromServer(m, r, data.length);
     if (o) out.push(o);
   }
   return out.length === 0 ? true : r.reply.eventBatch(out, id, retry);
 }
 
 /** Passes one server message through the pipeline, tied to the request it answers when it can be. */
-async function fromServer(m: JSONRPCMessage, r: RelayContext): Promise<Outgoing | null> {
+/** `bytes`: the size of the text the message came in (its JSON body or SSE event), an upper bound for one of a batch. */
+async function fromServer(m: JSONRPCMessage, r: RelayContext, bytes: number): Promise<Outgoing | null> {
   const kind = kindOf(m);
   const id = idOf(m);
   let call: CallRecord | undefined;
@@ -193,7 +196,7 @@ async function fromServer(m: JSONRPCMessage, r: RelayContext): Promise<Outgoing 
   }
   // What the upstream sends of its own accord gets a record of its own (server_to_client).
   const record = call ?? newCallRecord(r.facts, m, 'server_to_client');
-  const out = await r.pipeline.fromServer(m, record, r.facts, r.upstreamReply);
+  const out = await r.pipeline.fromServer(m, record, r.facts, r.upstreamReply, bytes);
   return out === null ? null : { message: out, call: record };
 }
 

@@ -33,6 +33,7 @@ const onServer = (stage: Stage, x: ExchangeFacts, m: unknown, answers?: unknown)
     answers === undefined ? newCallRecord(x, m as JSONRPCMessage, 'server_to_client') : (newCallRecord(x, answers as JSONRPCMessage) as CallRecord),
     x,
     noUpstream,
+    JSON.stringify(m).length,
   );
 
 /** A policy that denies tools/call of anything named secret_*, allows the rest. */
