@@ -5,6 +5,8 @@
  *   in the upstream request are appended to the buffer in ONE write, and the call waits for it: a
  *   call whose events cannot be buffered is refused (`audit.on_buffer_failure: deny`, the default)
  *   or forwarded unrecorded and counted (`allow`).
+ * - A call that waited for an approval gets an `approval` event (status, approvers with their
+ *   comments, the requester's justification) when its answer is delivered.
  * - Every message the client receives (`delivered`: the upstream's, after masking, and regate's own
  *   refusals and errors) becomes a response or error event with the content exactly as the client
  *   got it. Calls that never went upstream (refused by policy, refused ids) get their request and
@@ -28,6 +30,8 @@ function regateErrorOf(m: JSONRPCMessage): { code: string; message: string } | u
 
 export function createRecordingStage(audit: Pick<Audit, 'record' | 'events'>, log: Logger): Stage {
   const requestRecorded = new WeakSet<CallRecord>();
+  /** The approval status last recorded for a call, so each transition is one approval event. */
+  const approvalRecorded = new WeakMap<CallRecord, string>();
   let queue: TranscriptEvent[] = [];
   let scheduled = false;
 
@@ -62,6 +66,11 @@ export function createRecordingStage(audit: Pick<Audit, 'record' | 'events'>, lo
     delivered(message: JSONRPCMessage, call: CallRecord | undefined, exchange: ExchangeFacts) {
       const events: TranscriptEvent[] = [];
       if (call !== undefined && call.direction === 'client_to_server' && !requestRecorded.has(call)) events.push(...requestEvents(call));
+      // A held call's approval (who decided, why, the justification) is recorded with its answer.
+      if (call?.approval !== undefined && approvalRecorded.get(call) !== call.approval.status) {
+        approvalRecorded.set(call, call.approval.status);
+        events.push(audit.events.approvalEvent(call));
+      }
       const text = JSON.stringify(message);
       const bytes = Buffer.byteLength(text);
       const own = regateErrorOf(message);

@@ -2,9 +2,10 @@
  * Gateways with approvals enabled that accept each other's dev tokens (one dev key file), for
  * approval tests across replicas; and a counting upstream standing in for the CRM.
  */
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import type { TranscriptEvent } from '../../src/audit/event.ts';
 import { startGateway, type Gateway } from '../../src/compose.ts';
 import { buildConfig } from '../../src/config/load.ts';
 import type { ConfigInput } from '../../src/config/schema.ts';
@@ -28,17 +29,26 @@ export interface ApprovalGateway extends Gateway {
   readonly url: string;
   token(sub: string, groups: string[], name?: string): Promise<string>;
   stop(): Promise<void>;
+  /** The recorded events, once the gateway has stopped (stopping flushes them). */
+  transcript(): Promise<TranscriptEvent[]>;
 }
 
 /** Starts a gateway with dev auth on `keyFile` and the given document (listen and auth filled in). */
 export async function startApprovalGateway(doc: Omit<ConfigInput, 'listen' | 'auth'>, keyFile: string): Promise<ApprovalGateway> {
-  const config = buildConfig({ ...doc, listen: { host: '127.0.0.1', port: 0 }, auth: { provider: 'dev', dev: { enabled: true, key_file: keyFile } } }, {});
+  // Transcripts go to a scratch directory (read back with `transcript()` after `stop()`).
+  const scratch = await mkdtemp(join(tmpdir(), 'regate-approvals-'));
+  const audit = { file: { path: join(scratch, 'transcripts.jsonl') }, buffer: { spill_path: join(scratch, 'buffer.jsonl') } };
+  const config = buildConfig({ audit, ...doc, listen: { host: '127.0.0.1', port: 0 }, auth: { provider: 'dev', dev: { enabled: true, key_file: keyFile } } }, {});
   const gw = await startGateway(config, { baseDir: REPO, log: createLogger(process.env.REGATE_TEST_LOG ?? 'silent') });
   return {
     ...gw,
     url: gw.regate.url,
     token: (sub, groups, name) => gw.identity.dev!.mint({ sub, groups, ...(name !== undefined ? { name } : {}) }),
     stop: () => gw.regate.stop(),
+    transcript: async () => {
+      const text = await readFile(join(scratch, 'transcripts.jsonl'), 'utf8').catch(() => '');
+      return text.trim() === '' ? [] : text.trim().split('\n').map((l) => JSON.parse(l) as TranscriptEvent);
+    },
   };
 }
 
