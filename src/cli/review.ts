@@ -6,7 +6,9 @@
 import { writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
-import { loadConfigFile } from '../config/load.ts';
+import { buildConfig, loadConfigFile } from '../config/load.ts';
+import { embeddedConfig } from '../config/embedded.ts';
+import { committedBundle } from './serve.ts';
 import { RegateError } from '../errors.ts';
 import { formatHtml } from '../audit/review/format-html.ts';
 import { formatCsv, formatJson, formatMarkdown } from '../audit/review/format-text.ts';
@@ -22,7 +24,7 @@ export const REVIEW_FORMATS = ['md', 'csv', 'json', 'html'] as const;
 type ReviewFormat = (typeof REVIEW_FORMATS)[number];
 
 interface ReadFlags {
-  config: string;
+  config?: string;
   since: string;
   until?: string;
   connection?: string;
@@ -38,10 +40,12 @@ function pick<T extends string>(value: string, allowed: readonly T[], flag: stri
 }
 
 async function common(flags: ReadFlags, io: CliIo) {
-  const config = await loadConfigFile(flags.config, io.env);
+  // Without --config, the embedded defaults that `regate serve` (npm start) records with: the
+  // transcript file under the working directory's data/.
+  const config = flags.config !== undefined ? await loadConfigFile(flags.config, io.env) : buildConfig(embeddedConfig({ url: 'http://127.0.0.1:1/mcp', token: 'unused', bundle: committedBundle }), io.env);
   const range = parseTimeRange(flags.since, flags.until, Date.now());
   const filters = { ...(flags.connection ? { connection: flags.connection } : {}), ...(flags.principal ? { principal: flags.principal } : {}) };
-  return { config, range, filters, baseDir: dirname(flags.config), source: pick<SourceName>(flags.source, SOURCE_NAMES, '--source') };
+  return { config, range, filters, baseDir: flags.config !== undefined ? dirname(flags.config) : process.cwd(), source: pick<SourceName>(flags.source, SOURCE_NAMES, '--source') };
 }
 
 async function emit(text: string, out: string | undefined, io: CliIo): Promise<void> {
@@ -51,7 +55,7 @@ async function emit(text: string, out: string | undefined, io: CliIo): Promise<v
 
 function readOptions(cmd: Command): Command {
   return cmd
-    .requiredOption('-c, --config <file>', 'YAML configuration file (where the transcripts are)')
+    .option('-c, --config <file>', 'YAML configuration file (where the transcripts are); default: the embedded defaults of npm start')
     .requiredOption('--since <when>', 'start: a duration before now (30d, 12h, 2w) or an ISO date')
     .option('--until <when>', 'end (exclusive): a duration before now or an ISO date (default: now)')
     .option('--connection <name>', 'only this connection')
@@ -88,7 +92,7 @@ export function registerReviewCommands(program: Command, io: CliIo): void {
     .command('replay')
     .description("print one recorded session's timeline: requests, decisions, approvals, masked responses, errors, with timings")
     .argument('<session-id>', 'the Mcp-Session-Id (session_id in transcripts)')
-    .requiredOption('-c, --config <file>', 'YAML configuration file (where the transcripts are)')
+    .option('-c, --config <file>', 'YAML configuration file (where the transcripts are); default: the embedded defaults of npm start')
     .option('--since <when>', 'look back this far (a duration or an ISO date)', '30d')
     .option('--until <when>', 'end (exclusive): a duration before now or an ISO date (default: now)')
     .option('--source <source>', `where to read: ${SOURCE_NAMES.join(' | ')}`, 'auto')

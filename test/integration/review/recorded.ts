@@ -38,7 +38,24 @@ export const EXPECTED = {
     tools: { export_customers_csv: 1, get_customer: 2, list_customers: 1 },
     denials_by_rule: { 'regate.tools.denied': 1 },
     approvals: { requested: 2, granted: 1, denied: 1, expired: 0, approvers: { carol: 1, dave: 1 }, justifications: ['CHG-1001: customer asked to close the account', 'no ticket'] },
-    masked: { credit_card: 2, email: 3 },
+    // The gateway's own masks (the default policy's paths over the seeded demo data: two
+    // get_customer and one list_customers of 10, each value masked in the structured result and in
+    // its JSON text twin, plus the detector hits there) and the hand-built events' (credit_card 2,
+    // email 3, an exposed phone).
+    masked: {
+      '$.structuredContent.customer.card_number': 4,
+      '$.structuredContent.customer.email': 4,
+      '$.structuredContent.customer.iban': 4,
+      '$.structuredContent.customer.phone': 4,
+      '$.structuredContent.customers[*].card_number': 20,
+      '$.structuredContent.customers[*].email': 20,
+      '$.structuredContent.customers[*].iban': 20,
+      '$.structuredContent.customers[*].phone': 20,
+      credit_card: 4,
+      email: 5,
+      phone: 2,
+    },
+    masked_total: 107,
     exposed: { phone: 1 },
   },
   bob: {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { stringify } from 'yaml';
 import { dirname, join } from 'node:path';
 import type { TranscriptEvent } from '../../../src/audit/event.ts';
@@ -112,8 +113,8 @@ describe('regate review (recorded sessions, file sink and Log Analytics query fa
         assert.equal(s.approvals_requested, 2);
         assert.equal(s.approvals_granted, 1);
         assert.equal(s.approvals_denied, 1);
-        assert.deepEqual(s.masked, { credit_card: 2, email: 3 });
-        assert.equal(s.masked_total, 5);
+        assert.deepEqual(s.masked, EXPECTED.alice.masked);
+        assert.equal(s.masked_total, EXPECTED.alice.masked_total);
         assert.equal(s.exposed_total, 1);
         assert.equal(s.calls, naive('alice').calls + naive('bob').calls);
         assert.match(s.unapproved_note ?? '', /--bundle/);
@@ -153,14 +154,14 @@ describe('regate review (recorded sessions, file sink and Log Analytics query fa
     assert.equal(alice['approvals_granted'], '1');
     assert.equal(alice['approvals_denied'], '1');
     assert.equal(alice['approvers'], 'carol=1; dave=1');
-    assert.equal(alice['masked'], 'credit_card=2; email=3');
+    assert.equal(alice['masked'], Object.entries(EXPECTED.alice.masked).map(([k, n]) => `${k}=${n}`).join('; '));
     assert.equal(alice['exposed'], 'phone=1');
     const totals = rows.at(-1)!;
     assert.equal(totals['connection'], '*');
     assert.equal(totals['calls'], String(r.summary.calls));
     assert.equal(totals['tool_calls'], '6');
     assert.equal(totals['denials'], '2');
-    assert.equal(totals['masked_total'], '5');
+    assert.equal(totals['masked_total'], String(EXPECTED.alice.masked_total));
 
     const md = formatMarkdown(r);
     assert.match(md, /\| calls \| (\d+) \|/);
@@ -168,8 +169,8 @@ describe('regate review (recorded sessions, file sink and Log Analytics query fa
     assert.match(md, /\| tool calls \| 6 \|/);
     assert.match(md, /\| denials \| 2 \|/);
     assert.match(md, /\| approvals granted \| 1 \|/);
-    assert.match(md, /\| credit\\_card \| 2 \| 0 \|/);
-    assert.match(md, /\| phone \| 0 \| 1 \|/);
+    assert.match(md, /\| credit\\_card \| 4 \| 0 \|/);
+    assert.match(md, /\| phone \| 2 \| 1 \|/);
     assert.match(md, /- tools: export\\_customers\\_csv=1; get\\_customer=2; list\\_customers=1/);
     assert.match(md, /- approvers: carol=1; dave=1/);
     assert.match(md, /"CHG-1001: customer asked to close the account"/);
@@ -180,7 +181,7 @@ describe('regate review (recorded sessions, file sink and Log Analytics query fa
     const figure = (name: string) => new RegExp(`data-figure="${name}">(\\d+)<`).exec(html)?.[1];
     assert.equal(figure('calls'), String(reviews['file']!.summary.calls));
     assert.equal(figure('denials'), '2');
-    assert.equal(figure('masked_total'), '5');
+    assert.equal(figure('masked_total'), String(EXPECTED.alice.masked_total));
     assert.doesNotMatch(html, /<script|<link|src="http|href="http/);
   });
 
@@ -191,6 +192,22 @@ describe('regate review (recorded sessions, file sink and Log Analytics query fa
     assert.deepEqual(r.principals.map((p) => p.principal_id), ['bob']);
     assert.deepEqual(r.principals[0]!.tools, EXPECTED.bob.tools);
     assert.deepEqual(r.filters, { connection: 'crm', principal: 'bob' });
+  });
+
+  it('without --config reads what npm start records: the embedded defaults, data/transcripts.jsonl under the working directory', async () => {
+    const home = await mkdtemp(join(tmpdir(), 'regate-embedded-'));
+    const cwd = process.cwd();
+    try {
+      await mkdir(join(home, 'data'));
+      await writeFile(join(home, 'data', 'transcripts.jsonl'), await readFile(rec.rotated, 'utf8'));
+      process.chdir(home);
+      const { code, out, err } = await regate('review', '--since', '1h', '--format', 'json', '--principal', 'bob', '--connection', 'crm');
+      assert.equal(code, 0, err);
+      assert.deepEqual((JSON.parse(out) as AccessReview).principals[0]!.tools, EXPECTED.bob.tools);
+    } finally {
+      process.chdir(cwd);
+      await rm(home, { recursive: true, force: true });
+    }
   });
 
   it('refuses a bad --format or --since with a one-line reason and a non-zero exit', async () => {
