@@ -12,6 +12,7 @@
  *   ask the client for `elicitation/create` (`refused_server_methods`).
  * - `v2fresh`: like `v2`, for a test that needs a connection nothing was listed through yet.
  * - `v2unknown`: the v2 server on a connection the policy does not describe (every message denied).
+ * - `v2masked`: the v2 server, every result masked with the credit_card (last4) and email detectors.
  * - `everythingstrict`: server-everything, its elicitation tool allowed, but the server may not
  *   ask the client for `elicitation/create` (the 2025 era's server->client request).
  */
@@ -38,7 +39,7 @@ export interface EraGateway {
   /** regate's routes to them. */
   readonly viaRegate: PairingTargets;
   /** `${regate}/mcp/{connection}`. */
-  url(connection: 'everything' | 'everythingstrict' | 'v2' | 'v2modern' | 'v2strict' | 'v2fresh' | 'v2unknown'): string;
+  url(connection: 'everything' | 'everythingstrict' | 'v2' | 'v2modern' | 'v2strict' | 'v2fresh' | 'v2unknown' | 'v2masked'): string;
   /** The Authorization header of a reader (dev token). */
   auth(sub?: string): Promise<Record<string, string>>;
   stop(): Promise<void>;
@@ -86,6 +87,7 @@ export async function startEraGateway(): Promise<EraGateway> {
       v2modern: v2Policy(),
       v2fresh: v2Policy(),
       v2strict: v2Policy({ denied_tools: [V2.echoTool], refused_server_methods: ['elicitation/create'] }),
+      v2masked: v2Policy({ detectors: [{ detector: 'credit_card', style: 'last4' }, { detector: 'email', style: 'redact' }] }),
     });
     await writeFile(join(rego, 'data.json'), JSON.stringify(data));
     const bundle = join(work.dir, 'era.tar.gz');
@@ -102,6 +104,7 @@ export async function startEraGateway(): Promise<EraGateway> {
           { name: 'v2strict', url: v2.url },
           { name: 'v2fresh', url: v2.url },
           { name: 'v2unknown', url: v2.url },
+          { name: 'v2masked', url: v2.url },
         ],
         policy: { bundle: { path: bundle } },
         audit: { file: { path: join(work.dir, 'transcripts.jsonl') }, buffer: { spill_path: join(work.dir, 'buffer.jsonl') } },
