@@ -52,6 +52,8 @@ export interface ApprovalRecord {
   readonly approvers: readonly string[];
   readonly min_approvals: number;
   readonly justification: string;
+  /** The requester's MCP session, when it has one: its recorded timeline is GET /sessions/{id}. */
+  readonly session_id?: string;
   /** Milliseconds since the epoch. */
   readonly created_at: number;
   /** A pending request not decided by then is expired. */

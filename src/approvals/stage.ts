@@ -133,6 +133,7 @@ export function createApprovalStage(o: ApprovalStageOptions): Stage {
       approvers: d.approval.approvers,
       min_approvals: d.approval.min_approvals,
       justification: justificationOf(call.message),
+      ...(call.exchange.sessionId !== undefined ? { session_id: call.exchange.sessionId } : {}),
       created_at: now,
       expires_at: now + Math.round(config.timeout_seconds * 1000),
       grant_ttl_ms: d.approval.ttl_seconds * 1000,

@@ -14,6 +14,8 @@ export interface ApprovalView {
   readonly arguments: unknown;
   readonly arguments_sha256: string;
   readonly justification: string;
+  /** The requester's session and where its recorded timeline is (auditors: GET /sessions/{id}). */
+  readonly session?: { readonly id: string; readonly timeline: string };
   readonly reason: string;
   readonly rule: string;
   readonly bundle_revision: string;
@@ -47,6 +49,7 @@ export function approvalView(r: ApprovalRecord, viewer: Voter, pageUrl: string):
     arguments: r.arguments,
     arguments_sha256: r.digest,
     justification: r.justification,
+    ...(r.session_id !== undefined ? { session: { id: r.session_id, timeline: `/sessions/${encodeURIComponent(r.session_id)}` } } : {}),
     reason: r.reason,
     rule: r.rule,
     bundle_revision: r.revision,

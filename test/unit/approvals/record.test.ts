@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { argumentDigest, redactArguments, REDACTED } from '../../../src/approvals/arguments.ts';
 import { cancel, effective, expire, isRefusal, use, vote, type ApprovalRecord, type Transition, type Voter } from '../../../src/approvals/record.ts';
+import { approvalView } from '../../../src/approvals/view.ts';
 
 const T0 = 1_800_000_000_000;
 const alice: Voter = { id: 'alice', name: 'Alice', groups: ['mcp-readers'] };
@@ -141,5 +142,13 @@ describe('approval lifecycle (pure transitions)', () => {
       assert.deepEqual(redactArguments({ q: 'x' }, ['$..q']), REDACTED);
       assert.deepEqual(redactArguments({ q: 'x' }, undefined), { q: 'x' });
     });
+  });
+});
+
+describe('approval view: where an approver finds the requester\'s session', () => {
+  it("links the requester's session to its recorded timeline, and shows no session when there is none", () => {
+    const withSession = approvalView(pending({ session_id: 'sess 1/2' }), bob, 'https://regate.example.com/approvals');
+    assert.deepEqual(withSession.session, { id: 'sess 1/2', timeline: '/sessions/sess%201%2F2' });
+    assert.equal(approvalView(pending(), bob, 'https://regate.example.com/approvals').session, undefined);
   });
 });
