@@ -41,6 +41,10 @@ obligations("regate.tools.approved") := tool_mask
 
 obligations("regate.tools.destructive") := {"approval": approval_request}
 
+# Protocol answers (initialize instructions, listings, completions, templates) can carry what the
+# connection's detectors look for too: masked like any content.
+obligations("regate.protocol.plumbing") := detector_mask
+
 obligations("regate.prompts.allowed") := detector_mask
 
 obligations("regate.resources.allowed") := detector_mask

@@ -88,3 +88,13 @@ test_below_the_call_limit_is_allowed if {
 		with input.session.calls as 9999
 	d.allow == true
 }
+
+# Protocol answers (a completion, a listing, initialize instructions) can carry PII too: they are
+# masked with the connection's detectors like any content.
+test_plumbing_answers_carry_the_connections_detectors if {
+	every m in ["completion/complete", "tools/list", "initialize", "resources/templates/list"] {
+		d := regate.decision with input as method_call(reader, m)
+		d.allow == true
+		d.mask == data.regate.config.connections.crm.detectors
+	}
+}

@@ -7,7 +7,12 @@ package regate
 
 default regate_api := false
 
-regate_api if method == "sessions/read"
+# Only regate's own API asks so (no connection): on an MCP connection the method is an unknown one,
+# never a way to read sessions through an upstream.
+regate_api if {
+	method == "sessions/read"
+	input.connection.name == ""
+}
 
 decided_elsewhere_method if regate_api
 

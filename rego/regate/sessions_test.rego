@@ -12,10 +12,13 @@ test_auditor_reads_sessions_without_a_connection if {
 	d.rule == "regate.sessions.auditor"
 }
 
-test_auditor_reads_sessions_named_with_a_connection if {
-	d := regate.decision with input as read_session(auditor, "crm")
-	d.allow == true
-	d.rule == "regate.sessions.auditor"
+# On an MCP connection, sessions/read is just an unknown method: it never reaches an upstream.
+test_sessions_cannot_be_read_through_an_mcp_connection if {
+	every p in [auditor, reader] {
+		d := regate.decision with input as read_session(p, "crm")
+		d.allow == false
+		d.rule == "regate.protocol.unknown_method"
+	}
 }
 
 test_agents_cannot_read_sessions if {
