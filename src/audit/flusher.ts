@@ -12,6 +12,7 @@
  */
 import type { Component, ComponentStatus } from '../components/component.ts';
 import { backoffDelay } from '../util/backoff.ts';
+import { shrinkEvent } from './oversize.ts';
 import type { AuditBuffer, BufferedEvent } from './buffer.ts';
 import { SinkError, type AuditSink } from './sink.ts';
 
@@ -209,6 +210,7 @@ export class AuditFlusher implements Component {
     const events = chunk.map((b) => b.event);
     const ids = chunk.map((b) => b.id);
     let attempt = 0;
+    let shrunk = false;
     let lastTouch = Date.now();
     const touchEvery = this.#o.touchIntervalMs ?? 10_000;
     for (;;) {
@@ -228,6 +230,15 @@ export class AuditFlusher implements Component {
         const half = Math.ceil(chunk.length / 2);
         const rest = failed.map((f) => f.sink);
         return (await this.#deliver(chunk.slice(0, half), rest)) && (await this.#deliver(chunk.slice(half), rest));
+      }
+      if (tooLarge !== undefined && !shrunk) {
+        // One event too large on its own: retrying it as it is would wedge every event behind it.
+        // It goes out cut to size (same event_id), once; the sinks that took it whole keep theirs.
+        shrunk = true;
+        sinks = failed.map((f) => f.sink);
+        events[0] = shrinkEvent(events[0]!);
+        this.#o.log.warn({ event_id: events[0]!.event_id }, 'transcript event refused as too large on its own; delivering it cut to size');
+        continue;
       }
       sinks = failed.map((f) => f.sink);
       attempt++;
