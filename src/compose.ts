@@ -14,6 +14,7 @@ import { createRedisClient } from './store/create.ts';
 import { createRecordingStage } from './audit/stage.ts';
 import { plannerFollowing } from './masking/planner-source.ts';
 import { createMaskingStage } from './masking/stage.ts';
+import { createCredentialStage } from './masking/credential-stage.ts';
 import { orderStages } from './pipeline/stages.ts';
 import { createStore } from './store/create.ts';
 import { createApprovals } from './http/approvals.ts';
@@ -77,7 +78,8 @@ export async function startGateway(
     log: log.child({ component: 'masking' }),
     onCounts: (connection, masked, exposed) => metrics.maskCounts(connection, masked, exposed),
   });
-  const stages = orderStages({ policy: enforcement.stage, approvals: approvals?.stage, masking, recording, extra: opts.extraStages });
+  const credentials = createCredentialStage({ log: log.child({ component: 'masking' }) });
+  const stages = orderStages({ policy: enforcement.stage, approvals: approvals?.stage, credentials, masking, recording, extra: opts.extraStages });
   // GET /sessions/{id}: recorded timelines, for principals the policy allows (sessions/read).
   const sessions = { decide: (input: PolicyInput) => enforcement.manager.evaluate(input), read: sessionReader(config, opts.baseDir) };
   const regate = await startRegate({ config, log, identity, metrics, components, stages, store, sessions, ...(approvals ? { approvals: approvals.routes } : {}) });
