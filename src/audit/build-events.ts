@@ -10,6 +10,7 @@ import { idOf } from '../mcp/jsonrpc.ts';
 import type { TranscriptEvent } from './event.ts';
 import { redactPaths } from './redact-paths.ts';
 import { boundValue } from './truncate.ts';
+import { capText } from '../text/cap.ts';
 import { isRecord } from '../util/is-record.ts';
 import { messageWithRequestStateDigest, withRequestStateDigest } from '../mcp/input-required.ts';
 
@@ -58,6 +59,11 @@ export interface EventBuilders {
 }
 
 const METHODS_WITH_ARGUMENTS = new Set(['tools/call', 'prompts/get']);
+
+/** Longest method, tool or rule name kept in an event; a policy reason; the labels' JSON. */
+const NAME_LIMIT = 256;
+const REASON_LIMIT = 2048;
+const LABELS_LIMIT = 8192;
 
 function durationMs(fromNs: bigint, toNs: bigint): number {
   return Math.max(0, Math.round(Number(toNs - fromNs) / 1000) / 1000);
@@ -115,8 +121,9 @@ export function createEventBuilders(options: EventBuilderOptions): EventBuilders
   function ofCall(record: CallRecord, kind: TranscriptEvent['kind']): TranscriptEvent {
     const e = base(record.exchange, kind);
     e.call_id = record.callId;
-    e.method = record.method;
-    if (record.tool !== undefined) e.tool = record.tool;
+    // Method and tool names come from the client: a made-up 1 MB name must not make a 1 MB event.
+    e.method = capText(record.method, NAME_LIMIT);
+    if (record.tool !== undefined) e.tool = capText(record.tool, NAME_LIMIT);
     const id = idOf(record.message);
     if (id !== undefined) e.message_id = id;
     if (record.decision !== undefined) e.decision_id = record.decision.decision_id;
@@ -161,13 +168,18 @@ export function createEventBuilders(options: EventBuilderOptions): EventBuilders
     decision.direction = 'client_to_server';
     Object.assign(decision, {
       decision: d.outcome,
-      rule: d.rule,
-      reason: d.reason,
+      rule: capText(d.rule, NAME_LIMIT),
+      // The policy's reason may quote the request (a tool name, an argument): bounded like content.
+      reason: capText(d.reason, REASON_LIMIT),
       bundle_revision: d.revision,
       latency_ms: d.duration_us / 1000,
     });
     if (record.enforced !== undefined) decision.enforced = record.enforced;
-    if (d.audit?.labels !== undefined) decision.labels = d.audit.labels;
+    if (d.audit?.labels !== undefined) {
+      const labels = boundValue(d.audit.labels, LABELS_LIMIT);
+      decision.labels = labels.value as typeof decision.labels;
+      if (labels.sha256 !== undefined) decision.truncated = [...(decision.truncated ?? []), 'labels'];
+    }
     if (d.error !== undefined) decision.error_code = d.error.code;
     if (d.mask !== undefined && d.mask.length > 0) decision.masks = maskSpecs(d.mask);
     return [request, decision];

@@ -84,8 +84,11 @@ export const transcriptEventSchema = z.strictObject({
   error_code: z.string().optional(),
   /** session events: start | end. */
   session_phase: z.enum(['start', 'end']).optional(),
-  /** Which fields were truncated (content, arguments, params) and the SHA-256 of their full JSON. */
-  truncated: z.array(z.enum(['content', 'arguments', 'params'])).optional(),
+  /**
+   * Which fields were truncated (content, arguments, params, with the SHA-256 of their full JSON;
+   * labels; or, for an event the sink refused as too large on its own, any field cut to size).
+   */
+  truncated: z.array(z.string()).optional(),
   content_sha256: z.string().optional(),
   arguments_sha256: z.string().optional(),
   params_sha256: z.string().optional(),

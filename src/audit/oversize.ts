@@ -13,18 +13,23 @@ const MAX_VALUE = 4096;
 /** A copy of `event` whose every field fits in a few kilobytes. */
 export function shrinkEvent(event: TranscriptEvent): TranscriptEvent {
   const out: Record<string, unknown> = {};
+  const cut: string[] = [];
   for (const [k, v] of Object.entries(event)) {
+    if (k === 'truncated') continue;
     if (typeof v === 'string') {
+      if (v.length > MAX_TEXT) cut.push(k);
       out[k] = v.length > MAX_TEXT ? `${v.slice(0, MAX_TEXT)}...[${v.length - MAX_TEXT} more characters]` : v;
       continue;
     }
     const json = v === undefined ? undefined : JSON.stringify(v);
     if (json !== undefined && json.length > MAX_VALUE) {
+      cut.push(k);
       out[k] = `[TRUNCATED: ${Buffer.byteLength(json)} bytes, sha256 ${createHash('sha256').update(json).digest('hex')}]`;
     } else {
       out[k] = v;
     }
   }
-  out['truncated'] = true;
+  // `truncated` names the fields that were cut, as everywhere in the event.
+  out['truncated'] = [...new Set([...(event.truncated ?? []), ...cut])];
   return out as unknown as TranscriptEvent;
 }

@@ -42,7 +42,7 @@ describe('an event Log Analytics refuses as too large on its own', function () {
     const got = new Map(fakes.received.map((e) => [e.event_id, e]));
     assert.ok(got.has(small!.event_id), 'the event queued behind it arrived');
     const shrunk = got.get(big!.event_id)!;
-    assert.equal(shrunk.truncated, true);
+    assert.ok(shrunk.truncated?.includes('tool'), JSON.stringify(shrunk.truncated));
     assert.ok(String(shrunk.tool).length < 2000, 'the long field was cut');
   });
 });

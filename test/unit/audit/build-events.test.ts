@@ -135,3 +135,16 @@ describe('transcript events built from the call record', () => {
     assert.match(ids[0] ?? '', /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   });
 });
+
+describe('transcript events stay bounded whatever the client or the policy put in them', () => {
+  const builders = createEventBuilders({ maxContentBytes: 65536 });
+  it('cuts a made-up 1 MB tool name, a long reason and huge labels', () => {
+    const r = { ...callRecord(9, { id: 9 }, { reason: 'r'.repeat(100_000), audit: { labels: { echo: 'l'.repeat(100_000) } } }), tool: 't'.repeat(1_000_000) };
+    const [request, decision] = builders.requestEvents(r);
+    assert.ok(JSON.stringify(request).length < 70_000, 'the request event stays small');
+    assert.ok(String(decision!.tool).length < 400);
+    assert.ok(String(decision!.reason).length < 2200);
+    assert.ok(JSON.stringify(decision!.labels).length < 9000);
+    assert.ok(decision!.truncated?.includes('labels'));
+  });
+});
