@@ -33,7 +33,8 @@ export function decisionLogRecord(decision: PolicyDecision, input: PolicyInput, 
     revision: decision.revision,
     outcome: decision.outcome,
     rule: decision.rule,
-    reason: decision.reason,
+    // The policy's reason may quote the request (a made-up tool name): capped like the rest.
+    reason: capText(decision.reason, 2048),
     duration_us: Math.round(decision.duration_us * 10) / 10,
     connection: input.connection.name,
     // Both come from the network: capped so one record stays one reasonable log line.
