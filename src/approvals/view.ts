@@ -14,8 +14,12 @@ export interface ApprovalView {
   readonly arguments: unknown;
   readonly arguments_sha256: string;
   readonly justification: string;
-  /** The requester's session and where its recorded timeline is (auditors: GET /sessions/{id}). */
-  readonly session?: { readonly id: string; readonly timeline: string };
+  /**
+   * Whether the request came from an MCP session with a recorded timeline. The session id itself is
+   * not shown: it is the requester's to use (an approver is another principal); auditors find the
+   * session in the transcripts by this request's decision id, then read it with GET /sessions/{id}.
+   */
+  readonly session_recorded: boolean;
   readonly reason: string;
   readonly rule: string;
   readonly bundle_revision: string;
@@ -49,7 +53,7 @@ export function approvalView(r: ApprovalRecord, viewer: Voter, pageUrl: string):
     arguments: r.arguments,
     arguments_sha256: r.digest,
     justification: r.justification,
-    ...(r.session_id !== undefined ? { session: { id: r.session_id, timeline: `/sessions/${encodeURIComponent(r.session_id)}` } } : {}),
+    session_recorded: r.session_id !== undefined,
     reason: r.reason,
     rule: r.rule,
     bundle_revision: r.revision,

@@ -63,7 +63,7 @@ export function detailPage(a: ApprovalView, now: number, csrf: string, flash?: s
 <tr><th>Status</th><td class="status ${esc(a.status)}" id="status">${esc(a.status)}${a.ended ? ` (${esc(a.ended)})` : ''}</td></tr>
 <tr><th>Requested by</th><td>${esc(a.requester.name)} <span class="note">(${esc(a.requester.id)}, ${esc(a.requester.type)})</span></td></tr>
 <tr><th>Justification</th><td id="justification">${esc(a.justification)}</td></tr>
-${a.session ? `<tr><th>Session</th><td id="session"><a href="${esc(a.session.timeline)}">${esc(a.session.id)}</a> <span class="note">(its recorded timeline, for auditors: <code>GET ${esc(a.session.timeline)}</code> or <code>regate replay ${esc(a.session.id)}</code>)</span></td></tr>` : ''}
+${a.session_recorded ? `<tr><th>Session</th><td id="session">recorded <span class="note">(auditors: find decision <code>${esc(a.decision_id)}</code> in the transcripts, e.g. <code>regate review</code> or the KQL queries, then read its session's timeline with <code>GET /sessions/{id}</code> or <code>regate replay</code>)</span></td></tr>` : ''}
 <tr><th>Why approval is needed</th><td>${esc(a.reason)} <span class="note">[rule ${esc(a.rule)}, bundle ${esc(a.bundle_revision || '-')}]</span></td></tr>
 <tr><th>Approvers</th><td>${esc(a.min_approvals)} of ${esc(a.approvers.join(', '))} (${esc(a.approvals)} so far)</td></tr>
 <tr><th>Asked</th><td>${esc(relative(a.created_at, now))} <span class="note">${esc(a.created_at)}</span></td></tr>

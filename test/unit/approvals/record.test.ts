@@ -145,10 +145,11 @@ describe('approval lifecycle (pure transitions)', () => {
   });
 });
 
-describe('approval view: where an approver finds the requester\'s session', () => {
-  it("links the requester's session to its recorded timeline, and shows no session when there is none", () => {
-    const withSession = approvalView(pending({ session_id: 'sess 1/2' }), bob, 'https://regate.example.com/approvals');
-    assert.deepEqual(withSession.session, { id: 'sess 1/2', timeline: '/sessions/sess%201%2F2' });
-    assert.equal(approvalView(pending(), bob, 'https://regate.example.com/approvals').session, undefined);
+describe("approval view: the requester's session", () => {
+  it('says a session was recorded, but never shows its id to another principal', () => {
+    const withSession = approvalView(pending({ session_id: 'sess-of-alice' }), bob, 'https://regate.example.com/approvals');
+    assert.equal(withSession.session_recorded, true);
+    assert.equal(JSON.stringify(withSession).includes('sess-of-alice'), false);
+    assert.equal(approvalView(pending(), bob, 'https://regate.example.com/approvals').session_recorded, false);
   });
 });
