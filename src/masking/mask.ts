@@ -69,6 +69,8 @@ class Walker {
   #budget: number;
   /** Keys repeat (arrays of records): clean ones are remembered per message with their context. */
   readonly #keys = new Map<string, { readonly ctx: number; readonly masked: string | undefined }>();
+  /** A tool result's structuredContent, already masked, for its JSON text twin (see twinOf). */
+  #twin: Twin | undefined;
 
   constructor(plan: MaskPlan) {
     this.plan = plan;
@@ -127,10 +129,20 @@ class Walker {
       return masked === source ? v : masked;
     }
     const keys = Object.keys(v);
+    const pre = depth === 0 && level === 0 ? this.twinOf(v as Json, states) : undefined;
     let out: Json | undefined;
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i] as string;
       const child = (v as Json)[key];
+      if (pre !== undefined && key === 'structuredContent') {
+        // Masked already (twinOf), before the text twin that usually precedes it.
+        if (pre.masked !== child && out === undefined) {
+          out = {};
+          for (let j = 0; j < i; j++) define(out, keys[j] as string, (v as Json)[keys[j] as string]);
+        }
+        if (out !== undefined) define(out, key, pre.masked);
+        continue;
+      }
       const adv = states.length === 0 ? NO_ADVANCE : advance(paths, states, key, 0);
       // One lookup per key: its context flags, and whether it is known to have no hits.
       let info = this.#keys.get(key);
@@ -174,6 +186,13 @@ class Walker {
 
   private string(s: string, ctx: number, level: number): unknown {
     this.spend(s.length);
+    const twin = level === 0 ? this.#twin : undefined;
+    if (twin !== undefined && twin.matches(s)) {
+      // The exact JSON text of the structuredContent masked already: same document, same masks.
+      addCounts(this.masked, twin.masked);
+      addCounts(this.exposed, twin.exposed);
+      return twin.result === twin.source ? s : reserialize(twin.result, s);
+    }
     if (level < MAX_EMBED_LEVEL && looksLikeJson(s)) {
       let doc: unknown;
       try {
@@ -187,6 +206,28 @@ class Walker {
       }
     }
     return this.text(s, ctx);
+  }
+
+  /**
+   * For a tool result carrying both `structuredContent` (an object) and `content`, masks the
+   * structuredContent first and remembers it, so a text item that is exactly its JSON serialization
+   * (compact or indented, compared in full) reuses that masking instead of being parsed and walked
+   * again. Only where the two walks are the same: no path ends at structuredContent itself, the
+   * plan's paths mean the same at both roots (plan.twinSafe), and the document has no key of its
+   * own named structuredContent (where `$.structuredContent.x` would also match in the twin).
+   * The structured walk parses JSON-in-strings one level deeper than the twin's would, so it masks
+   * at least as much.
+   */
+  private twinOf(v: Json, states: States): { readonly masked: unknown } | undefined {
+    this.#twin = undefined;
+    const sc = v.structuredContent;
+    if (!this.plan.twinSafe || !Array.isArray(v.content) || !isObject(sc) || Object.hasOwn(sc, 'structuredContent')) return undefined;
+    const adv = states.length === 0 ? NO_ADVANCE : advance(this.plan.paths, states, 'structuredContent', 0);
+    if (adv.matched.length > 0) return undefined;
+    const before = { masked: { ...this.masked }, exposed: { ...this.exposed } };
+    const masked = this.value(sc, adv.states, keyContext('structuredContent'), 0, 1);
+    this.#twin = new Twin(sc, masked, diffCounts(this.masked, before.masked), diffCounts(this.exposed, before.exposed));
+    return { masked };
   }
 
   private spend(n: number): void {
@@ -324,4 +365,47 @@ function looksLikeJson(s: string): boolean {
 function reserialize(doc: unknown, original: string): string {
   const indent = /^\s*[[{]\r?\n([ \t]+)/.exec(original)?.[1];
   return indent ? JSON.stringify(doc, null, indent) : JSON.stringify(doc);
+}
+
+/** A masked structuredContent and its JSON texts, serialized once and only when a candidate text shows up. */
+class Twin {
+  readonly source: Json;
+  readonly result: unknown;
+  readonly masked: MaskCounts;
+  readonly exposed: MaskCounts;
+  readonly #texts = new Map<string, string>();
+
+  constructor(source: Json, result: unknown, masked: MaskCounts, exposed: MaskCounts) {
+    this.source = source;
+    this.result = result;
+    this.masked = masked;
+    this.exposed = exposed;
+  }
+
+  /** Whether `s` is exactly the source's JSON, compact or with the indent `s` shows (reserialize's rule). */
+  matches(s: string): boolean {
+    if (s.charCodeAt(0) !== 123) return false;
+    const t = this.text(s);
+    return t.length === s.length && t === s;
+  }
+
+  private text(s: string): string {
+    const indent = /^\{\r?\n([ \t]+)/.exec(s)?.[1] ?? '';
+    let t = this.#texts.get(indent);
+    if (t === undefined) {
+      t = indent ? JSON.stringify(this.source, null, indent) : JSON.stringify(this.source);
+      this.#texts.set(indent, t);
+    }
+    return t;
+  }
+}
+
+function diffCounts(now: MaskCounts, before: MaskCounts): MaskCounts {
+  const out: MaskCounts = {};
+  for (const [k, n] of Object.entries(now)) if (n !== (before[k] ?? 0)) out[k] = n - (before[k] ?? 0);
+  return out;
+}
+
+function addCounts(into: MaskCounts, add: MaskCounts): void {
+  for (const [k, n] of Object.entries(add)) into[k] = (into[k] ?? 0) + n;
 }

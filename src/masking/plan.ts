@@ -32,6 +32,12 @@ export interface MaskPlan {
   readonly rootStates: States;
   /** States at the root of JSON embedded in text: each path as written, and without `$.structuredContent`. */
   readonly embeddedStates: States;
+  /**
+   * Every path means the same at a tool result's structuredContent as at the root of its JSON text
+   * twin (`$.structuredContent.x`, or `$..x` for a name x other than structuredContent), so the
+   * twin may reuse the structured masking (mask.ts).
+   */
+  readonly twinSafe: boolean;
   /** Paths that select a root itself (`$`). */
   readonly rootPaths: readonly number[];
   readonly detectorStyles: ReadonlyMap<string, MaskStyle>;
@@ -96,6 +102,7 @@ export function compileMaskPlan(obligations: readonly MaskObligation[] | undefin
     paths: embeddedPaths,
     rootStates: paths.flatMap((p, i) => (p.steps.length > 0 ? [packState(i, 0)] : [])),
     embeddedStates: embeddedPaths.flatMap((p, i) => (p.steps.length > 0 ? [packState(i, 0)] : [])),
+    twinSafe: paths.every(sameInTwin),
     rootPaths: paths.flatMap((p, i) => (p.steps.length === 0 ? [i] : [])),
     detectorStyles,
     allActive: !observe || [...BUILTIN_DETECTORS, ...custom.map((d) => d.name)].every((d) => detectorStyles.has(d)),
@@ -113,6 +120,13 @@ export function maskAllPlan(options: PlanOptions): MaskPlan {
     names.map((detector) => ({ detector, style: 'redact' as const })),
     options,
   );
+}
+
+function sameInTwin(p: PathMask): boolean {
+  const first = p.steps[0];
+  if (!first || first.sel.kind !== 'name') return false;
+  if (first.descend) return first.sel.name !== 'structuredContent';
+  return first.sel.name === 'structuredContent' && p.steps.length > 1;
 }
 
 function labelOf(steps: readonly Step[]): string {

@@ -326,6 +326,71 @@ describe('maskMessage', () => {
     it('has none when the bundle data has none', () => assert.deepEqual(customDetectorsFromData({ regate: {} }), []));
   });
 
+  describe('the JSON text twin of structuredContent reuses its masking only when it is exactly its JSON', () => {
+    const customers = generateCustomers(4);
+    const sc = { customers, note: `call ${customers[0]!.phone}` };
+    const twinMessage = (text: string, structured: object = sc) => response({ content: [{ type: 'text', text }], structuredContent: structured });
+    const scOf = (m: unknown): unknown => (m as { result: { structuredContent: unknown } }).result.structuredContent;
+    const planted = (c: (typeof customers)[number]) => [c.email, c.card_number, c.iban];
+
+    for (const [layout, text] of [
+      ['compact', JSON.stringify(sc)],
+      ['indented', JSON.stringify(sc, null, 2)],
+      ['tab-indented', JSON.stringify(sc, null, '\t')],
+    ] as const) {
+      it(`a ${layout} twin is masked exactly as on its own, and counted as on its own`, () => {
+        const both = maskMessage(all, twinMessage(text));
+        const alone = maskMessage(all, textResult(text));
+        const structured = maskMessage(all, response({ structuredContent: sc }));
+        assert.equal(textOf(both.message), textOf(alone.message));
+        assert.deepEqual(scOf(both.message), scOf(structured.message));
+        for (const [k, n] of Object.entries(alone.masked)) assert.equal(both.masked[k], n + (structured.masked[k] ?? 0), k);
+        const out = JSON.stringify(both.message);
+        for (const c of customers) for (const v of planted(c)) assert.ok(!out.includes(v), `${v} left in clear`);
+      });
+    }
+
+    const near: [name: string, text: string][] = [
+      ['one more field carrying a card', JSON.stringify({ ...sc, extra: CARD })],
+      ['a name changed to another of the same length', JSON.stringify(sc).replace(customers[1]!.name, 'Z'.repeat(customers[1]!.name.length))],
+      ['a trailing space', `${JSON.stringify(sc)} `],
+      ['a different indent', JSON.stringify({ ...sc, extra: CARD }, null, 3)],
+    ];
+    for (const [name, text] of near) {
+      it(`text that is not exactly its JSON is masked on its own: ${name}`, () => {
+        const both = maskMessage(all, twinMessage(text));
+        assert.equal(textOf(both.message), textOf(maskMessage(all, textResult(text)).message));
+        assert.ok(![JSON.stringify(sc), JSON.stringify(sc, null, 2)].includes(text));
+        const out = JSON.stringify(both.message);
+        for (const v of [CARD, ...customers.flatMap(planted)]) assert.ok(!out.includes(v), `${v} left in clear`);
+        if (name.startsWith('a name')) assert.ok(textOf(both.message).includes('ZZZ'));
+      });
+    }
+
+    it('a path written for the text alone ($.customers[*].name) still masks the twin', () => {
+      const p = plan([{ path: '$.customers[*].name', style: 'redact' }]);
+      const r = maskMessage(p, twinMessage(JSON.stringify(sc, null, 2)));
+      const twin = JSON.parse(textOf(r.message)) as typeof sc;
+      assert.ok(twin.customers.every((c) => c.name === '[REDACTED:name]'));
+      assert.equal((scOf(r.message) as typeof sc).customers[0]!.name, customers[0]!.name);
+    });
+
+    it('a structuredContent with a key of its own named structuredContent is masked in the twin by $.structuredContent.x too', () => {
+      const nested = { structuredContent: { secret_name: 'Ada' }, secret_name: 'Bob' };
+      const p = plan([{ path: '$.structuredContent.secret_name', style: 'redact' }], { observe: false });
+      const r = maskMessage(p, twinMessage(JSON.stringify(nested), nested));
+      assert.equal(textOf(r.message), textOf(maskMessage(p, textResult(JSON.stringify(nested))).message));
+      assert.deepEqual(JSON.parse(textOf(r.message)), { structuredContent: { secret_name: '[REDACTED:secret_name]' }, secret_name: '[REDACTED:secret_name]' });
+    });
+
+    it('a path masking structuredContent whole leaves the twin to the detectors', () => {
+      const p = plan([{ path: '$.structuredContent', style: 'redact' }, { detector: 'credit_card', style: 'redact' }]);
+      const r = maskMessage(p, twinMessage(JSON.stringify(sc)));
+      assert.equal(scOf(r.message), '[REDACTED:structuredContent]');
+      assert.ok(!textOf(r.message).includes(customers[0]!.card_number));
+    });
+  });
+
   describe('the planner', () => {
     it('compiles a decision once and reuses the plan', () => {
       const planner = createMaskPlanner({ hashKey });
