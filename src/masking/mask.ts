@@ -14,7 +14,7 @@ import { scanCustom } from './custom.ts';
 import { advance, NO_STATES, type States } from './paths.ts';
 import type { MaskPlan } from './plan.ts';
 import { scanBuiltins, type Hit } from './scanner.ts';
-import { canonical, redacted, render, STRICTNESS } from './styles.ts';
+import { canonical, redacted, render, STRICTNESS, type MaskStyle } from './styles.ts';
 
 export type MaskCounts = Record<string, number>;
 
@@ -49,6 +49,7 @@ function limitError(plan: MaskPlan, what: string): RegateError {
 export function maskMessage(plan: MaskPlan, message: unknown): MaskResult {
   const w = new Walker(plan);
   const out = plan.masks || plan.observe ? w.message(message) : message;
+  w.flush();
   return { message: out, changed: out !== message, masked: w.masked, exposed: w.exposed };
 }
 
@@ -56,10 +57,16 @@ export function maskMessage(plan: MaskPlan, message: unknown): MaskResult {
 export function maskValue(plan: MaskPlan, value: unknown): MaskResult {
   const w = new Walker(plan);
   const out = plan.masks || plan.observe ? w.root(value, plan.rootStates, plan.rootPaths, 0) : value;
+  w.flush();
   return { message: out, changed: out !== value, masked: w.masked, exposed: w.exposed };
 }
 
 type Json = Record<string, unknown>;
+interface Slot {
+  readonly style: MaskStyle;
+  readonly redaction: string | undefined;
+  n: number;
+}
 const isObject = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 class Walker {
@@ -69,6 +76,7 @@ class Walker {
   #budget: number;
   /** Keys repeat (arrays of records): clean ones are remembered per message with their context. */
   readonly #keys = new Map<string, { readonly ctx: number; readonly masked: string | undefined }>();
+  readonly #slots = new Map<string, Slot>();
   /** A tool result's structuredContent, already masked, for its JSON text twin (see twinOf). */
   #twin: Twin | undefined;
 
@@ -224,8 +232,10 @@ class Walker {
     if (!this.plan.twinSafe || !Array.isArray(v.content) || !isObject(sc) || Object.hasOwn(sc, 'structuredContent')) return undefined;
     const adv = states.length === 0 ? NO_ADVANCE : advance(this.plan.paths, states, 'structuredContent', 0);
     if (adv.matched.length > 0) return undefined;
+    this.flush();
     const before = { masked: { ...this.masked }, exposed: { ...this.exposed } };
     const masked = this.value(sc, adv.states, keyContext('structuredContent'), 0, 1);
+    this.flush();
     this.#twin = new Twin(sc, masked, diffCounts(this.masked, before.masked), diffCounts(this.exposed, before.exposed));
     return { masked };
   }
@@ -252,26 +262,48 @@ class Walker {
     if (plan.observe && passive.length > 0) this.countExposed(passive, chosen);
     if (chosen.length === 0) return s;
     const only = chosen[0] as Hit;
-    if (chosen.length === 1 && only.start === 0 && only.end === s.length && plan.detectorStyles.get(only.detector) === 'redact') {
+    if (chosen.length === 1 && only.start === 0 && only.end === s.length) {
       // The whole value is one hit (an email field, a card field): the common case in records.
-      this.masked[only.detector] = (this.masked[only.detector] ?? 0) + 1;
-      return redacted(only.detector);
+      const slot = this.slot(only.detector);
+      if (slot.redaction !== undefined) {
+        slot.n++;
+        return slot.redaction;
+      }
     }
-    const parts: string[] = [];
+    let out = '';
     let at = 0;
     for (const h of chosen) {
-      const style = plan.detectorStyles.get(h.detector) ?? 'redact';
-      parts.push(s.slice(at, h.start));
-      if (style === 'redact') parts.push(redacted(h.detector));
+      const slot = this.slot(h.detector);
+      out += s.slice(at, h.start);
+      if (slot.redaction !== undefined) out += slot.redaction;
       else {
         const original = s.slice(h.start, h.end);
-        parts.push(render(style, h.detector, original, style === 'hash' ? canonical(h.detector, fold(original).text) : '', plan.hash));
+        out += render(slot.style, h.detector, original, slot.style === 'hash' ? canonical(h.detector, fold(original).text) : '', plan.hash);
       }
       at = h.end;
-      this.masked[h.detector] = (this.masked[h.detector] ?? 0) + 1;
+      slot.n++;
     }
-    parts.push(s.slice(at));
-    return parts.join('');
+    return out + s.slice(at);
+  }
+
+  /** A masking detector's style, its redaction text and its count so far: one lookup per hit. */
+  private slot(detector: string): Slot {
+    let slot = this.#slots.get(detector);
+    if (slot === undefined) {
+      const style = this.plan.detectorStyles.get(detector) ?? 'redact';
+      slot = { style, redaction: style === 'redact' ? redacted(detector) : undefined, n: 0 };
+      this.#slots.set(detector, slot);
+    }
+    return slot;
+  }
+
+  /** Moves the detector counts kept in slots into `masked`; call before reading `masked`. */
+  flush(): void {
+    for (const [detector, slot] of this.#slots) {
+      if (slot.n === 0) continue;
+      this.masked[detector] = (this.masked[detector] ?? 0) + slot.n;
+      slot.n = 0;
+    }
   }
 
   /** Counts passive hits that no chosen (masked) hit overlaps; both lists sorted by start, one sweep. */

@@ -25,13 +25,18 @@ export interface Hit {
   readonly detector: string;
 }
 
-// One character class: irregexp runs a class through text far faster than an alternation, and
-// a match's position is lastIndex - 1, found by `test` without allocating a match. The letters
-// are where a known token can start or be recognised (eyJ, AKIA, -----BEGIN, Bearer, ghp_, xoxb-,
-// sk_live_); token() checks the rest of the prefix before any regex runs.
+// The characters worth a look: digits, '@', ':', '=', and the letters where a known token can
+// start or be recognised (eyJ, AKIA, -----BEGIN, Bearer, ghp_, xoxb-, sk_live_); token() checks
+// the rest of the prefix before any regex runs. On unfolded text, also '\\' and anything beyond
+// ASCII (it may need folding). irregexp runs a character class through text far faster than
+// JavaScript reads it, but each search is a call: the next few characters are read by hand first.
 const TRIGGER = /[0-9@:=_JABbx-]/g;
-/** The same on unfolded text, also stopping at anything that may need folding. */
 const TRIGGER_RAW = /[\u0080-\uffff\\0-9@:=_JABbx-]/g;
+const TRIGGERS = new Uint8Array(128);
+for (const ch of '0123456789@:=_JABbx-') TRIGGERS[ch.charCodeAt(0)] = 1;
+const isTrigger = (c: number, raw: boolean): boolean => (c < 128 ? TRIGGERS[c] === 1 || (raw && c === 92) : raw);
+/** How far past a trigger to look by hand before searching with the regex. */
+const NEAR = 8;
 
 /** charCodeAt that reads 0 outside the string: V8 deoptimizes and slows a function that reads out of bounds. */
 const cc = (t: string, i: number): number => (i >= 0 && i < t.length ? t.charCodeAt(i) : 0);
@@ -86,21 +91,29 @@ function scanText(t: string, map: Int32Array | undefined, enabled: number, ctx: 
   sink.map = map;
   sink.hits = undefined;
   const re = raw ? TRIGGER_RAW : TRIGGER;
-  re.lastIndex = 0;
-  while (re.test(t)) {
-    const p = re.lastIndex - 1;
-    const c = cc(t, p);
+  const n = t.length;
+  let p = 0;
+  for (;;) {
+    // Look a few characters ahead by hand (in number-dense text the next trigger is near), then
+    // let the regex search the rest.
+    const near = Math.min(n, p + NEAR);
+    while (p < near && !isTrigger(t.charCodeAt(p), raw)) p++;
+    if (p === near) {
+      if (p >= n) break;
+      re.lastIndex = p;
+      if (!re.test(t)) break;
+      p = re.lastIndex - 1;
+    }
+    const c = t.charCodeAt(p);
     let next = p + 1;
     if (c >= 0x80 || c === 92) {
-      if (needsFolding(t, p)) return undefined;
-      continue;
-    }
-    if (isDigit(c)) next = numeric(sink, p, enabled, ctx);
+      if (raw && needsFolding(t, p)) return undefined;
+    } else if (isDigit(c)) next = numeric(sink, p, enabled, ctx);
     else if (c === 64) next = email(sink, p, enabled);
     else if (c === 58) next = colon(sink, p, enabled);
     else if (c === 61) next = equals(sink, p, enabled);
     else if (enabled & DET.secret) next = token(sink, p, c);
-    re.lastIndex = Math.max(next, p + 1);
+    p = Math.max(next, p + 1);
   }
   const hits = sink.hits;
   sink.t = '';
