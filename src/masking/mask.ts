@@ -5,6 +5,10 @@
  * which is re-serialized so the text stays parseable. Detectors run on every string, object key and
  * long integer under the root, `_meta` included, and on `error.message`/`error.data`.
  *
+ * Binary content no detector can inspect (an `image` or `audio` content item, a resource's `blob`)
+ * is withheld under a mask obligation unless `masking.binary: pass`: replaced by text saying so,
+ * and counted under `binary`.
+ *
  * Pure: the input is never modified; unchanged subtrees are shared with the output.
  */
 import { RegateError } from '../errors.ts';
@@ -129,6 +133,14 @@ class Walker {
         if (next !== child) (out ??= v.slice())[i] = next;
       }
       return out ?? v;
+    }
+    if (this.plan.withholdBinary) {
+      const w = withheld(v as Json);
+      if (w !== undefined) {
+        this.masked.binary = (this.masked.binary ?? 0) + 1;
+        // The replacement is walked like the rest: a resource's uri may hold a value too.
+        return this.value(w, states, ctx, level, depth + 1);
+      }
     }
     if (RAW.isRawJSON(v)) {
       // A number kept as written (see parseEmbedded): scanned as its digits.
@@ -440,4 +452,27 @@ function diffCounts(now: MaskCounts, before: MaskCounts): MaskCounts {
 
 function addCounts(into: MaskCounts, add: MaskCounts): void {
   for (const [k, n] of Object.entries(add)) into[k] = (into[k] ?? 0) + n;
+}
+
+const MIME = /^[A-Za-z0-9.+-]{1,40}\/[A-Za-z0-9.+-]{1,60}$/;
+
+function withheldText(kind: string, mimeType: unknown): string {
+  // The media type is the server's text: shown only when it has a media type's shape.
+  const type = typeof mimeType === 'string' && MIME.test(mimeType) ? ` (${mimeType})` : '';
+  return `[WITHHELD:${kind}] ${kind}${type} withheld: regate cannot inspect binary content for masking (masking.binary: withhold)`;
+}
+
+/**
+ * What binary content becomes when withheld: an image or audio content item a text item, a
+ * resource's contents with a blob text contents of the same uri (embedded resources and
+ * resources/read alike); undefined for anything else.
+ */
+function withheld(v: Json): Json | undefined {
+  if ((v.type === 'image' || v.type === 'audio') && typeof v.data === 'string') {
+    return { type: 'text', text: withheldText(v.type, v.mimeType) };
+  }
+  if (typeof v.blob === 'string' && typeof v.uri === 'string') {
+    return { uri: v.uri, mimeType: 'text/plain', text: withheldText('blob', v.mimeType) };
+  }
+  return undefined;
 }

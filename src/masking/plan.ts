@@ -9,7 +9,7 @@ import type { CustomDetector } from './custom.ts';
 import { MAX_STEPS, packState, parsePath, type States, type Step } from './paths.ts';
 import { ALL_BUILTIN, BUILTIN_DETECTORS, DET, type BuiltinDetector } from './scanner.ts';
 import { createHasher, stricter, type Hasher, type MaskStyle } from './styles.ts';
-import { DEFAULT_MAX_MESSAGE_BYTES } from './config.ts';
+import { DEFAULT_MAX_MESSAGE_BYTES, type BinaryPolicy } from './config.ts';
 
 /** One compiled path obligation. */
 export interface PathMask {
@@ -50,6 +50,8 @@ export interface MaskPlan {
   /** HMAC of the hash style (remembers recent values: the plan is shared by every call of a decision). */
   readonly hash: Hasher;
   readonly maxMessageBytes: number;
+  /** Withhold images, audio and resource blobs (only when the plan masks: observing alone changes nothing). */
+  readonly withholdBinary: boolean;
 }
 
 export interface PlanOptions {
@@ -59,6 +61,8 @@ export interface PlanOptions {
   /** Count detector hits left in clear (default true). */
   readonly observe?: boolean;
   readonly maxMessageBytes?: number;
+  /** Binary content under a mask obligation (default withhold). */
+  readonly binary?: BinaryPolicy;
 }
 
 /** Compiles obligations into a plan; throws REGATE_ERR_MASK_OBLIGATION for one it cannot apply (fail closed). */
@@ -110,6 +114,7 @@ export function compileMaskPlan(obligations: readonly MaskObligation[] | undefin
     custom: observe ? custom : custom.filter((d) => detectorStyles.has(d.name)),
     hash: createHasher(options.hashKey),
     maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+    withholdBinary: list.length > 0 && (options.binary ?? 'withhold') === 'withhold',
   };
 }
 

@@ -391,6 +391,83 @@ describe('maskMessage', () => {
     });
   });
 
+  describe('binary content no detector can inspect (masking.binary)', () => {
+    const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==';
+    const withheld = (kind: string, mime: string) =>
+      `[WITHHELD:${kind}] ${kind} (${mime}) withheld: regate cannot inspect binary content for masking (masking.binary: withhold)`;
+    const secretOnly = plan([{ detector: 'secret', style: 'redact' }]);
+    const cases: [name: string, message: unknown, expected: unknown][] = [
+      [
+        'an image content item becomes a text item',
+        response({ content: [{ type: 'text', text: 'here' }, { type: 'image', data: PNG, mimeType: 'image/png' }] }),
+        { content: [{ type: 'text', text: 'here' }, { type: 'text', text: withheld('image', 'image/png') }] },
+      ],
+      [
+        'an audio content item becomes a text item',
+        response({ content: [{ type: 'audio', data: 'UklGRg==', mimeType: 'audio/wav', _meta: { a: 1 } }] }),
+        { content: [{ type: 'text', text: withheld('audio', 'audio/wav') }] },
+      ],
+      [
+        "an embedded resource's blob becomes text of the same uri, the uri still masked",
+        response({ content: [{ type: 'resource', resource: { uri: 's3://bucket/a.bin?id=AKIAIOSFODNN7EXAMPLE', mimeType: 'application/octet-stream', blob: PNG } }] }),
+        {
+          content: [
+            { type: 'resource', resource: { uri: 's3://bucket/a.bin?id=[REDACTED:secret]', mimeType: 'text/plain', text: withheld('blob', 'application/octet-stream') } },
+          ],
+        },
+      ],
+      [
+        'resources/read contents with a blob',
+        response({ contents: [{ uri: 'demo://r/1', mimeType: 'image/png', blob: PNG }, { uri: 'demo://r/2', text: 'plain' }] }),
+        { contents: [{ uri: 'demo://r/1', mimeType: 'text/plain', text: withheld('blob', 'image/png') }, { uri: 'demo://r/2', text: 'plain' }] },
+      ],
+      [
+        'an image in a prompt message',
+        response({ messages: [{ role: 'user', content: { type: 'image', data: PNG, mimeType: 'image/png' } }] }),
+        { messages: [{ role: 'user', content: { type: 'text', text: withheld('image', 'image/png') } }] },
+      ],
+      [
+        'a media type that is not one is not repeated',
+        response({ content: [{ type: 'image', data: PNG, mimeType: 'image/png; call +44 20 7946 0958' }] }),
+        { content: [{ type: 'text', text: withheld('image', 'x').replace(' (x)', '') }] },
+      ],
+    ];
+    for (const [name, message, expected] of cases) {
+      it(name, () => {
+        const r = maskMessage(secretOnly, message);
+        assert.deepEqual((r.message as { result: unknown }).result, expected);
+        assert.ok(r.masked.binary! >= 1);
+        assert.ok(!JSON.stringify(r.message).includes(PNG.slice(0, 12)));
+      });
+    }
+
+    it('an image a server asks the client to sample from is withheld too', () => {
+      const request = { jsonrpc: '2.0', id: 3, method: 'sampling/createMessage', params: { messages: [{ role: 'user', content: { type: 'image', data: PNG, mimeType: 'image/png' } }], maxTokens: 10 } };
+      const r = maskMessage(secretOnly, request);
+      assert.deepEqual((r.message as typeof request).params.messages[0]!.content, { type: 'text', text: withheld('image', 'image/png') });
+      assert.equal(r.masked.binary, 1);
+    });
+
+    it('records that merely have a type "image" field, and text resources, are left alone', () => {
+      const message = response({ structuredContent: { items: [{ type: 'image', url: 'https://example.com/a.png' }] }, contents: [{ uri: 'demo://t', text: 'hello' }] });
+      const r = maskMessage(secretOnly, message);
+      assert.equal(r.message, message);
+      assert.equal(r.masked.binary, undefined);
+    });
+
+    it('masking.binary: pass leaves binary content as it is', () => {
+      const message = response({ content: [{ type: 'image', data: PNG, mimeType: 'image/png' }] });
+      const r = maskMessage(plan([{ detector: 'secret', style: 'redact' }], { binary: 'pass' }), message);
+      assert.deepEqual(roundTrip(r.message), message);
+      assert.equal(r.masked.binary, undefined);
+    });
+
+    it('a call without mask obligations (observing only) keeps its images', () => {
+      const message = response({ content: [{ type: 'image', data: PNG, mimeType: 'image/png' }] });
+      assert.equal(maskMessage(plan([]), message).message, message);
+    });
+  });
+
   describe('the planner', () => {
     it('compiles a decision once and reuses the plan', () => {
       const planner = createMaskPlanner({ hashKey });
