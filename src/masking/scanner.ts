@@ -298,21 +298,24 @@ function ibanAt(t: string, start: number): number {
   let rem = 0;
   while (i < t.length && have < want) {
     const c = cc(t, i);
-    if (isDigit(c)) rem = (rem * 10 + (c - 48)) % 97;
-    else if (isUpper(c)) rem = (rem * 100 + (c - 55)) % 97;
+    if (isDigit(c)) rem = rem * 10 + (c - 48);
+    else if (isUpper(c)) rem = rem * 100 + (c - 55);
     else if (c === 32 && isAlnum(cc(t, i + 1))) {
       i++;
       continue;
     } else break;
+    // Exact in a double up to 2^53: reduce only now and then (a modulo per digit costs more).
+    if (rem >= 1e13) rem %= 97;
     have++;
     i++;
   }
   if (have !== want || isAlnum(cc(t, i))) return 0;
   for (let k = start; k < start + 4; k++) {
     const c = cc(t, k);
-    rem = isDigit(c) ? (rem * 10 + (c - 48)) % 97 : (rem * 100 + (c - 55)) % 97;
+    rem = isDigit(c) ? rem * 10 + (c - 48) : rem * 100 + (c - 55);
+    if (rem >= 1e13) rem %= 97;
   }
-  return rem === 1 ? i : 0;
+  return rem % 97 === 1 ? i : 0;
 }
 
 // ---------------------------------------------------------------- email
