@@ -54,11 +54,14 @@ interface Sink {
   t: string;
   map: Int32Array | undefined;
   hits: Hit[] | undefined;
+  /** A run of hex digits and colons already found not to be an address (times like 10:30:00). */
+  notIpFrom: number;
+  notIpTo: number;
 }
 
 // Scanning never re-enters itself, so one sink (like one lastIndex per expression) is enough, and
 // a string without hits allocates nothing.
-const SINK: Sink = { t: '', map: undefined, hits: undefined };
+const SINK: Sink = { t: '', map: undefined, hits: undefined, notIpFrom: -1, notIpTo: -1 };
 
 function push(sink: Sink, start: number, end: number, detector: BuiltinDetector): void {
   const m = sink.map;
@@ -90,6 +93,7 @@ function scanText(t: string, map: Int32Array | undefined, enabled: number, ctx: 
   sink.t = t;
   sink.map = map;
   sink.hits = undefined;
+  sink.notIpFrom = sink.notIpTo = -1;
   const re = raw ? TRIGGER_RAW : TRIGGER;
   const n = t.length;
   let p = 0;
@@ -372,7 +376,9 @@ function colon(sink: Sink, at: number, enabled: number): number {
   const before = cc(t, at - 1);
   const after = cc(t, at + 1);
   // "key: value" and "a:b" words: no hex digit or colon next to this colon, no address.
-  if (enabled & DET.ip && (isHex(before) || before === 58 || isHex(after) || after === 58)) {
+  // A later colon of a run judged already (whole, within the windows below) would be judged the same.
+  const judged = at > sink.notIpFrom && at < sink.notIpTo && at - sink.notIpFrom < 40;
+  if (enabled & DET.ip && !judged && (isHex(before) || before === 58 || isHex(after) || after === 58)) {
     let colons = 1;
     let letters = false;
     let double = before === 58 || after === 58;
@@ -406,6 +412,12 @@ function colon(sink: Sink, at: number, enabled: number): number {
         push(sink, s, e, 'ip');
         return e;
       }
+    }
+    // Remember the run when both of its ends were found (not cut by a window).
+    const whole = !isHex(cc(t, s - 1)) && cc(t, s - 1) !== 58 && e - s < 64 && !isHex(cc(t, e)) && cc(t, e) !== 58;
+    if (whole) {
+      sink.notIpFrom = s;
+      sink.notIpTo = e;
     }
   }
   if (enabled & DET.secret) return secretAfter(sink, at);

@@ -110,6 +110,11 @@ describe('detectors', () => {
     ['IPv6 full', 'fe80:0:0:0:1ff:fe23:4567:890a', [['ip', 'fe80:0:0:0:1ff:fe23:4567:890a']]],
     ['IPv6 link-local compressed', 'fe80::1ff:fe23:4567:890a', [['ip', 'fe80::1ff:fe23:4567:890a']]],
     ['IPv4-mapped IPv6', '::ffff:192.0.2.1', [['ip', '::ffff:192.0.2.1']]],
+    // Colons of a run judged not an address are not judged again: the next run still is.
+    ['an address right after times', 'at 10:30:00 and 23:59:59 from fe80::1 then 2001:db8:0:0:0:0:2:1 at 12:00', [['ip', 'fe80::1'], ['ip', '2001:db8:0:0:0:0:2:1']]],
+    ['an address whose :: comes after its first colon', '2001:db8:85a3::8a2e:370:7334', [['ip', '2001:db8:85a3::8a2e:370:7334']]],
+    ['an address after a long run of colons that is none', `${'1:'.repeat(30)}x fe80::2`, [['ip', 'fe80::2']]],
+    ['a secret after a time', 'at 10:30:00 token: 9fQ2xL7pV3nR8sT1wK5m', [['secret', '9fQ2xL7pV3nR8sT1wK5m']]],
   ]);
   table('ip negatives', [
     ['a five-part version', '1.2.3.4.5', []],
