@@ -25,18 +25,22 @@ export interface Hit {
   readonly detector: string;
 }
 
-// The characters worth a look: digits, '@', ':', '=', and the letters where a known token can
-// start or be recognised (eyJ, AKIA, -----BEGIN, Bearer, ghp_, xoxb-, sk_live_); token() checks
-// the rest of the prefix before any regex runs. On unfolded text, also '\\' and anything beyond
-// ASCII (it may need folding). irregexp runs a character class through text far faster than
-// JavaScript reads it, but each search is a call: the next few characters are read by hand first.
-const TRIGGER = /[0-9@:=_JABbx-]/g;
-const TRIGGER_RAW = /[\u0080-\uffff\\0-9@:=_JABbx-]/g;
-const TRIGGERS = new Uint8Array(128);
-for (const ch of '0123456789@:=_JABbx-') TRIGGERS[ch.charCodeAt(0)] = 1;
-const isTrigger = (c: number, raw: boolean): boolean => (c < 128 ? TRIGGERS[c] === 1 || (raw && c === 92) : raw);
-/** How far past a trigger to look by hand before searching with the regex. */
-const NEAR = 8;
+// Where a look is worth it: '@', ':', '=', the letters where a known token can start or be
+// recognised (eyJ, AKIA, -----BEGIN, Bearer, ghp_, xoxb-, sk_live_; token() checks the rest of the
+// prefix before any regex runs), and the first digit of a number that some numeric detector could
+// take: eight or more digits joined by at most three separators (cards, SSNs, phones, account
+// numbers), four dotted groups (IPv4), or digits right after two capitals (an IBAN's check
+// digits). Shorter numbers (dates, times, counts, prices, versions) never stop the search, which
+// irregexp runs far faster than JavaScript reads characters; numeric() still checks each rule.
+// A match is one character (the rest is lookaround), so its position is lastIndex - 1, found by
+// `test` without allocating a match. On unfolded text, also '\\' and anything beyond ASCII
+// (it may need folding).
+// The digit comes first in each alternative (lookarounds after it), so the expression starts with
+// one character class and irregexp skips everything else quickly.
+const NUMBER_START =
+  '[0-9](?:(?<![0-9]{2})(?=(?:[ .()-]{0,3}[0-9]){7}|[0-9]{0,2}\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9])|(?<=[A-Z]{2}[0-9])(?=[0-9]))';
+const TRIGGER = new RegExp(`[@:=_JABbx-]|${NUMBER_START}`, 'g');
+const TRIGGER_RAW = new RegExp(`[\\u0080-\\uffff\\\\@:=_JABbx-]|${NUMBER_START}`, 'g');
 
 /** charCodeAt that reads 0 outside the string: V8 deoptimizes and slows a function that reads out of bounds. */
 const cc = (t: string, i: number): number => (i >= 0 && i < t.length ? t.charCodeAt(i) : 0);
@@ -95,19 +99,9 @@ function scanText(t: string, map: Int32Array | undefined, enabled: number, ctx: 
   sink.hits = undefined;
   sink.notIpFrom = sink.notIpTo = -1;
   const re = raw ? TRIGGER_RAW : TRIGGER;
-  const n = t.length;
-  let p = 0;
-  for (;;) {
-    // Look a few characters ahead by hand (in number-dense text the next trigger is near), then
-    // let the regex search the rest.
-    const near = Math.min(n, p + NEAR);
-    while (p < near && !isTrigger(t.charCodeAt(p), raw)) p++;
-    if (p === near) {
-      if (p >= n) break;
-      re.lastIndex = p;
-      if (!re.test(t)) break;
-      p = re.lastIndex - 1;
-    }
+  re.lastIndex = 0;
+  while (re.test(t)) {
+    const p = re.lastIndex - 1;
     const c = t.charCodeAt(p);
     let next = p + 1;
     if (c >= 0x80 || c === 92) {
@@ -117,7 +111,7 @@ function scanText(t: string, map: Int32Array | undefined, enabled: number, ctx: 
     else if (c === 58) next = colon(sink, p, enabled);
     else if (c === 61) next = equals(sink, p, enabled);
     else if (enabled & DET.secret) next = token(sink, p, c);
-    p = Math.max(next, p + 1);
+    re.lastIndex = Math.max(next, p + 1);
   }
   const hits = sink.hits;
   sink.t = '';
@@ -143,6 +137,9 @@ function numeric(sink: Sink, p: number, enabled: number, ctx: number): number {
       return end;
     }
   }
+  // A number glued to letters before it (hex hashes, UUID parts, "v2") is part of that word; only
+  // the word is skipped, so a value after it ("ref1 4111 1111 1111 1111") is still looked at.
+  if (isWordy(cc(t, p - 1))) return skipWord(t, p);
   let digits = 0;
   let n = 0;
   for (let i = p; ; ) {
@@ -158,8 +155,8 @@ function numeric(sink: Sink, p: number, enabled: number, ctx: number): number {
     i = k;
   }
   const runEnd = GE[n - 1] as number;
-  // A number glued to letters (hex hashes, UUID parts, "v2") is not a value on its own.
-  if (isWordy(cc(t, p - 1)) || isWordy(cc(t, runEnd))) return skipWord(t, runEnd);
+  // Glued to letters after it ("4111abc", a hash's digits): not a value on its own.
+  if (isWordy(cc(t, runEnd))) return skipWord(t, runEnd);
   // Most numbers in text (dates, times, counts, prices) are too short for every numeric detector:
   // phones need 8 digits after '+' and 9 otherwise, SSNs 9, cards 13; an IPv4 address four groups.
   const plus = cc(t, p - 1) === 43 || (cc(t, p - 1) === 40 && cc(t, p - 2) === 43);

@@ -103,6 +103,17 @@ describe('detectors', () => {
     ['a year range', 'from 2019-2024', []],
   ]);
 
+  // Only the digits that could start a value stop the search (eight or more digits, four dotted
+  // groups, digits after two capitals); a number glued to a word skips that word only.
+  table('numbers right after a word with digits', [
+    ['a card after a reference glued to its digit', 'ref1 4111 1111 1111 1111', [['credit_card', '4111 1111 1111 1111']]],
+    ['an SSN after a hex word', 'sha 9fceb02d 123-45-6789', [['ssn', '123-45-6789']]],
+    ['an IBAN glued to a count, then a card', 'x2DE89370400440532013000 4111111111111111', [['credit_card', '4111111111111111']]],
+    ['an IPv4 address after a short number', 'hop 7 10.0.0.1', [['ip', '10.0.0.1']]],
+    ['an IPv4 address inside a run of short groups', 'at 1-2.3.4.5', [['ip', '2.3.4.5']]],
+    ['an IBAN with letters in its account part', 'pay GB82WEST12345698765432 now', [['iban', 'GB82WEST12345698765432']]],
+  ]);
+
   table('ip: IPv4 and IPv6', [
     ['IPv4', 'from 192.168.1.10.', [['ip', '192.168.1.10']]],
     ['IPv4 in a CIDR', '10.0.0.0/8', [['ip', '10.0.0.0']]],
