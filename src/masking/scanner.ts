@@ -28,9 +28,9 @@ export interface Hit {
 // Where a look is worth it: '@', ':', '=', the letters where a known token can start or be
 // recognised (eyJ, AKIA, -----BEGIN, Bearer, ghp_, xoxb-, sk_live_; token() checks the rest of the
 // prefix before any regex runs), and the first digit of a number that some numeric detector could
-// take: eight or more digits joined by at most three separators (cards, SSNs, phones, account
-// numbers), four dotted groups (IPv4), or digits right after two capitals (an IBAN's check
-// digits). Shorter numbers (dates, times, counts, prices, versions) never stop the search, which
+// take: not glued to a word before it, eight or more digits joined by at most three separators
+// (cards, SSNs, phones, account numbers) or four dotted groups (IPv4); or digits right after two
+// capitals (an IBAN's check digits). Shorter numbers (dates, times, counts, prices, versions) never stop the search, which
 // irregexp runs far faster than JavaScript reads characters; numeric() still checks each rule.
 // A match is one character (the rest is lookaround), so its position is lastIndex - 1, found by
 // `test` without allocating a match. On unfolded text, also '\\' and anything beyond ASCII
@@ -38,7 +38,7 @@ export interface Hit {
 // The digit comes first in each alternative (lookarounds after it), so the expression starts with
 // one character class and irregexp skips everything else quickly.
 const NUMBER_START =
-  '[0-9](?:(?<![0-9]{2})(?=(?:[ .()-]{0,3}[0-9]){7}|[0-9]{0,2}\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9])|(?<=[A-Z]{2}[0-9])(?=[0-9]))';
+  '[0-9](?:(?<![0-9A-Za-z_\\u00c0-\\u024f][0-9])(?=(?:[ .()-]{0,3}[0-9]){7}|[0-9]{0,2}\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9])|(?<=[A-Z]{2}[0-9])(?=[0-9]))';
 const TRIGGER = new RegExp(`[@:=_JABbx-]|${NUMBER_START}`, 'g');
 const TRIGGER_RAW = new RegExp(`[\\u0080-\\uffff\\\\@:=_JABbx-]|${NUMBER_START}`, 'g');
 
