@@ -30,17 +30,20 @@ export interface Hit {
 // prefix before any regex runs), and the first digit of a number that some numeric detector could
 // take: not glued to a word before it, eight or more digits joined by at most three separators
 // (cards, SSNs, phones, account numbers) or four dotted groups (IPv4); or digits right after two
-// capitals (an IBAN's check digits). Shorter numbers (dates, times, counts, prices, versions) never stop the search, which
-// irregexp runs far faster than JavaScript reads characters; numeric() still checks each rule.
-// A match is one character (the rest is lookaround), so its position is lastIndex - 1, found by
-// `test` without allocating a match. On unfolded text, also '\\' and anything beyond ASCII
-// (it may need folding).
-// The digit comes first in each alternative (lookarounds after it), so the expression starts with
-// one character class and irregexp skips everything else quickly.
-const NUMBER_START =
-  '[0-9](?:(?<![0-9A-Za-z_\\u00c0-\\u024f][0-9])(?=(?:[ .()-]{0,3}[0-9]){7}|[0-9]{0,2}\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9])|(?<=[A-Z]{2}[0-9])(?=[0-9]))';
-const TRIGGER = new RegExp(`[@:=_JABbx-]|${NUMBER_START}`, 'g');
-const TRIGGER_RAW = new RegExp(`[\\u0080-\\uffff\\\\@:=_JABbx-]|${NUMBER_START}`, 'g');
+// capitals (an IBAN's check digits); numeric() still checks each rule. On unfolded text, also
+// '\\' and anything beyond ASCII (it may need folding).
+//
+// One sticky expression skips to the next such place: runs of other characters and whole digit
+// groups that cannot start a value (dates, times, counts, prices, versions, hex words) are
+// consumed by irregexp, far faster than JavaScript reads characters, and JavaScript sees only the
+// places themselves. It always matches (possibly nothing), so it never backtracks to find a match.
+const WORDY_CLASS = '0-9A-Za-z_\\u00c0-\\u024f';
+const NUMBER_START = `(?<![${WORDY_CLASS}])(?=[0-9](?:[ .()-]{0,3}[0-9]){7}|[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9])|(?<=[A-Z]{2})(?=[0-9]{2})`;
+// The token letters are consumed too where token() would dismiss them at once (the same checks).
+const NOT_TOKEN = '-(?!----BEGIN)|[Bb](?!earer)|A(?![KSGIRN])|x(?!ox)|(?<!ey)J';
+const skipper = (others: string): RegExp => new RegExp(`(?:[^${others}@:=_JABbx0-9-]+|(?!${NUMBER_START})[0-9]+|${NOT_TOKEN})*`, 'y');
+const SKIP = skipper('');
+const SKIP_RAW = skipper('\\\\\\u0080-\\uffff');
 
 /** charCodeAt that reads 0 outside the string: V8 deoptimizes and slows a function that reads out of bounds. */
 const cc = (t: string, i: number): number => (i >= 0 && i < t.length ? t.charCodeAt(i) : 0);
@@ -98,10 +101,13 @@ function scanText(t: string, map: Int32Array | undefined, enabled: number, ctx: 
   sink.map = map;
   sink.hits = undefined;
   sink.notIpFrom = sink.notIpTo = -1;
-  const re = raw ? TRIGGER_RAW : TRIGGER;
-  re.lastIndex = 0;
-  while (re.test(t)) {
-    const p = re.lastIndex - 1;
+  const re = raw ? SKIP_RAW : SKIP;
+  const n = t.length;
+  for (let at = 0; ; ) {
+    re.lastIndex = at;
+    re.test(t);
+    const p = re.lastIndex;
+    if (p >= n) break;
     const c = t.charCodeAt(p);
     let next = p + 1;
     if (c >= 0x80 || c === 92) {
@@ -111,7 +117,7 @@ function scanText(t: string, map: Int32Array | undefined, enabled: number, ctx: 
     else if (c === 58) next = colon(sink, p, enabled);
     else if (c === 61) next = equals(sink, p, enabled);
     else if (enabled & DET.secret) next = token(sink, p, c);
-    re.lastIndex = Math.max(next, p + 1);
+    at = Math.max(next, p + 1);
   }
   const hits = sink.hits;
   sink.t = '';
