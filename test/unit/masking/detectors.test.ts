@@ -143,6 +143,10 @@ describe('detectors', () => {
     ['a SAS token signature', 'https://a.blob.core.windows.net/c?sv=2022-11-02&sig=abcdEFGH1234ijklMNOP5678%2B%3D&se=2025', [['secret', 'abcdEFGH1234ijklMNOP5678%2B%3D']]],
     ['a JWT', 'token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U', [['secret', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U']]],
     ['a private key PEM block', 'x\n-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----\ny', [['secret', '-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----']]],
+    // The skip consumes dashes, A, B/b, x and J where token() would dismiss them: not these.
+    ['a PEM block after a longer line of dashes', '------BEGIN PRIVATE KEY-----\nMIIEvQ\n-----END PRIVATE KEY-----', [['secret', '-----BEGIN PRIVATE KEY-----\nMIIEvQ\n-----END PRIVATE KEY-----']]],
+    ['tokens right after letters the skip consumes', 'A B x J b: AKIAIOSFODNN7EXAMPLE xoxb-1234567890-abcdefghij', [['secret', 'AKIAIOSFODNN7EXAMPLE'], ['secret', 'xoxb-1234567890-abcdefghij']]],
+    ['a JWT after an ordinary "ey"', 'hey eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.c2lnbmF0dXJlLXNpZ25hdHVyZQ', [['secret', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.c2lnbmF0dXJlLXNpZ25hdHVyZQ']]],
     ['a truncated PEM block (to the end)', '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0', [['secret', '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0']]],
     ['a bearer token', 'Authorization: Bearer abcDEF123456ghiJKL789xyz', [['secret', 'abcDEF123456ghiJKL789xyz']]],
     ['an api_key assignment', 'api_key=Zx81kLq0Pz7TyY2mWv4Q', [['secret', 'Zx81kLq0Pz7TyY2mWv4Q']]],
