@@ -16,7 +16,8 @@
  * Python venv (scripts/bench/.venv-presidio, see scripts/bench/presidio_bench.py), and the ratio is
  * printed.
  *
- * Usage: npx node scripts/bench-masking.ts [--seconds S] [--presidio] (default 2 s per case).
+ * Usage: npx node scripts/bench-masking.ts [--seconds S] [--presidio] [--only REGEX] (default 2 s per case;
+ * --only runs the cases whose name matches, e.g. to profile one with `npx node --cpu-prof ...`).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -30,6 +31,7 @@ const REPO = resolve(import.meta.dirname, '..');
 const argv = process.argv.slice(2);
 const SECONDS = Number(argv[argv.indexOf('--seconds') + 1] ?? 2) || 2;
 const PRESIDIO = argv.includes('--presidio');
+const ONLY = argv.includes('--only') ? new RegExp(argv[argv.indexOf('--only') + 1] ?? '') : undefined;
 
 const planner = createMaskPlanner({ hashKey: 'bench-hash-key-0123456789abcdef', maxMessageBytes: 64 * 1024 * 1024 });
 const data = JSON.parse(readFileSync(join(REPO, 'rego/data.json'), 'utf8')) as {
@@ -190,10 +192,11 @@ interface Measured extends Row {
   readonly text?: string;
 }
 const presidioWanted = (name: string): boolean => /^(records 1 KB, every detector|clean text 1 KB|clean text 100 KB|dense hits 1 KB|dense hits 100 KB)$/.test(name);
-const rows: Measured[] = factories.map((make) => {
+const rows: Measured[] = factories.flatMap((make) => {
   const c = make();
+  if (ONLY && !ONLY.test(c.name)) return [];
   const row = measure(c);
-  return { ...row, expected: c.expected, ...(presidioWanted(c.name) ? { text: c.text } : {}) };
+  return [{ ...row, expected: c.expected, ...(presidioWanted(c.name) ? { text: c.text } : {}) }];
 });
 const mbps = (bytes: number, us: number) => bytes / (1024 * 1024) / (us / 1e6);
 const fmt = (n: number, d = 1) => n.toFixed(d);

@@ -83,6 +83,21 @@ denies contains {
 	tool_name in object.get(conn, "denied_tools", [])
 }
 
+# Tools the connection's data names in binary_tools return images, audio or blobs, which no
+# detector can inspect (regate withholds them from masked calls unless masking.binary is pass):
+# where such a call would be masked, deny it with a reason instead of answering with a placeholder.
+denies contains {
+	"rule": "regate.tools.binary_masked",
+	"reason": concat("", [
+		"tool '", tool_name, "' returns images, audio or files that masking cannot inspect, and your calls on connection '",
+		input.connection.name, "' are masked; do not retry, use a tool that returns text",
+	]),
+} if {
+	calling_tool
+	tool_name in object.get(conn, "binary_tools", [])
+	count(mask_obligations) > 0
+}
+
 denies contains {
 	"rule": "regate.tools.unknown",
 	"reason": concat("", [

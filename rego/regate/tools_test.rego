@@ -140,3 +140,26 @@ test_customer_tier_update_needs_approval if {
 	d.rule == "regate.tools.destructive"
 	d.approval.approvers == ["mcp-approvers"]
 }
+
+test_binary_tools_are_denied_on_masked_connections if {
+	d := regate.decision with input as message(reader, "everything", {"method": "tools/call", "tool": {"name": "get-tiny-image"}})
+		with data.regate.config.connections.everything.binary_tools as ["get-tiny-image"]
+	d.allow == false
+	d.rule == "regate.tools.binary_masked"
+	contains(d.reason, "get-tiny-image")
+	contains(d.reason, "masked")
+}
+
+test_binary_tools_are_allowed_where_nothing_is_masked if {
+	d := regate.decision with input as message(reader, "everything", {"method": "tools/call", "tool": {"name": "get-tiny-image"}})
+		with data.regate.config.connections.everything.binary_tools as ["get-tiny-image"]
+		with data.regate.config.connections.everything.detectors as []
+	d.allow == true
+	not d.mask
+}
+
+test_binary_tools_not_listed_are_allowed_and_masked if {
+	d := regate.decision with input as message(reader, "everything", {"method": "tools/call", "tool": {"name": "get-tiny-image"}})
+	d.allow == true
+	{"detector": "secret", "style": "redact"} in d.mask
+}

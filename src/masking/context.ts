@@ -53,6 +53,10 @@ const isWordChar = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c
 export function secretContextBefore(t: string, at: number): 0 | 1 | 2 {
   let e = at;
   while (e > 0 && at - e < 3 && (t.charCodeAt(e - 1) === 34 || t.charCodeAt(e - 1) === 39 || t.charCodeAt(e - 1) === 32)) e--;
+  // Every keyword ends in y, t, n, d or e (key, secret, token, password, passphrase): most words
+  // before a ':' (times, URLs, labels) stop here.
+  const last = t.charCodeAt(e - 1) | 0x20;
+  if (last !== 121 && last !== 116 && last !== 110 && last !== 100 && last !== 101) return 0;
   let s = e;
   while (s > 0 && e - s < 32 && isWordChar(t.charCodeAt(s - 1))) s--;
   if (e - s < 3) return 0;

@@ -5,6 +5,10 @@
  * which is re-serialized so the text stays parseable. Detectors run on every string, object key and
  * long integer under the root, `_meta` included, and on `error.message`/`error.data`.
  *
+ * Binary content no detector can inspect (an `image` or `audio` content item, a resource's `blob`)
+ * is withheld under a mask obligation unless `masking.binary: pass`: replaced by text saying so,
+ * and counted under `binary`.
+ *
  * Pure: the input is never modified; unchanged subtrees are shared with the output.
  */
 import { RegateError } from '../errors.ts';
@@ -14,7 +18,7 @@ import { scanCustom } from './custom.ts';
 import { advance, NO_STATES, type States } from './paths.ts';
 import type { MaskPlan } from './plan.ts';
 import { scanBuiltins, type Hit } from './scanner.ts';
-import { canonical, redacted, render, STRICTNESS } from './styles.ts';
+import { canonical, redacted, render, STRICTNESS, type MaskStyle } from './styles.ts';
 
 export type MaskCounts = Record<string, number>;
 
@@ -49,6 +53,7 @@ function limitError(plan: MaskPlan, what: string): RegateError {
 export function maskMessage(plan: MaskPlan, message: unknown): MaskResult {
   const w = new Walker(plan);
   const out = plan.masks || plan.observe ? w.message(message) : message;
+  w.flush();
   return { message: out, changed: out !== message, masked: w.masked, exposed: w.exposed };
 }
 
@@ -56,10 +61,16 @@ export function maskMessage(plan: MaskPlan, message: unknown): MaskResult {
 export function maskValue(plan: MaskPlan, value: unknown): MaskResult {
   const w = new Walker(plan);
   const out = plan.masks || plan.observe ? w.root(value, plan.rootStates, plan.rootPaths, 0) : value;
+  w.flush();
   return { message: out, changed: out !== value, masked: w.masked, exposed: w.exposed };
 }
 
 type Json = Record<string, unknown>;
+interface Slot {
+  readonly style: MaskStyle;
+  readonly redaction: string | undefined;
+  n: number;
+}
 const isObject = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 class Walker {
@@ -69,6 +80,9 @@ class Walker {
   #budget: number;
   /** Keys repeat (arrays of records): clean ones are remembered per message with their context. */
   readonly #keys = new Map<string, { readonly ctx: number; readonly masked: string | undefined }>();
+  readonly #slots = new Map<string, Slot>();
+  /** A tool result's structuredContent, already masked, for its JSON text twin (see twinOf). */
+  #twin: Twin | undefined;
 
   constructor(plan: MaskPlan) {
     this.plan = plan;
@@ -120,6 +134,14 @@ class Walker {
       }
       return out ?? v;
     }
+    if (this.plan.withholdBinary) {
+      const w = withheld(v as Json);
+      if (w !== undefined) {
+        this.masked.binary = (this.masked.binary ?? 0) + 1;
+        // The replacement is walked like the rest: a resource's uri may hold a value too.
+        return this.value(w, states, ctx, level, depth + 1);
+      }
+    }
     if (RAW.isRawJSON(v)) {
       // A number kept as written (see parseEmbedded): scanned as its digits.
       const source = (v as { rawJSON: string }).rawJSON;
@@ -127,10 +149,20 @@ class Walker {
       return masked === source ? v : masked;
     }
     const keys = Object.keys(v);
+    const pre = depth === 0 && level === 0 ? this.twinOf(v as Json, states) : undefined;
     let out: Json | undefined;
     for (let i = 0; i < keys.length; i++) {
       const key = keys[i] as string;
       const child = (v as Json)[key];
+      if (pre !== undefined && key === 'structuredContent') {
+        // Masked already (twinOf), before the text twin that usually precedes it.
+        if (pre.masked !== child && out === undefined) {
+          out = {};
+          for (let j = 0; j < i; j++) define(out, keys[j] as string, (v as Json)[keys[j] as string]);
+        }
+        if (out !== undefined) define(out, key, pre.masked);
+        continue;
+      }
       const adv = states.length === 0 ? NO_ADVANCE : advance(paths, states, key, 0);
       // One lookup per key: its context flags, and whether it is known to have no hits.
       let info = this.#keys.get(key);
@@ -174,6 +206,13 @@ class Walker {
 
   private string(s: string, ctx: number, level: number): unknown {
     this.spend(s.length);
+    const twin = level === 0 ? this.#twin : undefined;
+    if (twin !== undefined && twin.matches(s)) {
+      // The exact JSON text of the structuredContent masked already: same document, same masks.
+      addCounts(this.masked, twin.masked);
+      addCounts(this.exposed, twin.exposed);
+      return twin.result === twin.source ? s : reserialize(twin.result, s);
+    }
     if (level < MAX_EMBED_LEVEL && looksLikeJson(s)) {
       let doc: unknown;
       try {
@@ -187,6 +226,30 @@ class Walker {
       }
     }
     return this.text(s, ctx);
+  }
+
+  /**
+   * For a tool result carrying both `structuredContent` (an object) and `content`, masks the
+   * structuredContent first and remembers it, so a text item that is exactly its JSON serialization
+   * (compact or indented, compared in full) reuses that masking instead of being parsed and walked
+   * again. Only where the two walks are the same: no path ends at structuredContent itself, the
+   * plan's paths mean the same at both roots (plan.twinSafe), and the document has no key of its
+   * own named structuredContent (where `$.structuredContent.x` would also match in the twin).
+   * The structured walk parses JSON-in-strings one level deeper than the twin's would, so it masks
+   * at least as much.
+   */
+  private twinOf(v: Json, states: States): { readonly masked: unknown } | undefined {
+    this.#twin = undefined;
+    const sc = v.structuredContent;
+    if (!this.plan.twinSafe || !Array.isArray(v.content) || !isObject(sc) || Object.hasOwn(sc, 'structuredContent')) return undefined;
+    const adv = states.length === 0 ? NO_ADVANCE : advance(this.plan.paths, states, 'structuredContent', 0);
+    if (adv.matched.length > 0) return undefined;
+    this.flush();
+    const before = { masked: { ...this.masked }, exposed: { ...this.exposed } };
+    const masked = this.value(sc, adv.states, keyContext('structuredContent'), 0, 1);
+    this.flush();
+    this.#twin = new Twin(sc, masked, diffCounts(this.masked, before.masked), diffCounts(this.exposed, before.exposed));
+    return { masked };
   }
 
   private spend(n: number): void {
@@ -211,26 +274,48 @@ class Walker {
     if (plan.observe && passive.length > 0) this.countExposed(passive, chosen);
     if (chosen.length === 0) return s;
     const only = chosen[0] as Hit;
-    if (chosen.length === 1 && only.start === 0 && only.end === s.length && plan.detectorStyles.get(only.detector) === 'redact') {
+    if (chosen.length === 1 && only.start === 0 && only.end === s.length) {
       // The whole value is one hit (an email field, a card field): the common case in records.
-      this.masked[only.detector] = (this.masked[only.detector] ?? 0) + 1;
-      return redacted(only.detector);
+      const slot = this.slot(only.detector);
+      if (slot.redaction !== undefined) {
+        slot.n++;
+        return slot.redaction;
+      }
     }
-    const parts: string[] = [];
+    let out = '';
     let at = 0;
     for (const h of chosen) {
-      const style = plan.detectorStyles.get(h.detector) ?? 'redact';
-      parts.push(s.slice(at, h.start));
-      if (style === 'redact') parts.push(redacted(h.detector));
+      const slot = this.slot(h.detector);
+      out += s.slice(at, h.start);
+      if (slot.redaction !== undefined) out += slot.redaction;
       else {
         const original = s.slice(h.start, h.end);
-        parts.push(render(style, h.detector, original, style === 'hash' ? canonical(h.detector, fold(original).text) : '', plan.hash));
+        out += render(slot.style, h.detector, original, slot.style === 'hash' ? canonical(h.detector, fold(original).text) : '', plan.hash);
       }
       at = h.end;
-      this.masked[h.detector] = (this.masked[h.detector] ?? 0) + 1;
+      slot.n++;
     }
-    parts.push(s.slice(at));
-    return parts.join('');
+    return out + s.slice(at);
+  }
+
+  /** A masking detector's style, its redaction text and its count so far: one lookup per hit. */
+  private slot(detector: string): Slot {
+    let slot = this.#slots.get(detector);
+    if (slot === undefined) {
+      const style = this.plan.detectorStyles.get(detector) ?? 'redact';
+      slot = { style, redaction: style === 'redact' ? redacted(detector) : undefined, n: 0 };
+      this.#slots.set(detector, slot);
+    }
+    return slot;
+  }
+
+  /** Moves the detector counts kept in slots into `masked`; call before reading `masked`. */
+  flush(): void {
+    for (const [detector, slot] of this.#slots) {
+      if (slot.n === 0) continue;
+      this.masked[detector] = (this.masked[detector] ?? 0) + slot.n;
+      slot.n = 0;
+    }
   }
 
   /** Counts passive hits that no chosen (masked) hit overlaps; both lists sorted by start, one sweep. */
@@ -324,4 +409,70 @@ function looksLikeJson(s: string): boolean {
 function reserialize(doc: unknown, original: string): string {
   const indent = /^\s*[[{]\r?\n([ \t]+)/.exec(original)?.[1];
   return indent ? JSON.stringify(doc, null, indent) : JSON.stringify(doc);
+}
+
+/** A masked structuredContent and its JSON texts, serialized once and only when a candidate text shows up. */
+class Twin {
+  readonly source: Json;
+  readonly result: unknown;
+  readonly masked: MaskCounts;
+  readonly exposed: MaskCounts;
+  readonly #texts = new Map<string, string>();
+
+  constructor(source: Json, result: unknown, masked: MaskCounts, exposed: MaskCounts) {
+    this.source = source;
+    this.result = result;
+    this.masked = masked;
+    this.exposed = exposed;
+  }
+
+  /** Whether `s` is exactly the source's JSON, compact or with the indent `s` shows (reserialize's rule). */
+  matches(s: string): boolean {
+    if (s.charCodeAt(0) !== 123) return false;
+    const t = this.text(s);
+    return t.length === s.length && t === s;
+  }
+
+  private text(s: string): string {
+    const indent = /^\{\r?\n([ \t]+)/.exec(s)?.[1] ?? '';
+    let t = this.#texts.get(indent);
+    if (t === undefined) {
+      t = indent ? JSON.stringify(this.source, null, indent) : JSON.stringify(this.source);
+      this.#texts.set(indent, t);
+    }
+    return t;
+  }
+}
+
+function diffCounts(now: MaskCounts, before: MaskCounts): MaskCounts {
+  const out: MaskCounts = {};
+  for (const [k, n] of Object.entries(now)) if (n !== (before[k] ?? 0)) out[k] = n - (before[k] ?? 0);
+  return out;
+}
+
+function addCounts(into: MaskCounts, add: MaskCounts): void {
+  for (const [k, n] of Object.entries(add)) into[k] = (into[k] ?? 0) + n;
+}
+
+const MIME = /^[A-Za-z0-9.+-]{1,40}\/[A-Za-z0-9.+-]{1,60}$/;
+
+function withheldText(kind: string, mimeType: unknown): string {
+  // The media type is the server's text: shown only when it has a media type's shape.
+  const type = typeof mimeType === 'string' && MIME.test(mimeType) ? ` (${mimeType})` : '';
+  return `[WITHHELD:${kind}] ${kind}${type} withheld: regate cannot inspect binary content for masking (masking.binary: withhold)`;
+}
+
+/**
+ * What binary content becomes when withheld: an image or audio content item a text item, a
+ * resource's contents with a blob text contents of the same uri (embedded resources and
+ * resources/read alike); undefined for anything else.
+ */
+function withheld(v: Json): Json | undefined {
+  if ((v.type === 'image' || v.type === 'audio') && typeof v.data === 'string') {
+    return { type: 'text', text: withheldText(v.type, v.mimeType) };
+  }
+  if (typeof v.blob === 'string' && typeof v.uri === 'string') {
+    return { uri: v.uri, mimeType: 'text/plain', text: withheldText('blob', v.mimeType) };
+  }
+  return undefined;
 }

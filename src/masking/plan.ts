@@ -9,7 +9,7 @@ import type { CustomDetector } from './custom.ts';
 import { MAX_STEPS, packState, parsePath, type States, type Step } from './paths.ts';
 import { ALL_BUILTIN, BUILTIN_DETECTORS, DET, type BuiltinDetector } from './scanner.ts';
 import { createHasher, stricter, type Hasher, type MaskStyle } from './styles.ts';
-import { DEFAULT_MAX_MESSAGE_BYTES } from './config.ts';
+import { DEFAULT_MAX_MESSAGE_BYTES, type BinaryPolicy } from './config.ts';
 
 /** One compiled path obligation. */
 export interface PathMask {
@@ -32,6 +32,12 @@ export interface MaskPlan {
   readonly rootStates: States;
   /** States at the root of JSON embedded in text: each path as written, and without `$.structuredContent`. */
   readonly embeddedStates: States;
+  /**
+   * Every path means the same at a tool result's structuredContent as at the root of its JSON text
+   * twin (`$.structuredContent.x`, or `$..x` for a name x other than structuredContent), so the
+   * twin may reuse the structured masking (mask.ts).
+   */
+  readonly twinSafe: boolean;
   /** Paths that select a root itself (`$`). */
   readonly rootPaths: readonly number[];
   readonly detectorStyles: ReadonlyMap<string, MaskStyle>;
@@ -44,6 +50,8 @@ export interface MaskPlan {
   /** HMAC of the hash style (remembers recent values: the plan is shared by every call of a decision). */
   readonly hash: Hasher;
   readonly maxMessageBytes: number;
+  /** Withhold images, audio and resource blobs (only when the plan masks: observing alone changes nothing). */
+  readonly withholdBinary: boolean;
 }
 
 export interface PlanOptions {
@@ -53,6 +61,8 @@ export interface PlanOptions {
   /** Count detector hits left in clear (default true). */
   readonly observe?: boolean;
   readonly maxMessageBytes?: number;
+  /** Binary content under a mask obligation (default withhold). */
+  readonly binary?: BinaryPolicy;
 }
 
 /** Compiles obligations into a plan; throws REGATE_ERR_MASK_OBLIGATION for one it cannot apply (fail closed). */
@@ -96,6 +106,7 @@ export function compileMaskPlan(obligations: readonly MaskObligation[] | undefin
     paths: embeddedPaths,
     rootStates: paths.flatMap((p, i) => (p.steps.length > 0 ? [packState(i, 0)] : [])),
     embeddedStates: embeddedPaths.flatMap((p, i) => (p.steps.length > 0 ? [packState(i, 0)] : [])),
+    twinSafe: paths.every(sameInTwin),
     rootPaths: paths.flatMap((p, i) => (p.steps.length === 0 ? [i] : [])),
     detectorStyles,
     allActive: !observe || [...BUILTIN_DETECTORS, ...custom.map((d) => d.name)].every((d) => detectorStyles.has(d)),
@@ -103,6 +114,7 @@ export function compileMaskPlan(obligations: readonly MaskObligation[] | undefin
     custom: observe ? custom : custom.filter((d) => detectorStyles.has(d.name)),
     hash: createHasher(options.hashKey),
     maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
+    withholdBinary: list.length > 0 && (options.binary ?? 'withhold') === 'withhold',
   };
 }
 
@@ -113,6 +125,13 @@ export function maskAllPlan(options: PlanOptions): MaskPlan {
     names.map((detector) => ({ detector, style: 'redact' as const })),
     options,
   );
+}
+
+function sameInTwin(p: PathMask): boolean {
+  const first = p.steps[0];
+  if (!first || first.sel.kind !== 'name') return false;
+  if (first.descend) return first.sel.name !== 'structuredContent';
+  return first.sel.name === 'structuredContent' && p.steps.length > 1;
 }
 
 function labelOf(steps: readonly Step[]): string {

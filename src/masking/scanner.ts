@@ -25,13 +25,25 @@ export interface Hit {
   readonly detector: string;
 }
 
-// One character class: irregexp runs a class through text far faster than an alternation, and
-// a match's position is lastIndex - 1, found by `test` without allocating a match. The letters
-// are where a known token can start or be recognised (eyJ, AKIA, -----BEGIN, Bearer, ghp_, xoxb-,
-// sk_live_); token() checks the rest of the prefix before any regex runs.
-const TRIGGER = /[0-9@:=_JABbx-]/g;
-/** The same on unfolded text, also stopping at anything that may need folding. */
-const TRIGGER_RAW = /[\u0080-\uffff\\0-9@:=_JABbx-]/g;
+// Where a look is worth it: '@', ':', '=', the letters where a known token can start or be
+// recognised (eyJ, AKIA, -----BEGIN, Bearer, ghp_, xoxb-, sk_live_; token() checks the rest of the
+// prefix before any regex runs), and the first digit of a number that some numeric detector could
+// take: not glued to a word before it, eight or more digits joined by at most three separators
+// (cards, SSNs, phones, account numbers) or four dotted groups (IPv4); or digits right after two
+// capitals (an IBAN's check digits); numeric() still checks each rule. On unfolded text, also
+// '\\' and anything beyond ASCII (it may need folding).
+//
+// One sticky expression skips to the next such place: runs of other characters and whole digit
+// groups that cannot start a value (dates, times, counts, prices, versions, hex words) are
+// consumed by irregexp, far faster than JavaScript reads characters, and JavaScript sees only the
+// places themselves. It always matches (possibly nothing), so it never backtracks to find a match.
+const WORDY_CLASS = '0-9A-Za-z_\\u00c0-\\u024f';
+const NUMBER_START = `(?<![${WORDY_CLASS}])(?=[0-9](?:[ .()-]{0,3}[0-9]){7}|[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9])|(?<=[A-Z]{2})(?=[0-9]{2})`;
+// The token letters are consumed too where token() would dismiss them at once (the same checks).
+const NOT_TOKEN = '-(?!----BEGIN)|[Bb](?!earer)|A(?![KSGIRN])|x(?!ox)|(?<!ey)J';
+const skipper = (others: string): RegExp => new RegExp(`(?:[^${others}@:=_JABbx0-9-]+|(?!${NUMBER_START})[0-9]+|${NOT_TOKEN})*`, 'y');
+const SKIP = skipper('');
+const SKIP_RAW = skipper('\\\\\\u0080-\\uffff');
 
 /** charCodeAt that reads 0 outside the string: V8 deoptimizes and slows a function that reads out of bounds. */
 const cc = (t: string, i: number): number => (i >= 0 && i < t.length ? t.charCodeAt(i) : 0);
@@ -49,11 +61,14 @@ interface Sink {
   t: string;
   map: Int32Array | undefined;
   hits: Hit[] | undefined;
+  /** A run of hex digits and colons already found not to be an address (times like 10:30:00). */
+  notIpFrom: number;
+  notIpTo: number;
 }
 
 // Scanning never re-enters itself, so one sink (like one lastIndex per expression) is enough, and
 // a string without hits allocates nothing.
-const SINK: Sink = { t: '', map: undefined, hits: undefined };
+const SINK: Sink = { t: '', map: undefined, hits: undefined, notIpFrom: -1, notIpTo: -1 };
 
 function push(sink: Sink, start: number, end: number, detector: BuiltinDetector): void {
   const m = sink.map;
@@ -85,22 +100,24 @@ function scanText(t: string, map: Int32Array | undefined, enabled: number, ctx: 
   sink.t = t;
   sink.map = map;
   sink.hits = undefined;
-  const re = raw ? TRIGGER_RAW : TRIGGER;
-  re.lastIndex = 0;
-  while (re.test(t)) {
-    const p = re.lastIndex - 1;
-    const c = cc(t, p);
+  sink.notIpFrom = sink.notIpTo = -1;
+  const re = raw ? SKIP_RAW : SKIP;
+  const n = t.length;
+  for (let at = 0; ; ) {
+    re.lastIndex = at;
+    re.test(t);
+    const p = re.lastIndex;
+    if (p >= n) break;
+    const c = t.charCodeAt(p);
     let next = p + 1;
     if (c >= 0x80 || c === 92) {
-      if (needsFolding(t, p)) return undefined;
-      continue;
-    }
-    if (isDigit(c)) next = numeric(sink, p, enabled, ctx);
+      if (raw && needsFolding(t, p)) return undefined;
+    } else if (isDigit(c)) next = numeric(sink, p, enabled, ctx);
     else if (c === 64) next = email(sink, p, enabled);
     else if (c === 58) next = colon(sink, p, enabled);
     else if (c === 61) next = equals(sink, p, enabled);
     else if (enabled & DET.secret) next = token(sink, p, c);
-    re.lastIndex = Math.max(next, p + 1);
+    at = Math.max(next, p + 1);
   }
   const hits = sink.hits;
   sink.t = '';
@@ -126,6 +143,9 @@ function numeric(sink: Sink, p: number, enabled: number, ctx: number): number {
       return end;
     }
   }
+  // A number glued to letters before it (hex hashes, UUID parts, "v2") is part of that word; only
+  // the word is skipped, so a value after it ("ref1 4111 1111 1111 1111") is still looked at.
+  if (isWordy(cc(t, p - 1))) return skipWord(t, p);
   let digits = 0;
   let n = 0;
   for (let i = p; ; ) {
@@ -141,8 +161,8 @@ function numeric(sink: Sink, p: number, enabled: number, ctx: number): number {
     i = k;
   }
   const runEnd = GE[n - 1] as number;
-  // A number glued to letters (hex hashes, UUID parts, "v2") is not a value on its own.
-  if (isWordy(cc(t, p - 1)) || isWordy(cc(t, runEnd))) return skipWord(t, runEnd);
+  // Glued to letters after it ("4111abc", a hash's digits): not a value on its own.
+  if (isWordy(cc(t, runEnd))) return skipWord(t, runEnd);
   // Most numbers in text (dates, times, counts, prices) are too short for every numeric detector:
   // phones need 8 digits after '+' and 9 otherwise, SSNs 9, cards 13; an IPv4 address four groups.
   const plus = cc(t, p - 1) === 43 || (cc(t, p - 1) === 40 && cc(t, p - 2) === 43);
@@ -285,21 +305,24 @@ function ibanAt(t: string, start: number): number {
   let rem = 0;
   while (i < t.length && have < want) {
     const c = cc(t, i);
-    if (isDigit(c)) rem = (rem * 10 + (c - 48)) % 97;
-    else if (isUpper(c)) rem = (rem * 100 + (c - 55)) % 97;
+    if (isDigit(c)) rem = rem * 10 + (c - 48);
+    else if (isUpper(c)) rem = rem * 100 + (c - 55);
     else if (c === 32 && isAlnum(cc(t, i + 1))) {
       i++;
       continue;
     } else break;
+    // Exact in a double up to 2^53: reduce only now and then (a modulo per digit costs more).
+    if (rem >= 1e13) rem %= 97;
     have++;
     i++;
   }
   if (have !== want || isAlnum(cc(t, i))) return 0;
   for (let k = start; k < start + 4; k++) {
     const c = cc(t, k);
-    rem = isDigit(c) ? (rem * 10 + (c - 48)) % 97 : (rem * 100 + (c - 55)) % 97;
+    rem = isDigit(c) ? rem * 10 + (c - 48) : rem * 100 + (c - 55);
+    if (rem >= 1e13) rem %= 97;
   }
-  return rem === 1 ? i : 0;
+  return rem % 97 === 1 ? i : 0;
 }
 
 // ---------------------------------------------------------------- email
@@ -356,7 +379,9 @@ function colon(sink: Sink, at: number, enabled: number): number {
   const before = cc(t, at - 1);
   const after = cc(t, at + 1);
   // "key: value" and "a:b" words: no hex digit or colon next to this colon, no address.
-  if (enabled & DET.ip && (isHex(before) || before === 58 || isHex(after) || after === 58)) {
+  // A later colon of a run judged already (whole, within the windows below) would be judged the same.
+  const judged = at > sink.notIpFrom && at < sink.notIpTo && at - sink.notIpFrom < 40;
+  if (enabled & DET.ip && !judged && (isHex(before) || before === 58 || isHex(after) || after === 58)) {
     let colons = 1;
     let letters = false;
     let double = before === 58 || after === 58;
@@ -390,6 +415,12 @@ function colon(sink: Sink, at: number, enabled: number): number {
         push(sink, s, e, 'ip');
         return e;
       }
+    }
+    // Remember the run when both of its ends were found (not cut by a window).
+    const whole = !isHex(cc(t, s - 1)) && cc(t, s - 1) !== 58 && e - s < 64 && !isHex(cc(t, e)) && cc(t, e) !== 58;
+    if (whole) {
+      sink.notIpFrom = s;
+      sink.notIpTo = e;
     }
   }
   if (enabled & DET.secret) return secretAfter(sink, at);

@@ -103,6 +103,17 @@ describe('detectors', () => {
     ['a year range', 'from 2019-2024', []],
   ]);
 
+  // Only the digits that could start a value stop the search (eight or more digits, four dotted
+  // groups, digits after two capitals); a number glued to a word skips that word only.
+  table('numbers right after a word with digits', [
+    ['a card after a reference glued to its digit', 'ref1 4111 1111 1111 1111', [['credit_card', '4111 1111 1111 1111']]],
+    ['an SSN after a hex word', 'sha 9fceb02d 123-45-6789', [['ssn', '123-45-6789']]],
+    ['an IBAN glued to a count, then a card', 'x2DE89370400440532013000 4111111111111111', [['credit_card', '4111111111111111']]],
+    ['an IPv4 address after a short number', 'hop 7 10.0.0.1', [['ip', '10.0.0.1']]],
+    ['an IPv4 address inside a run of short groups', 'at 1-2.3.4.5', [['ip', '2.3.4.5']]],
+    ['an IBAN with letters in its account part', 'pay GB82WEST12345698765432 now', [['iban', 'GB82WEST12345698765432']]],
+  ]);
+
   table('ip: IPv4 and IPv6', [
     ['IPv4', 'from 192.168.1.10.', [['ip', '192.168.1.10']]],
     ['IPv4 in a CIDR', '10.0.0.0/8', [['ip', '10.0.0.0']]],
@@ -110,6 +121,11 @@ describe('detectors', () => {
     ['IPv6 full', 'fe80:0:0:0:1ff:fe23:4567:890a', [['ip', 'fe80:0:0:0:1ff:fe23:4567:890a']]],
     ['IPv6 link-local compressed', 'fe80::1ff:fe23:4567:890a', [['ip', 'fe80::1ff:fe23:4567:890a']]],
     ['IPv4-mapped IPv6', '::ffff:192.0.2.1', [['ip', '::ffff:192.0.2.1']]],
+    // Colons of a run judged not an address are not judged again: the next run still is.
+    ['an address right after times', 'at 10:30:00 and 23:59:59 from fe80::1 then 2001:db8:0:0:0:0:2:1 at 12:00', [['ip', 'fe80::1'], ['ip', '2001:db8:0:0:0:0:2:1']]],
+    ['an address whose :: comes after its first colon', '2001:db8:85a3::8a2e:370:7334', [['ip', '2001:db8:85a3::8a2e:370:7334']]],
+    ['an address after a long run of colons that is none', `${'1:'.repeat(30)}x fe80::2`, [['ip', 'fe80::2']]],
+    ['a secret after a time', 'at 10:30:00 token: 9fQ2xL7pV3nR8sT1wK5m', [['secret', '9fQ2xL7pV3nR8sT1wK5m']]],
   ]);
   table('ip negatives', [
     ['a five-part version', '1.2.3.4.5', []],
@@ -127,6 +143,10 @@ describe('detectors', () => {
     ['a SAS token signature', 'https://a.blob.core.windows.net/c?sv=2022-11-02&sig=abcdEFGH1234ijklMNOP5678%2B%3D&se=2025', [['secret', 'abcdEFGH1234ijklMNOP5678%2B%3D']]],
     ['a JWT', 'token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U', [['secret', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U']]],
     ['a private key PEM block', 'x\n-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----\ny', [['secret', '-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----']]],
+    // The skip consumes dashes, A, B/b, x and J where token() would dismiss them: not these.
+    ['a PEM block after a longer line of dashes', '------BEGIN PRIVATE KEY-----\nMIIEvQ\n-----END PRIVATE KEY-----', [['secret', '-----BEGIN PRIVATE KEY-----\nMIIEvQ\n-----END PRIVATE KEY-----']]],
+    ['tokens right after letters the skip consumes', 'A B x J b: AKIAIOSFODNN7EXAMPLE xoxb-1234567890-abcdefghij', [['secret', 'AKIAIOSFODNN7EXAMPLE'], ['secret', 'xoxb-1234567890-abcdefghij']]],
+    ['a JWT after an ordinary "ey"', 'hey eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.c2lnbmF0dXJlLXNpZ25hdHVyZQ', [['secret', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.c2lnbmF0dXJlLXNpZ25hdHVyZQ']]],
     ['a truncated PEM block (to the end)', '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0', [['secret', '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0']]],
     ['a bearer token', 'Authorization: Bearer abcDEF123456ghiJKL789xyz', [['secret', 'abcDEF123456ghiJKL789xyz']]],
     ['an api_key assignment', 'api_key=Zx81kLq0Pz7TyY2mWv4Q', [['secret', 'Zx81kLq0Pz7TyY2mWv4Q']]],

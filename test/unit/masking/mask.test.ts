@@ -326,6 +326,148 @@ describe('maskMessage', () => {
     it('has none when the bundle data has none', () => assert.deepEqual(customDetectorsFromData({ regate: {} }), []));
   });
 
+  describe('the JSON text twin of structuredContent reuses its masking only when it is exactly its JSON', () => {
+    const customers = generateCustomers(4);
+    const sc = { customers, note: `call ${customers[0]!.phone}` };
+    const twinMessage = (text: string, structured: object = sc) => response({ content: [{ type: 'text', text }], structuredContent: structured });
+    const scOf = (m: unknown): unknown => (m as { result: { structuredContent: unknown } }).result.structuredContent;
+    const planted = (c: (typeof customers)[number]) => [c.email, c.card_number, c.iban];
+
+    for (const [layout, text] of [
+      ['compact', JSON.stringify(sc)],
+      ['indented', JSON.stringify(sc, null, 2)],
+      ['tab-indented', JSON.stringify(sc, null, '\t')],
+    ] as const) {
+      it(`a ${layout} twin is masked exactly as on its own, and counted as on its own`, () => {
+        const both = maskMessage(all, twinMessage(text));
+        const alone = maskMessage(all, textResult(text));
+        const structured = maskMessage(all, response({ structuredContent: sc }));
+        assert.equal(textOf(both.message), textOf(alone.message));
+        assert.deepEqual(scOf(both.message), scOf(structured.message));
+        for (const [k, n] of Object.entries(alone.masked)) assert.equal(both.masked[k], n + (structured.masked[k] ?? 0), k);
+        const out = JSON.stringify(both.message);
+        for (const c of customers) for (const v of planted(c)) assert.ok(!out.includes(v), `${v} left in clear`);
+      });
+    }
+
+    const near: [name: string, text: string][] = [
+      ['one more field carrying a card', JSON.stringify({ ...sc, extra: CARD })],
+      ['a name changed to another of the same length', JSON.stringify(sc).replace(customers[1]!.name, 'Z'.repeat(customers[1]!.name.length))],
+      ['a trailing space', `${JSON.stringify(sc)} `],
+      ['a different indent', JSON.stringify({ ...sc, extra: CARD }, null, 3)],
+    ];
+    for (const [name, text] of near) {
+      it(`text that is not exactly its JSON is masked on its own: ${name}`, () => {
+        const both = maskMessage(all, twinMessage(text));
+        assert.equal(textOf(both.message), textOf(maskMessage(all, textResult(text)).message));
+        assert.ok(![JSON.stringify(sc), JSON.stringify(sc, null, 2)].includes(text));
+        const out = JSON.stringify(both.message);
+        for (const v of [CARD, ...customers.flatMap(planted)]) assert.ok(!out.includes(v), `${v} left in clear`);
+        if (name.startsWith('a name')) assert.ok(textOf(both.message).includes('ZZZ'));
+      });
+    }
+
+    it('a path written for the text alone ($.customers[*].name) still masks the twin', () => {
+      const p = plan([{ path: '$.customers[*].name', style: 'redact' }]);
+      const r = maskMessage(p, twinMessage(JSON.stringify(sc, null, 2)));
+      const twin = JSON.parse(textOf(r.message)) as typeof sc;
+      assert.ok(twin.customers.every((c) => c.name === '[REDACTED:name]'));
+      assert.equal((scOf(r.message) as typeof sc).customers[0]!.name, customers[0]!.name);
+    });
+
+    it('a structuredContent with a key of its own named structuredContent is masked in the twin by $.structuredContent.x too', () => {
+      const nested = { structuredContent: { secret_name: 'Ada' }, secret_name: 'Bob' };
+      const p = plan([{ path: '$.structuredContent.secret_name', style: 'redact' }], { observe: false });
+      const r = maskMessage(p, twinMessage(JSON.stringify(nested), nested));
+      assert.equal(textOf(r.message), textOf(maskMessage(p, textResult(JSON.stringify(nested))).message));
+      assert.deepEqual(JSON.parse(textOf(r.message)), { structuredContent: { secret_name: '[REDACTED:secret_name]' }, secret_name: '[REDACTED:secret_name]' });
+    });
+
+    it('a path masking structuredContent whole leaves the twin to the detectors', () => {
+      const p = plan([{ path: '$.structuredContent', style: 'redact' }, { detector: 'credit_card', style: 'redact' }]);
+      const r = maskMessage(p, twinMessage(JSON.stringify(sc)));
+      assert.equal(scOf(r.message), '[REDACTED:structuredContent]');
+      assert.ok(!textOf(r.message).includes(customers[0]!.card_number));
+    });
+  });
+
+  describe('binary content no detector can inspect (masking.binary)', () => {
+    const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==';
+    const withheld = (kind: string, mime: string) =>
+      `[WITHHELD:${kind}] ${kind} (${mime}) withheld: regate cannot inspect binary content for masking (masking.binary: withhold)`;
+    const secretOnly = plan([{ detector: 'secret', style: 'redact' }]);
+    const cases: [name: string, message: unknown, expected: unknown][] = [
+      [
+        'an image content item becomes a text item',
+        response({ content: [{ type: 'text', text: 'here' }, { type: 'image', data: PNG, mimeType: 'image/png' }] }),
+        { content: [{ type: 'text', text: 'here' }, { type: 'text', text: withheld('image', 'image/png') }] },
+      ],
+      [
+        'an audio content item becomes a text item',
+        response({ content: [{ type: 'audio', data: 'UklGRg==', mimeType: 'audio/wav', _meta: { a: 1 } }] }),
+        { content: [{ type: 'text', text: withheld('audio', 'audio/wav') }] },
+      ],
+      [
+        "an embedded resource's blob becomes text of the same uri, the uri still masked",
+        response({ content: [{ type: 'resource', resource: { uri: 's3://bucket/a.bin?id=AKIAIOSFODNN7EXAMPLE', mimeType: 'application/octet-stream', blob: PNG } }] }),
+        {
+          content: [
+            { type: 'resource', resource: { uri: 's3://bucket/a.bin?id=[REDACTED:secret]', mimeType: 'text/plain', text: withheld('blob', 'application/octet-stream') } },
+          ],
+        },
+      ],
+      [
+        'resources/read contents with a blob',
+        response({ contents: [{ uri: 'demo://r/1', mimeType: 'image/png', blob: PNG }, { uri: 'demo://r/2', text: 'plain' }] }),
+        { contents: [{ uri: 'demo://r/1', mimeType: 'text/plain', text: withheld('blob', 'image/png') }, { uri: 'demo://r/2', text: 'plain' }] },
+      ],
+      [
+        'an image in a prompt message',
+        response({ messages: [{ role: 'user', content: { type: 'image', data: PNG, mimeType: 'image/png' } }] }),
+        { messages: [{ role: 'user', content: { type: 'text', text: withheld('image', 'image/png') } }] },
+      ],
+      [
+        'a media type that is not one is not repeated',
+        response({ content: [{ type: 'image', data: PNG, mimeType: 'image/png; call +44 20 7946 0958' }] }),
+        { content: [{ type: 'text', text: withheld('image', 'x').replace(' (x)', '') }] },
+      ],
+    ];
+    for (const [name, message, expected] of cases) {
+      it(name, () => {
+        const r = maskMessage(secretOnly, message);
+        assert.deepEqual((r.message as { result: unknown }).result, expected);
+        assert.ok(r.masked.binary! >= 1);
+        assert.ok(!JSON.stringify(r.message).includes(PNG.slice(0, 12)));
+      });
+    }
+
+    it('an image a server asks the client to sample from is withheld too', () => {
+      const request = { jsonrpc: '2.0', id: 3, method: 'sampling/createMessage', params: { messages: [{ role: 'user', content: { type: 'image', data: PNG, mimeType: 'image/png' } }], maxTokens: 10 } };
+      const r = maskMessage(secretOnly, request);
+      assert.deepEqual((r.message as typeof request).params.messages[0]!.content, { type: 'text', text: withheld('image', 'image/png') });
+      assert.equal(r.masked.binary, 1);
+    });
+
+    it('records that merely have a type "image" field, and text resources, are left alone', () => {
+      const message = response({ structuredContent: { items: [{ type: 'image', url: 'https://example.com/a.png' }] }, contents: [{ uri: 'demo://t', text: 'hello' }] });
+      const r = maskMessage(secretOnly, message);
+      assert.equal(r.message, message);
+      assert.equal(r.masked.binary, undefined);
+    });
+
+    it('masking.binary: pass leaves binary content as it is', () => {
+      const message = response({ content: [{ type: 'image', data: PNG, mimeType: 'image/png' }] });
+      const r = maskMessage(plan([{ detector: 'secret', style: 'redact' }], { binary: 'pass' }), message);
+      assert.deepEqual(roundTrip(r.message), message);
+      assert.equal(r.masked.binary, undefined);
+    });
+
+    it('a call without mask obligations (observing only) keeps its images', () => {
+      const message = response({ content: [{ type: 'image', data: PNG, mimeType: 'image/png' }] });
+      assert.equal(maskMessage(plan([]), message).message, message);
+    });
+  });
+
   describe('the planner', () => {
     it('compiles a decision once and reuses the plan', () => {
       const planner = createMaskPlanner({ hashKey });
