@@ -23,7 +23,8 @@ export interface Path {
 
 /** The `tools/call` for call number `n` and how to recognise its answer. */
 export interface Workload {
-  call(n: number): { readonly params: unknown; readonly expect: (result: Record<string, unknown>) => string | undefined };
+  /** `through` is the path's name, for checks that differ by path (masking happens in regate only). */
+  call(n: number, through: string): { readonly params: unknown; readonly expect: (result: Record<string, unknown>) => string | undefined };
   /**
    * '2026': the stateless 2026-07-28 era: no initialize and no session; every request carries the
    * `_meta` envelope and the `MCP-Protocol-Version`, `Mcp-Method` and `Mcp-Name` headers.
@@ -201,7 +202,7 @@ export async function runCell(
       while (performance.now() < end) {
         if (lane.due) await lane.rotate();
         const n = ++counter;
-        const { params: plain, expect } = workload.call(n);
+        const { params: plain, expect } = workload.call(n, path.name);
         const { params, headers } = workload.era === '2026' ? modernToolsCall(plain, lane.take()) : { params: plain, headers: lane.take() };
         const t0 = performance.now();
         const res = await post(path.url, headers, JSON.stringify({ jsonrpc: '2.0', id: n, method: 'tools/call', params }));
