@@ -60,8 +60,11 @@ export interface ReplyFacts {
 export interface EventBuilders {
   /** The request event and, once decided, the decision event of a client message. */
   requestEvents(record: CallRecord): TranscriptEvent[];
-  /** A (masked) message sent to the client for this call: a response, or a server request/notification. */
-  responseEvent(record: CallRecord, content: unknown, bytes: number): TranscriptEvent;
+  /**
+   * A (masked) message sent to the client for this call: a response, or a server request/notification;
+   * `json` is the content's JSON when the caller already serialized it.
+   */
+  responseEvent(record: CallRecord, content: unknown, bytes: number, json?: string): TranscriptEvent;
   /** One of regate's own error replies; `source` is the call, or only the exchange when no call was parsed. */
   errorEvent(source: CallRecord | ExchangeFacts, error: ErrorFacts, reply?: ReplyFacts): TranscriptEvent;
   /** A held call's approval as it stands (`record.approval` unless given). */
@@ -138,8 +141,8 @@ export function createEventBuilders(options: EventBuilderOptions): EventBuilders
   }
 
   /** Puts `value` into `field`, truncated past max_content_bytes with its digest noted. */
-  function bounded(e: TranscriptEvent, field: 'content' | 'arguments' | 'params', value: unknown): number {
-    const b = boundValue(value, max);
+  function bounded(e: TranscriptEvent, field: 'content' | 'arguments' | 'params', value: unknown, json?: string): number {
+    const b = boundValue(value, max, json);
     e[field] = b.value;
     if (b.sha256 !== undefined) {
       e.truncated = [...(e.truncated ?? []), field];
@@ -186,10 +189,11 @@ export function createEventBuilders(options: EventBuilderOptions): EventBuilders
     return [request, decision];
   }
 
-  function responseEvent(record: CallRecord, content: unknown, bytes: number): TranscriptEvent {
+  function responseEvent(record: CallRecord, content: unknown, bytes: number, json?: string): TranscriptEvent {
     const e = ofCall(record, 'response');
     e.direction = 'server_to_client';
-    bounded(e, 'content', messageWithRequestStateDigest(content));
+    const recorded = messageWithRequestStateDigest(content);
+    bounded(e, 'content', recorded, recorded === content ? json : undefined);
     e.bytes = bytes;
     e.masked = { ...record.masked };
     e.exposed = { ...record.exposed };

@@ -20,7 +20,7 @@ import { open, readFile, rename, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { RegateError } from '../errors.ts';
 import type { AuditBuffer, BufferedEvent, BufferStats } from './buffer.ts';
-import type { TranscriptEvent } from './event.ts';
+import { eventJson, type TranscriptEvent } from './event.ts';
 
 export interface MemoryFileBufferOptions {
   readonly path: string;
@@ -115,7 +115,7 @@ export class MemoryFileBuffer implements AuditBuffer {
     const tmp = `${this.#o.path}.tmp`;
     const fh = await open(tmp, 'w');
     const lines: string[] = [];
-    for (const [id, h] of this.#held) lines.push(`${JSON.stringify({ t: h.at, a: [[id, h.event]] })}\n`);
+    for (const [id, h] of this.#held) lines.push(appendLine(h.at, [[id, h.event]]));
     await fh.write(lines.join(''));
     await fh.sync();
     await fh.close();
@@ -132,7 +132,7 @@ export class MemoryFileBuffer implements AuditBuffer {
     const at = Date.now();
     const batch = events.map((e): [number, TranscriptEvent] => [this.#nextId++, e]);
     try {
-      await this.#writeLine(`${JSON.stringify({ t: at, a: batch })}\n`, this.#o.fsync);
+      await this.#writeLine(appendLine(at, batch), this.#o.fsync);
     } catch (err) {
       throw new RegateError('REGATE_ERR_AUDIT_BUFFER', `spill file: ${(err as Error).message}`, { cause: err });
     }
@@ -182,6 +182,11 @@ export class MemoryFileBuffer implements AuditBuffer {
       this.#fh = undefined;
     });
   }
+}
+
+/** The line `{"t":ms,"a":[[id,event],...]}` built from each event's JSON (computed once per event). */
+function appendLine(at: number, batch: readonly (readonly [number, TranscriptEvent])[]): string {
+  return `{"t":${at},"a":[${batch.map(([id, e]) => `[${id},${eventJson(e)}]`).join(',')}]}\n`;
 }
 
 /** Writes all of `buf` to `fd` (a short write, e.g. on a nearly full disk, is continued, or throws). */
