@@ -5,10 +5,10 @@
  * Guarantee: when `append` resolves, the events are in the spill file (written to the operating
  * system), so a killed or crashed regate process finds them again on its next start and delivers
  * them. With `fsync: true` each append is also flushed to the disk, which survives a power loss
- * at the cost of one fsync per client HTTP request. Without fsync an append (and an ack) is
- * written synchronously when no other file operation is in flight: a write of a few KB to the page
- * cache costs a few microseconds, where the same write through the thread pool cost ~40 us of CPU
- * per call on the benchmark machine (scripts/bench-proxy.ts --profile). One process owns the file: this buffer has a
+ * at the cost of one fsync per client HTTP request. Without fsync the appends and acks of one turn
+ * of the event loop are written together, synchronously when no other file operation is in flight:
+ * a write of a few KB to the page cache costs a few microseconds, where the same write through the
+ * thread pool cost ~40 us of CPU on the benchmark machine. One process owns the file: this buffer has a
  * single consumer (its own flusher).
  *
  * File lines: `{"t":ms,"a":[[id,event],...]}` for an append, `{"k":[id,...]}` for an ack. A torn
@@ -46,6 +46,8 @@ export class MemoryFileBuffer implements AuditBuffer {
   #queue: Promise<unknown> = Promise.resolve();
   /** Operations queued and not finished; a synchronous write is only taken when none is. */
   #inFlight = 0;
+  /** Lines of this turn of the event loop, written together (no fsync). */
+  #batch: { readonly lines: string[]; readonly done: Promise<void> } | undefined;
 
   private constructor(options: MemoryFileBufferOptions) {
     this.#o = options;
@@ -92,15 +94,35 @@ export class MemoryFileBuffer implements AuditBuffer {
   }
 
   /**
-   * Writes `line` at once when nothing else is queued and no fsync is asked for (so the file order
-   * stays the call order); otherwise queues it behind the operations in flight.
+   * Writes `line` with the other lines of this turn of the event loop in one write (concurrent
+   * requests' appends and the acks share it), resolving when that write is done. Without fsync the
+   * write is synchronous when no other operation is queued (so the file order stays the call order);
+   * otherwise it is queued behind the operations in flight.
    */
-  async #writeLine(line: string, sync: boolean): Promise<void> {
-    if (!sync && this.#inFlight === 0 && this.#fh !== undefined) {
-      writeAllSync(this.#fh.fd, Buffer.from(line, 'utf8'));
-      return;
+  #writeLine(line: string, sync: boolean): Promise<void> {
+    if (sync) return this.#enqueue(() => this.#write(line, true));
+    let batch = this.#batch;
+    if (batch === undefined) {
+      const lines: string[] = [];
+      const done = Promise.withResolvers<void>();
+      batch = this.#batch = { lines, done: done.promise };
+      setImmediate(() => {
+        this.#batch = undefined;
+        const text = lines.join('');
+        if (this.#inFlight === 0 && this.#fh !== undefined) {
+          try {
+            writeAllSync(this.#fh.fd, Buffer.from(text, 'utf8'));
+            done.resolve();
+          } catch (err) {
+            done.reject(err);
+          }
+        } else {
+          this.#enqueue(() => this.#write(text, false)).then(done.resolve, done.reject);
+        }
+      });
     }
-    await this.#enqueue(() => this.#write(line, sync));
+    batch.lines.push(line);
+    return batch.done;
   }
 
   async #write(line: string, sync: boolean): Promise<void> {
