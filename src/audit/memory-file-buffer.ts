@@ -5,7 +5,8 @@
  * Guarantee: when `append` resolves, the events are in the spill file (written to the operating
  * system), so a killed or crashed regate process finds them again on its next start and delivers
  * them. With `fsync: true` each append is also flushed to the disk, which survives a power loss
- * at the cost of one fsync per client HTTP request. Without fsync the appends and acks of one turn
+ * at the cost of one fsync per client HTTP request (appends made while an fsync is in flight share
+ * the next write and fsync). Without fsync the appends and acks of one turn
  * of the event loop are written together, synchronously when no other file operation is in flight:
  * a write of a few KB to the page cache costs a few microseconds, where the same write through the
  * thread pool cost ~40 us of CPU on the benchmark machine. One process owns the file: this buffer has a
@@ -46,6 +47,8 @@ export class MemoryFileBuffer implements AuditBuffer {
   #queue: Promise<unknown> = Promise.resolve();
   /** Operations queued and not finished; a synchronous write is only taken when none is. */
   #inFlight = 0;
+  /** Lines waiting for the fsync'ed write after the one in flight (group commit). */
+  #syncBatch: { readonly lines: string[]; readonly done: Promise<void> } | undefined;
   /** Lines of this turn of the event loop, written together (no fsync). */
   #batch: { readonly lines: string[]; readonly done: Promise<void> } | undefined;
 
@@ -94,13 +97,32 @@ export class MemoryFileBuffer implements AuditBuffer {
   }
 
   /**
+   * Writes and fsyncs `line` together with the lines appended while the previous write was in
+   * flight (one write and one fsync for all of them); resolves once its own line is on the disk.
+   */
+  #writeSynced(line: string): Promise<void> {
+    let batch = this.#syncBatch;
+    if (batch === undefined) {
+      const lines: string[] = [];
+      const done = this.#enqueue(() => {
+        // From here on, new lines go to the next batch.
+        this.#syncBatch = undefined;
+        return this.#write(lines.join(''), true);
+      });
+      batch = this.#syncBatch = { lines, done };
+    }
+    batch.lines.push(line);
+    return batch.done;
+  }
+
+  /**
    * Writes `line` with the other lines of this turn of the event loop in one write (concurrent
    * requests' appends and the acks share it), resolving when that write is done. Without fsync the
    * write is synchronous when no other operation is queued (so the file order stays the call order);
    * otherwise it is queued behind the operations in flight.
    */
   #writeLine(line: string, sync: boolean): Promise<void> {
-    if (sync) return this.#enqueue(() => this.#write(line, true));
+    if (sync) return this.#writeSynced(line);
     let batch = this.#batch;
     if (batch === undefined) {
       const lines: string[] = [];
