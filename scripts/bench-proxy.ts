@@ -4,7 +4,7 @@
  *   direct      the load generator calls the upstream itself
  *   bare proxy  scripts/bench/bare-proxy.ts, the reference floor (node:http in, node:http out)
  *   regate      regate as users run it: dev bearer auth, the committed default policy, decision
- *               log and metrics on
+ *               log, metrics and recording on (transcripts to a file in the run's temp folder)
  * each at 1 and at 16 concurrent calls. Every proxy and upstream is its own process; each
  * proxy's CPU time is read from /proc/<pid>/stat, so the load generator's CPU is not mixed in.
  * Only calls that came back with their own upstream answer count (scripts/bench/answer.ts);
@@ -26,7 +26,7 @@
  *                                               compare two older commits with --baseline)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -113,7 +113,8 @@ async function startRegate(
   extraConfig: readonly string[] = [],
   root: string = join(here, '..'),
 ): Promise<{ url: string; token: string; child: ChildProcess; newPrincipal: () => Promise<Record<string, string>> }> {
-  const cfg = join(dir, `regate-${n}${root === BASELINE_DIR ? '-baseline' : ''}.yaml`);
+  const tag = root === BASELINE_DIR ? '-baseline' : '';
+  const cfg = join(dir, `regate-${n}${tag}.yaml`);
   await writeFile(
     cfg,
     [
@@ -125,7 +126,12 @@ async function startRegate(
       `    headers: ${JSON.stringify(upstreamHeaders)}`,
       `auth: { provider: dev, dev: { enabled: true, key_file: "${join(dir, 'dev-key.json')}" } }`,
       `policy: { bundle: { path: "${join(here, '../bundles/regate.tar.gz')}" } }`,
-      ...extraConfig.map((line) => line.replaceAll('${BENCH_DIR}', dir)),
+      // Recording is always on where the checkout has it: its files go to the run's temp folder,
+      // not the checkout's data/ (a scenario may configure audit itself).
+      ...(existsSync(join(root, 'src/audit/config.ts')) && !extraConfig.some((l) => l.startsWith('audit:'))
+        ? [`audit: { file: { path: "${join(dir, `transcripts-${n}${tag}.jsonl`)}" }, buffer: { spill_path: "${join(dir, `buffer-${n}${tag}.jsonl`)}" } }`]
+        : []),
+      ...extraConfig.map((line) => line.replaceAll('${BENCH_DIR}', dir).replaceAll('.jsonl"', `-${n}${tag}.jsonl"`)),
     ].join('\n'),
   );
   const profile = flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];

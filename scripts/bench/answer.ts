@@ -81,3 +81,27 @@ export function returnsCustomer(customerId: string): (result: Record<string, unk
     return got === customerId ? undefined : `customer mismatch: asked for ${customerId}, got ${JSON.stringify(got)}`;
   };
 }
+
+/** The fields of a demo customer the default policy masks in a get_customer answer, as the upstream holds them. */
+export interface ClearCustomer {
+  readonly id: string;
+  readonly email: string;
+  readonly phone: string;
+  readonly card_number: string;
+  readonly iban: string;
+}
+
+/**
+ * The masked scenario's check: the record asked for, and, when `masked`, none of the fields the
+ * default policy masks (email, phone, card number, IBAN) in clear anywhere in the result.
+ */
+export function returnsMaskedCustomer(clear: ClearCustomer, masked: boolean): (result: Record<string, unknown>) => string | undefined {
+  const same = returnsCustomer(clear.id);
+  return (result) => {
+    const wrong = same(result);
+    if (wrong !== undefined || !masked) return wrong;
+    const text = JSON.stringify(result);
+    const leaked = (['email', 'phone', 'card_number', 'iban'] as const).filter((f) => text.includes(clear[f]));
+    return leaked.length === 0 ? undefined : `${clear.id}: ${leaked.join(', ')} in clear`;
+  };
+}

@@ -1,7 +1,9 @@
 /**
  * A small keep-alive HTTP load generator for loopback MCP benchmarks: `lanes` concurrent callers,
  * each in its own MCP session that it replaces every `rotateEvery` calls (so no per-session policy
- * limit is ever reached), bounded in time. Every answer is classified (answer.ts): only calls that
+ * limit is ever reached), bounded in time. A lane ends the session it replaces with DELETE, as a
+ * well-behaved client does, and every lane ends its last one when the cell ends, so a caller never
+ * holds more than one session at once (regate's per-principal session limit counts live ones). Every answer is classified (answer.ts): only calls that
  * came back with their own upstream answer count; denials and failures are tallied apart.
  */
 import http from 'node:http';
@@ -21,7 +23,8 @@ export interface Path {
 
 /** The `tools/call` for call number `n` and how to recognise its answer. */
 export interface Workload {
-  call(n: number): { readonly params: unknown; readonly expect: (result: Record<string, unknown>) => string | undefined };
+  /** `through` is the path's name, for checks that differ by path (masking happens in regate only). */
+  call(n: number, through: string): { readonly params: unknown; readonly expect: (result: Record<string, unknown>) => string | undefined };
   /**
    * '2026': the stateless 2026-07-28 era: no initialize and no session; every request carries the
    * `_meta` envelope and the `MCP-Protocol-Version`, `Mcp-Method` and `Mcp-Name` headers.
@@ -76,6 +79,24 @@ export class Tally {
 const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 let counter = 0;
 
+/** One DELETE ending `session`; a session the server had already forgotten (404) is ended too. */
+export function endSession(path: Path, session: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(path.url, { method: 'DELETE', agent, headers: { ...path.headers, 'mcp-session-id': session } });
+    req.on('response', (res) => {
+      res.resume();
+      res.on('end', () => {
+        const status = res.statusCode ?? 0;
+        if (status < 300 || status === 404) resolve();
+        else reject(new Error(`${path.name}: DELETE of a session answered HTTP ${status}`));
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 /** One POST; resolves to status, headers and body (never rejects on HTTP status). */
 export function post(url: string, headers: Readonly<Record<string, string>>, body: string): Promise<{ status: number; session: string | undefined; body: string }> {
   return new Promise((resolve, reject) => {
@@ -119,6 +140,7 @@ export async function openSession(path: Path): Promise<string | undefined> {
 class Lane {
   headers: Readonly<Record<string, string>> = {};
   #used = 0;
+  #session: string | undefined;
   readonly path: Path;
   readonly rotateEvery: number;
   readonly stateless: boolean;
@@ -139,9 +161,18 @@ class Lane {
       this.#used = 0;
       return;
     }
+    await this.close();
     const session = await openSession(this.path);
+    this.#session = session;
     this.headers = session ? { ...this.path.headers, 'mcp-session-id': session } : this.path.headers;
     this.#used = 0;
+  }
+
+  /** Ends the current session, if there is one (outside any call's timing). */
+  async close(): Promise<void> {
+    const session = this.#session;
+    this.#session = undefined;
+    if (session !== undefined) await endSession(this.path, session);
   }
 
   /** Counts one call in the current session. */
@@ -171,7 +202,7 @@ export async function runCell(
       while (performance.now() < end) {
         if (lane.due) await lane.rotate();
         const n = ++counter;
-        const { params: plain, expect } = workload.call(n);
+        const { params: plain, expect } = workload.call(n, path.name);
         const { params, headers } = workload.era === '2026' ? modernToolsCall(plain, lane.take()) : { params: plain, headers: lane.take() };
         const t0 = performance.now();
         const res = await post(path.url, headers, JSON.stringify({ jsonrpc: '2.0', id: n, method: 'tools/call', params }));
@@ -183,5 +214,6 @@ export async function runCell(
     }),
   );
   const seconds = (performance.now() - start) / 1000;
+  await Promise.all(lanes.map((lane) => lane.close()));
   return { ok: samples.length, seconds, samples };
 }

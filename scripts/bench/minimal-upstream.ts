@@ -26,6 +26,8 @@ function modernHeaderMismatch(m: Message, headers: http.IncomingHttpHeaders): st
 }
 
 const server = http.createServer({ noDelay: true, keepAliveTimeout: 65_000 }, (req, res) => {
+  // DELETE ends a session (the load generator ends each one it replaces, as a client should).
+  if (req.method === 'DELETE') return void req.resume().on('end', () => res.writeHead(200, { 'content-length': 0 }).end());
   const chunks: Buffer[] = [];
   req.on('data', (c: Buffer) => chunks.push(c));
   req.on('end', () => {

@@ -1,10 +1,11 @@
 /**
  * The proxy benchmark's scenarios (`--scenario <name>`). Each runnable one names its upstream and
  * its workload: the `tools/call` arguments for call n and how to recognise that call's own answer.
- * The others are declared here so the switch exists, and say why they cannot run yet.
+ * Pending ones (none now) are declared so the switch exists, and say why they cannot run yet.
  */
 import { randomBytes } from 'node:crypto';
-import { echoesNonce, returnsCustomer } from './answer.ts';
+import { generateCustomers } from '../../src/demo/customers.ts';
+import { echoesNonce, returnsCustomer, returnsMaskedCustomer } from './answer.ts';
 import type { Workload } from './http-load.ts';
 
 export interface RunnableScenario {
@@ -33,6 +34,9 @@ export type Scenario = RunnableScenario | PendingScenario;
 // A per-run prefix keeps nonces unique across runs against a long-lived upstream too.
 const run = randomBytes(4).toString('hex');
 const pad = 'x'.repeat(1000);
+// The demo CRM's records as its upstream holds them (same deterministic seed), for the masked check.
+const customers = generateCustomers();
+const customerId = (n: number) => `cus_${String((n % 50) + 1).padStart(3, '0')}`;
 
 export const scenarios: readonly Scenario[] = [
   {
@@ -44,7 +48,7 @@ export const scenarios: readonly Scenario[] = [
       call: (n) => {
         const nonce = `${run}-${n}`;
         // get_customer: the tool name the default policy lets a reader call.
-        return { params: { name: 'get_customer', arguments: { id: `cus_${String((n % 50) + 1).padStart(3, '0')}`, nonce, pad } }, expect: echoesNonce(nonce) };
+        return { params: { name: 'get_customer', arguments: { id: customerId(n), nonce, pad } }, expect: echoesNonce(nonce) };
       },
     },
   },
@@ -56,22 +60,37 @@ export const scenarios: readonly Scenario[] = [
     workload: {
       call: (n) => {
         // The demo CRM has no echo tool: the check is that the answer is the record asked for.
-        const id = `cus_${String((n % 50) + 1).padStart(3, '0')}`;
+        const id = customerId(n);
         return { params: { name: 'get_customer', arguments: { id } }, expect: returnsCustomer(id) };
       },
     },
   },
   {
     name: 'masked',
-    title: 'demo CRM get_customer with the policy masking PII in the answer',
-    available: false,
-    reason: 'masking is not wired into the proxy path yet; this scenario will check that each answer is the requested record, masked',
+    title: 'demo CRM get_customer, the default policy masking email, phone, card number and IBAN; checked masked through regate',
+    available: true,
+    upstream: 'demo-upstream.ts',
+    workload: {
+      call: (n, through) => {
+        const c = customers[n % customers.length]!;
+        // Only regate masks: direct and the bare proxy return the record in clear.
+        return { params: { name: 'get_customer', arguments: { id: c.id } }, expect: returnsMaskedCustomer(c, through === 'regate') };
+      },
+    },
   },
   {
     name: 'recorded',
-    title: 'a tools/call recorded to the transcript buffer before it is forwarded',
-    available: false,
-    reason: 'transcript recording is not wired into the proxy path yet; this scenario will run with audit.sink: file',
+    title: 'minimal upstream, each request\'s events fsync\'ed to the spill file before forwarding (audit.buffer.fsync: true)',
+    available: true,
+    // Every scenario records (recording is always on); this one also makes each append survive a power loss.
+    upstream: 'minimal-upstream.ts',
+    regateConfig: ['audit: { file: { path: "${BENCH_DIR}/recorded-transcripts.jsonl" }, buffer: { spill_path: "${BENCH_DIR}/recorded-buffer.jsonl", fsync: true } }'],
+    workload: {
+      call: (n) => {
+        const nonce = `${run}-${n}`;
+        return { params: { name: 'get_customer', arguments: { id: customerId(n), nonce, pad } }, expect: echoesNonce(nonce) };
+      },
+    },
   },
   {
     name: 'era2026',
@@ -84,7 +103,7 @@ export const scenarios: readonly Scenario[] = [
       era: '2026',
       call: (n) => {
         const nonce = `${run}-${n}`;
-        return { params: { name: 'get_customer', arguments: { id: `cus_${String((n % 50) + 1).padStart(3, '0')}`, nonce, pad } }, expect: echoesNonce(nonce) };
+        return { params: { name: 'get_customer', arguments: { id: customerId(n), nonce, pad } }, expect: echoesNonce(nonce) };
       },
     },
   },

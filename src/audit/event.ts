@@ -107,3 +107,18 @@ export const BINDING_FIELDS = [
 
 /** Every field an event may carry (binding first, then regate's additions). */
 export const EVENT_FIELDS = Object.keys(transcriptEventSchema.shape) as (keyof TranscriptEvent)[];
+
+const jsonOfEvent = new WeakMap<TranscriptEvent, string>();
+
+/**
+ * The event's JSON, computed once per event object: the spill file, the batcher's size check and
+ * the file sink all write the same text (events are not changed once built).
+ */
+export function eventJson(e: TranscriptEvent): string {
+  let json = jsonOfEvent.get(e);
+  if (json === undefined) {
+    json = JSON.stringify(e);
+    jsonOfEvent.set(e, json);
+  }
+  return json;
+}

@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import { open, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
-import type { TranscriptEvent } from './event.ts';
+import { eventJson, type TranscriptEvent } from './event.ts';
 import { SinkError, type AuditSink } from './sink.ts';
 
 export interface FileSinkOptions {
@@ -96,7 +96,7 @@ export class FileSink implements AuditSink {
 
   async write(events: readonly TranscriptEvent[]): Promise<void> {
     if (events.length === 0) return;
-    const text = events.map((e) => `${JSON.stringify(e)}\n`).join('');
+    const text = events.map((e) => `${eventJson(e)}\n`).join('');
     const bytes = Buffer.byteLength(text);
     try {
       await this.#open();

@@ -14,6 +14,7 @@ import type { Component, ComponentStatus } from '../components/component.ts';
 import { backoffDelay } from '../util/backoff.ts';
 import { shrinkEvent } from './oversize.ts';
 import type { AuditBuffer, BufferedEvent } from './buffer.ts';
+import { eventJson } from './event.ts';
 import { SinkError, type AuditSink } from './sink.ts';
 
 export interface FlusherLogger {
@@ -53,7 +54,7 @@ export function chunkByBytes(batch: readonly BufferedEvent[], maxBytes: number):
   let chunk: BufferedEvent[] = [];
   let size = 2;
   for (const b of batch) {
-    const bytes = Buffer.byteLength(JSON.stringify(b.event)) + 1;
+    const bytes = Buffer.byteLength(eventJson(b.event)) + 1;
     if (chunk.length > 0 && size + bytes > maxBytes) {
       chunks.push(chunk);
       chunk = [];

@@ -17,7 +17,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { RegateError } from '../errors.ts';
 import type { AuditBuffer, BufferedEvent, BufferStats } from './buffer.ts';
-import type { TranscriptEvent } from './event.ts';
+import { eventJson, type TranscriptEvent } from './event.ts';
 
 export interface RedisStreamBufferOptions {
   /** A shared client (not closed by the buffer), or a URL for a client of its own. */
@@ -139,7 +139,7 @@ export class RedisStreamBuffer implements AuditBuffer {
       throw bufferError(`${this.#approxSize} events wait for delivery (limit ${this.#o.maxEvents})`);
     }
     const p = this.#client.pipeline();
-    for (const e of events) p.xadd(this.key, '*', 'e', JSON.stringify(e));
+    for (const e of events) p.xadd(this.key, '*', 'e', eventJson(e));
     let results: [Error | null, unknown][] | null;
     try {
       results = await withTimeout(p.exec(), this.#o.appendTimeoutMs, 'XADD');

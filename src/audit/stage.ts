@@ -78,7 +78,7 @@ export function createRecordingStage(audit: Pick<Audit, 'record' | 'events'>, lo
         events.push(audit.events.errorEvent(call ?? exchange, own, { content: message, bytes }));
       } else {
         // Server requests and notifications come with their own (server_to_client) record.
-        events.push(audit.events.responseEvent(call ?? newCallRecord(exchange, message, 'server_to_client'), message, bytes));
+        events.push(audit.events.responseEvent(call ?? newCallRecord(exchange, message, 'server_to_client'), message, bytes, text));
       }
       enqueue(events);
     },

@@ -26,10 +26,13 @@ function utf8Head(buf: Buffer, max: number): string {
   return buf.subarray(0, end).toString('utf8');
 }
 
-/** The value as is when its JSON fits in `maxBytes`, otherwise its head and the marker. */
-export function boundValue(value: unknown, maxBytes: number): Bounded {
+/**
+ * The value as is when its JSON fits in `maxBytes`, otherwise its head and the marker. `known` is
+ * the value's JSON when the caller already has it (it is not serialized again).
+ */
+export function boundValue(value: unknown, maxBytes: number, known?: string): Bounded {
   if (value === undefined) return { value, bytes: 0 };
-  const json = JSON.stringify(value) ?? 'null';
+  const json = known ?? JSON.stringify(value) ?? 'null';
   // Cheap exit: a string of n UTF-16 units is at most 3n UTF-8 bytes.
   if (json.length * 3 <= maxBytes) return { value, bytes: Buffer.byteLength(json) };
   const buf = Buffer.from(json, 'utf8');

@@ -36,6 +36,24 @@ describe('the embedded buffer (memory + append-only spill file)', () => {
     assert.deepEqual(await second.stats().then((s) => [s.size, s.pending, s.lag]), [18, 18, 0]);
   });
 
+  it('keeps concurrent appends (written together) as one line each and gives every one back after a crash, with and without fsync', async () => {
+    for (const fsync of [false, true]) {
+      const path = spill();
+      const first = await MemoryFileBuffer.open({ path, maxEvents: 1000, fsync });
+      open.push(first);
+      const events = sampleEvents(40);
+      // 20 appends of 2 events in one turn, as concurrent requests make them.
+      await Promise.all(Array.from({ length: 20 }, (_, i) => first.append(events.slice(2 * i, 2 * i + 2))));
+      const lines = readFileSync(path, 'utf8').trim().split('\n');
+      // Written together, each append is still its own whole line (a torn write loses only the last).
+      assert.equal(lines.length, 20, `fsync ${fsync}`);
+      for (const line of lines) assert.equal((JSON.parse(line) as { a: unknown[] }).a.length, 2);
+      const second = await make(path);
+      const back = await second.read(100);
+      assert.deepEqual(back.map((b) => b.event.event_id).sort(), events.map((e) => e.event_id).sort(), `fsync ${fsync}`);
+    }
+  });
+
   it('ignores a torn last line (an append that never returned)', async () => {
     const path = spill();
     const b = await make(path);

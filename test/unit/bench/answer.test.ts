@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { classifyAnswer, echoesNonce, returnsCustomer, type Outcome } from '../../../scripts/bench/answer.ts';
+import { classifyAnswer, echoesNonce, returnsCustomer, returnsMaskedCustomer, type Outcome } from '../../../scripts/bench/answer.ts';
 
 const json = (m: unknown) => JSON.stringify(m);
 const sse = (m: unknown) => `event: message\ndata: ${JSON.stringify(m)}\n\n`;
@@ -32,5 +32,15 @@ describe('the proxy benchmark counts only answers that did the real work', () =>
     const body = (id: string) => sse({ jsonrpc: '2.0', id: 1, result: { structuredContent: { customer: { id } } } });
     assert.deepEqual(classifyAnswer(200, body('cus_001'), 1, returnsCustomer('cus_001')), { kind: 'ok' });
     assert.equal(classifyAnswer(200, body('cus_002'), 1, returnsCustomer('cus_001')).kind, 'failed');
+  });
+
+  it('fails a masked-scenario answer through regate that carries a masked field in clear, and accepts it from the upstream', () => {
+    const clear = { id: 'cus_001', email: 'ada@example.com', phone: '+44 20 7946 0001', card_number: '4111111111111111', iban: 'GB82WEST12345698765432' };
+    const masked = { ...clear, email: 'h:1a2b', phone: '[redacted]', card_number: '************1111', iban: '******************5432' };
+    const body = (customer: unknown) => sse({ jsonrpc: '2.0', id: 1, result: { structuredContent: { customer }, content: [{ type: 'text', text: JSON.stringify(customer) }] } });
+    assert.deepEqual(classifyAnswer(200, body(masked), 1, returnsMaskedCustomer(clear, true)), { kind: 'ok' });
+    assert.deepEqual(classifyAnswer(200, body({ ...masked, phone: clear.phone }), 1, returnsMaskedCustomer(clear, true)), { kind: 'failed', detail: 'cus_001: phone in clear' });
+    assert.deepEqual(classifyAnswer(200, body(clear), 1, returnsMaskedCustomer(clear, false)), { kind: 'ok' });
+    assert.equal(classifyAnswer(200, body({ ...masked, id: 'cus_002' }), 1, returnsMaskedCustomer(clear, true)).kind, 'failed');
   });
 });
