@@ -121,9 +121,11 @@ async function relaySse(upstream: IncomingMessage, r: RelayContext, status: numb
       for (const item of parser.push(chunk)) {
         let ok = true;
         if (item.type === 'comment') {
-          ok = await r.reply.comment(item.text); // keepalives keep idle proxies from closing the stream
+          // Keepalives keep idle proxies from closing the stream; their text is the upstream's own
+          // (it could carry anything, unmasked and unrecorded), so regate sends its own.
+          ok = await r.reply.comment(' keepalive');
         } else {
-          const id = merged ? undefined : item.id;
+          const id = merged ? undefined : safeEventId(item.id);
           if (id !== undefined) resumable = true;
           if (item.event === undefined || item.event === 'message') {
             ok = await sseMessage(item.data, id, item.retry, r);
@@ -156,6 +158,15 @@ async function relaySse(upstream: IncomingMessage, r: RelayContext, status: numb
   } finally {
     r.reply.partDone();
   }
+}
+
+/**
+ * An upstream event id the client may see: short and of plain characters (what SDK servers use:
+ * UUIDs, counters, `stream_event` pairs). Anything else could carry content past masking and
+ * recording, so it is dropped (the client then cannot resume that stream from it).
+ */
+function safeEventId(id: string | undefined): string | undefined {
+  return id !== undefined && id.length <= 128 && /^[A-Za-z0-9._:\/+=-]*$/.test(id) ? id : undefined;
 }
 
 /** One SSE `message` event: each JSON-RPC message in it through the pipeline, then to the client. */
