@@ -23,6 +23,11 @@ export interface LegacySession {
   readonly pending: Map<string, CallRecord>;
   /** Who opened the stream; POSTs must come from the same principal. */
   readonly principalId: string | undefined;
+  /**
+   * Aborted when the client's stream closes (or regate drains): the session's held calls wait on
+   * it, since their answers travel on that stream and the POST that carried them is long answered.
+   */
+  readonly signal: AbortSignal;
   /** Writes a message regate answers itself onto the client's stream. */
   inject(o: Outgoing): Promise<boolean>;
 }
@@ -60,6 +65,7 @@ export async function handleLegacyStream(x: Exchange, deps: ProxyDeps, sessions:
     upstreamEndpoint: undefined,
     pending: new Map(),
     principalId: x.facts.principal?.id,
+    signal: sx.facts.signal,
     inject: (o) => reply.event(o),
   };
   const relay = relayContext(sx, deps, reply, {
@@ -116,13 +122,16 @@ export async function handleLegacyMessage(x: Exchange, deps: ProxyDeps, sessions
   } catch (err) {
     return reply.error(asRegateError(err));
   }
-  const sx: Exchange = { ...x, facts: { ...x.facts, sessionId, sessionRef: deps.sessionRef?.(sessionId), signal: x.facts.signal } };
+  // Holds wait on the session's stream, not on this POST (answered 202 at once).
+  const sx: Exchange = { ...x, facts: { ...x.facts, sessionId, sessionRef: deps.sessionRef?.(sessionId), signal: session.signal } };
   const a = await deps.pipeline.admit(sx.facts, parsed.messages, session.pending);
   // In this transport every answer travels on the stream, including regate's own. Holds are
   // answered on the stream too: the POST itself is accepted at once.
   for (const o of a.local) await session.inject(o);
   for (const h of a.held) {
     void h.outcome.then(async (o) => {
+      // A client whose stream closed while its call was held cancelled it: it never goes upstream.
+      if (session.signal.aborted || sessions.get(session.id) !== session) return;
       if (o.forward) await forwardLegacy(sx, deps, session, [h.call], false, undefined);
       else if (o.reply !== undefined) await session.inject({ message: o.reply, call: h.call });
     });

@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import type { RunningRegate } from '../../../src/http/server.ts';
+import type { Stage } from '../../../src/pipeline/stage.ts';
+import { startRawUpstream, type RawUpstream } from '../../fixtures/raw-upstream.ts';
+import { startTestRegate } from '../../helpers/regate.ts';
+
+/**
+ * On the legacy HTTP+SSE transport a held call's answer travels on the client's stream, and the
+ * POST that carried the call is answered at once: the hold must end with the stream, not with that
+ * POST (found by a hostile review: the call ran after its client had gone).
+ */
+describe('pipeline: a held call on a legacy SSE session', function () {
+  this.timeout(20_000);
+  let up: RawUpstream;
+  let regate: RunningRegate;
+  const hold: Stage = {
+    name: 'test.hold',
+    request(call) {
+      if (call.tool !== 'held') return { action: 'continue' };
+      return {
+        action: 'hold',
+        waitingFor: 'a test approver',
+        release: new Promise((resolve) => {
+          const t = setTimeout(() => resolve({ action: 'continue' }), 1000);
+          call.exchange.signal.addEventListener('abort', () => {
+            clearTimeout(t);
+            resolve({ action: 'reply' });
+          });
+        }),
+      };
+    },
+  };
+  before(async () => {
+    up = await startRawUpstream((req, res) => {
+      if (req.method === 'GET') {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write('event: endpoint\ndata: /messages?sid=1\n\n');
+        return;
+      }
+      res.writeHead(202).end();
+    });
+    regate = await startTestRegate({ connections: [{ name: 'up', url: up.url, transport: 'sse' }] }, { stages: [hold] });
+  });
+  after(async () => {
+    await regate?.stop();
+    await up?.close();
+  });
+
+  it('is cancelled when the client closes its stream: the upstream never receives it', async () => {
+    const stream = new AbortController();
+    const res = await fetch(`${regate.url}/sse/up`, { headers: { accept: 'text/event-stream' }, signal: stream.signal });
+    const reader = res.body!.getReader();
+    let text = '';
+    while (!/data: (\S+)\n\n/.test(text)) text += new TextDecoder().decode((await reader.read()).value);
+    const endpoint = /data: (\S+)\n\n/.exec(text)![1]!;
+    const post = await fetch(new URL(endpoint, regate.url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 'gone-legacy', method: 'tools/call', params: { name: 'held', arguments: {} } }),
+    });
+    assert.equal(post.status, 202);
+    stream.abort();
+    await new Promise((r) => setTimeout(r, 1600));
+    assert.deepEqual(up.seen.filter((s) => s.body.includes('gone-legacy')), []);
+  });
+});
