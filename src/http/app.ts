@@ -19,6 +19,7 @@ import { opsRoutes } from './ops-server.ts';
 import { clientAddressResolver } from './client-address.ts';
 import { methodNotAllowed, requestErrorOf } from './request-errors.ts';
 import type { Identity } from '../identity/create.ts';
+import { InFlightRequests } from '../proxy/in-flight.ts';
 import { Limits } from '../proxy/limits.ts';
 import { SessionBindings } from '../proxy/session-binding.ts';
 import { admitRequest, sessionAwareUpstream } from '../proxy/session-gate.ts';
@@ -85,6 +86,7 @@ export function createApp(deps: AppDeps): App {
     trackStream: (res, kind) => lifecycle.trackStream(res, kind),
     holdKeepaliveSeconds: deps.holdKeepaliveSeconds ?? 15,
     sessionRef: (id) => gate.bindings.ref(id),
+    inFlight: new InFlightRequests(),
   };
 
   metrics.watchComponents(() => components.report());

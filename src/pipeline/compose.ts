@@ -42,7 +42,7 @@ export interface PipelineDeps {
 
 export interface Pipeline {
   /** Client -> upstream: every message of one HTTP request through the request stages, in order. */
-  admit(exchange: ExchangeFacts, messages: readonly JSONRPCMessage[], inFlight?: ReadonlyMap<string, unknown>): Promise<Admission>;
+  admit(exchange: ExchangeFacts, messages: readonly JSONRPCMessage[], inFlight?: { has(idKey: string): boolean }): Promise<Admission>;
   /** The barrier before an upstream request: throws to refuse every call in it. */
   beforeForward(calls: readonly CallRecord[], exchange: ExchangeFacts): Promise<void>;
   /**

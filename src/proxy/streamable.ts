@@ -9,6 +9,7 @@ import type { CallRecord, ExchangeFacts } from '../pipeline/call-record.ts';
 import type { Outgoing, Pipeline } from '../pipeline/compose.ts';
 import type { UpstreamReply } from '../pipeline/stage.ts';
 import { ClientReply } from './client-reply.ts';
+import { InFlightRequests } from './in-flight.ts';
 import { headerValue, upstreamRequestHeaders } from './headers.ts';
 import { holdCalls } from './hold.ts';
 import type { ProxyMetrics } from './metrics.ts';
@@ -26,6 +27,8 @@ export interface ProxyDeps {
   readonly trackStream: (res: ServerResponse, kind: 'call' | 'listen') => () => void;
   /** Seconds between SSE keepalive comments (and progress notifications) on a held call. */
   readonly holdKeepaliveSeconds: number;
+  /** Request ids waiting for answers, per Streamable HTTP session (reused ids are refused). */
+  readonly inFlight: InFlightRequests;
   /** The keyed hash logs show for a session id (src/proxy/session-binding.ts). */
   readonly sessionRef?: (sessionId: string) => string;
 }
@@ -135,7 +138,9 @@ export async function handleStreamablePost(x: Exchange, deps: ProxyDeps): Promis
     const waiting = parsed.batch ? [] : parsed.messages.map((m) => newCallRecord(facts, m));
     return reply.error(e, { waiting });
   }
-  const admission = await deps.pipeline.admit(facts, parsed.messages);
+  const session = InFlightRequests.keyOf(facts);
+  const admission = await deps.pipeline.admit(facts, parsed.messages, deps.inFlight.waiting(session));
+  deps.inFlight.holdUntilClosed(session, [...admission.forwarded, ...admission.held.map((h) => h.call)], res);
   if (admission.held.length > 0) return holdCalls(x, deps, reply, admission, parsed.batch, forwardPart);
   if (admission.forwarded.length === 0) return reply.messages(200, admission.local, parsed.batch);
   return forwardPart(x, deps, reply, admission.forwarded, admission.local, parsed.batch);
