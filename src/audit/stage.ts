@@ -63,6 +63,10 @@ export function createRecordingStage(audit: Pick<Audit, 'record' | 'events'>, lo
       if (events.length > 0) await audit.record(events);
     },
 
+    session(phase, exchange, sessionId) {
+      enqueue([audit.events.sessionEvent(exchange, phase, sessionId)]);
+    },
+
     delivered(message: JSONRPCMessage, call: CallRecord | undefined, exchange: ExchangeFacts) {
       const events: TranscriptEvent[] = [];
       if (call !== undefined && call.direction === 'client_to_server' && !requestRecorded.has(call)) events.push(...requestEvents(call));

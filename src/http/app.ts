@@ -75,6 +75,7 @@ export function createApp(deps: AppDeps): App {
   const gate = {
     bindings: new SessionBindings({ store: deps.store, ttlMs: config.sessions.ttl_seconds * 1000, hashKey: config.sessions.hash_key, maxPerPrincipal: config.limits.per_principal.max_sessions }),
     limits: new Limits({ store: deps.store, perPrincipal: config.limits.per_principal, perConnection: config.limits.per_connection, connections: config.connections.map((c) => c.name), registry: metrics.registry }),
+    onSession: (phase: 'start' | 'end', facts: ExchangeFacts, sessionId: string) => deps.pipeline.session(phase, facts, sessionId),
   };
   components.add(gate.limits.component);
   const legacySessions = new LegacySessions();

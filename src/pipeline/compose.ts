@@ -54,6 +54,8 @@ export interface Pipeline {
   delivered(message: JSONRPCMessage, call: CallRecord | undefined, exchange: ExchangeFacts): void;
   /** A GET stream or session DELETE; a RegateError refuses it. */
   httpOperation(op: HttpOperation, exchange: ExchangeFacts): Promise<RegateError | undefined>;
+  /** A session began or ended. */
+  session(phase: 'start' | 'end', exchange: ExchangeFacts, sessionId: string): void;
 }
 
 /** A new call record for one message (a client's, unless `direction` says otherwise). */
@@ -88,6 +90,7 @@ export function composePipeline(stages: readonly Stage[], deps: PipelineDeps): P
   const serverStages = stages.filter((s) => s.fromServer !== undefined);
   const deliveredStages = stages.filter((s) => s.delivered !== undefined);
   const operationStages = stages.filter((s) => s.httpOperation !== undefined);
+  const sessionStages = stages.filter((s) => s.session !== undefined);
   const count = deps.countMessage ?? (() => {});
 
   const failed = (call: CallRecord, stage: string, err: unknown): ReleasedVerdict => {
@@ -190,6 +193,16 @@ export function composePipeline(stages: readonly Stage[], deps: PipelineDeps): P
           s.delivered!(message, call, exchange);
         } catch (err) {
           deps.log.error({ err, stage: s.name, request_id: exchange.requestId }, 'pipeline stage failed while observing a delivered message');
+        }
+      }
+    },
+
+    session(phase, exchange, sessionId) {
+      for (const s of sessionStages) {
+        try {
+          s.session!(phase, exchange, sessionId);
+        } catch (err) {
+          deps.log.error({ err, stage: s.name, request_id: exchange.requestId }, 'pipeline stage failed on a session event');
         }
       }
     },

@@ -66,6 +66,8 @@ export interface Stage {
   fromServer?(message: JSONRPCMessage, call: CallRecord, exchange: ExchangeFacts, upstream: UpstreamReply, bytes: number): Promise<JSONRPCMessage | null>;
   /** Every message the client receives, regate's own included, exactly once; must not throw. */
   delivered?(message: JSONRPCMessage, call: CallRecord | undefined, exchange: ExchangeFacts): void;
+  /** A Streamable HTTP session began (bound to its principal) or ended (DELETE accepted); must not throw. */
+  session?(phase: 'start' | 'end', exchange: ExchangeFacts, sessionId: string): void;
   /** Decides a GET stream or a session DELETE; a RegateError refuses it. */
   httpOperation?(op: HttpOperation, exchange: ExchangeFacts): Promise<RegateError | undefined>;
 }

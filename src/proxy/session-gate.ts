@@ -18,6 +18,8 @@ import type { Upstream } from './upstream.ts';
 export interface SessionGateDeps {
   readonly bindings: SessionBindings;
   readonly limits: Limits;
+  /** A session began (bound to its principal) or ended (DELETE accepted): the pipeline records it. */
+  readonly onSession?: (phase: 'start' | 'end', facts: ExchangeFacts, sessionId: string) => void;
 }
 
 /** The principal's key in bindings and limits ('' for a gateway without authentication: tests only). */
@@ -82,7 +84,10 @@ export function sessionAwareUpstream(deps: SessionGateDeps, inner: Upstream, fac
           if (req.method === 'POST' && facts.sessionId === undefined && issued !== undefined && status < 400) {
             deps.bindings.bind(principal, connection, issued).then(
               (bound) => {
-                if (bound) return job.onResponse(up);
+                if (bound) {
+                  deps.onSession?.('start', facts, issued);
+                  return job.onResponse(up);
+                }
                 up.resume();
                 res.setHeader('retry-after', String(RETRY_AFTER_SECONDS));
                 job.onError(deps.limits.refused('REGATE_ERR_LIMIT_PRINCIPAL_SESSIONS', principal));
@@ -100,6 +105,7 @@ export function sessionAwareUpstream(deps: SessionGateDeps, inner: Upstream, fac
           }
           if (req.method === 'DELETE' && facts.sessionId !== undefined && (status < 300 || status === 404)) {
             const sid = facts.sessionId;
+            deps.onSession?.('end', facts, sid);
             deps.bindings.end(principal, connection, sid).then(
               () => job.onResponse(up),
               (err: unknown) => {

@@ -22,6 +22,7 @@ describe('recording through the gateway (file sink, embedded buffer, SDK client,
   let dir: string;
   let readerToken: string;
   let events: TranscriptEvent[] = [];
+  let sessionId: string;
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'regate-rec-'));
@@ -39,6 +40,8 @@ describe('recording through the gateway (file sink, embedded buffer, SDK client,
     const c = await connectClient(`${gw.regate.url}/mcp/crm`, 'streamable-http', { headers: { Authorization: `Bearer ${readerToken}` } });
     await c.client.callTool({ name: 'get_customer', arguments: { id: 'cus_002' } });
     await c.client.callTool({ name: 'export_customers_csv', arguments: {} });
+    sessionId = c.transport.sessionId!;
+    await c.transport.terminateSession();
     await c.close();
     // A malformed body is regate's own error answer: recorded on its exchange.
     await postMcp(`${gw.regate.url}/mcp/crm`, '{"jsonrpc":', { headers: { authorization: `Bearer ${readerToken}` } });
@@ -72,6 +75,11 @@ describe('recording through the gateway (file sink, embedded buffer, SDK client,
     assert.equal(decision.decision, 'deny');
     assert.equal(decision.rule, 'regate.tools.denied');
     assert.ok(e.some((x) => x.kind === 'response' && /regate policy denied/.test(JSON.stringify(x.content))));
+  });
+
+  it('records when the session began (bound to its principal) and when its client ended it', () => {
+    const phases = events.filter((e) => e.kind === 'session' && e.session_id === sessionId).map((e) => [e.session_phase, e.principal_id]);
+    assert.deepEqual(phases, [['start', 'alice'], ['end', 'alice']]);
   });
 
   it("records regate's own error answers", () => {
