@@ -13,6 +13,7 @@ import { auditComponent, createAudit, type Audit } from './audit/create.ts';
 import { createRedisClient } from './store/create.ts';
 import { createRecordingStage } from './audit/stage.ts';
 import { plannerFollowing } from './masking/planner-source.ts';
+import { argumentMasker } from './masking/arguments.ts';
 import { createMaskingStage } from './masking/stage.ts';
 import { createCredentialStage } from './masking/credential-stage.ts';
 import { orderStages } from './pipeline/stages.ts';
@@ -63,18 +64,21 @@ export async function startGateway(
   const enforcement = await createEnforcement(config, opts.baseDir, log, metrics, store);
   components.add(enforcement.manager);
   const approvals = config.approvals ? createApprovals(config, config.approvals, { store, log, policy: enforcement.stage, identity, metrics, ...(opts.identityOverrides?.fetch ? { fetch: opts.identityOverrides.fetch } : {}) }) : undefined;
+  // One mask planner for the active bundle: the mask stage and the transcript's arguments share it.
+  const planner = plannerFollowing(config.masking, () => enforcement.manager.current()?.engine.maskingData);
   // The transcript buffer uses Redis Streams on a connection of its own, configured as the store's.
   const auditRedis = config.redis ? createRedisClient(config.redis, log.child({ component: 'audit' }), { baseDir: opts.baseDir, name: 'regate-audit' }) : undefined;
   const audit = await createAudit(config.audit, {
     ...(config.redis && auditRedis ? { redis: { client: auditRedis, prefix: config.redis.key_prefix } } : {}),
     log: log.child({ component: 'audit' }),
     baseDir: opts.baseDir,
+    maskArguments: argumentMasker(planner),
   });
   components.add(auditComponent(audit, async () => void (await auditRedis?.quit().catch(() => auditRedis.disconnect()))));
   metrics.watchAudit(audit.metrics);
   const recording = createRecordingStage(audit, log.child({ component: 'audit' }));
   const masking = createMaskingStage({
-    planner: plannerFollowing(config.masking, () => enforcement.manager.current()?.engine.maskingData),
+    planner,
     log: log.child({ component: 'masking' }),
     onCounts: (connection, masked, exposed) => metrics.maskCounts(connection, masked, exposed),
   });

@@ -42,6 +42,12 @@ export interface EventBuilderOptions {
   readonly maxContentBytes: number;
   /** Clock (tests); defaults to the system clock. */
   readonly now?: () => number;
+  /**
+   * Applies the call's mask obligations (its detectors) to what the agent sent, after
+   * redact_arguments: an agent that passes a card number or a secret in its arguments must not
+   * put it into the transcript in clear either. Absent: arguments are recorded as redacted only.
+   */
+  readonly maskArguments?: (record: CallRecord, value: unknown) => unknown;
 }
 
 /** A regate error as recorded (code and the message the client received). */
@@ -96,6 +102,7 @@ function isCallRecord(v: CallRecord | ExchangeFacts): v is CallRecord {
 
 /** Returns the five builders bound to the audit configuration. */
 export function createEventBuilders(options: EventBuilderOptions): EventBuilders {
+  const maskArgs = options.maskArguments ?? ((_record: CallRecord, value: unknown) => value);
   const now = options.now ?? Date.now;
   const max = options.maxContentBytes;
 
@@ -167,12 +174,12 @@ export function createEventBuilders(options: EventBuilderOptions): EventBuilders
     let redactedParams: unknown = params;
     if (METHODS_WITH_ARGUMENTS.has(record.method) && isRecord(params)) {
       if (params['arguments'] !== undefined) {
-        const args = redactPaths(params['arguments'], paths);
+        const args = maskArgs(record, redactPaths(params['arguments'], paths));
         bounded(request, 'arguments', args);
         redactedParams = { ...params, arguments: args };
       }
     } else if (params !== undefined) {
-      redactedParams = redactPaths(params, paths);
+      redactedParams = maskArgs(record, redactPaths(params, paths));
     }
     // A 2026 retry's requestState is the server's opaque memory: recorded as a digest only.
     if (redactedParams !== undefined) bounded(request, 'params', isRecord(redactedParams) ? withRequestStateDigest(redactedParams) : redactedParams);

@@ -8,7 +8,7 @@ import type { Redis } from 'ioredis';
 import type { Component } from '../components/component.ts';
 import { RegateError } from '../errors.ts';
 import type { AuditBuffer, BufferStats } from './buffer.ts';
-import { createEventBuilders, type EventBuilders } from './build-events.ts';
+import { createEventBuilders, type EventBuilderOptions, type EventBuilders } from './build-events.ts';
 import type { AuditConfig } from './config.ts';
 import type { TranscriptEvent } from './event.ts';
 import { FileSink } from './file-sink.ts';
@@ -26,6 +26,8 @@ export interface AuditDeps {
   readonly baseDir: string;
   /** Azure SDK options for the credential and the ingestion client (tests: a fake's CA). */
   readonly azure?: AzureClientOptions;
+  /** Masks what an agent sent before it is recorded (EventBuilderOptions.maskArguments). */
+  readonly maskArguments?: EventBuilderOptions['maskArguments'];
   /** Consumer name in the Redis group (default host-pid-random). */
   readonly consumer?: string;
 }
@@ -114,7 +116,7 @@ export async function createAudit(config: AuditConfig, deps: AuditDeps): Promise
     buffer,
     flusher,
     sinks,
-    events: createEventBuilders({ maxContentBytes: config.max_content_bytes }),
+    events: createEventBuilders({ maxContentBytes: config.max_content_bytes, ...(deps.maskArguments ? { maskArguments: deps.maskArguments } : {}) }),
     metrics: { bufferStats: () => buffer.stats(), counters: () => ({ ...flusher.counters }), unrecorded: () => unrecorded },
     onBufferFailure: config.on_buffer_failure,
     record,

@@ -82,9 +82,8 @@ describe('masking through the gateway (committed bundle, server-everything over 
     assert.ok(imageResult.content.some((c) => c.type === 'text' && c.text!.startsWith('[WITHHELD:image] image (image/png) withheld')), JSON.stringify(imageResult.content));
   });
 
-  it('records neither canary in what the transcript holds of the answers, and counts the masks', () => {
-    // The request event records the agent's own arguments as it sent them (hiding those is the
-    // connection's redact_arguments); everything the server sent back is recorded masked.
+  it('records neither canary anywhere in the transcript (the agent\'s own arguments included), and counts the masks', () => {
+    assert.equal(JSON.stringify(events.filter((e) => e.direction === 'client_to_server')).includes(AWS_KEY), false, "the request's arguments are masked too");
     const answers = events.filter((e) => e.direction !== 'client_to_server');
     assert.ok(answers.some((e) => e.kind === 'response' && e.tool === 'echo'), 'the echo response is recorded');
     const all = JSON.stringify(answers);
