@@ -37,6 +37,9 @@ export async function holdCalls(x: Exchange, deps: ProxyDeps, reply: ClientReply
   }
 
   reply.expectParts((a.forwarded.length > 0 ? 1 : 0) + a.held.length);
+  // Each part forwarded into this one answer watches the client's response for a hang-up: a
+  // batch of held calls adds a few listeners per call, by design (not a leak).
+  x.res.setMaxListeners(x.res.getMaxListeners() + 4 * (a.held.length + 1));
   reply.openStream(200, {}, streamTracker(deps, x.connection.name, 'call'));
   for (const o of a.local) await reply.event(o);
   const waiting = new Set(a.held);

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { RegateError, asRegateError } from '../errors.ts';
-import { idKey, idOf, kindOf, parseJsonRpcBody } from '../mcp/jsonrpc.ts';
+import { idKey, idOf, kindOf } from '../mcp/jsonrpc.ts';
 import type { CallRecord } from '../pipeline/call-record.ts';
 import type { Outgoing } from '../pipeline/compose.ts';
 import { ClientReply, errorsFor } from './client-reply.ts';
 import { upstreamRequestHeaders } from './headers.ts';
 import { relayResponse } from './relay.ts';
-import { readJsonBody } from './request-body.ts';
+import { readJsonRpcBody } from './request-body.ts';
 import { mcpHeadersFor, relayContext, streamableUpstreamReply, streamTracker, upstreamFailed, type Exchange, type ProxyDeps } from './streamable.ts';
 
 /**
@@ -117,8 +117,7 @@ export async function handleLegacyMessage(x: Exchange, deps: ProxyDeps, sessions
   }
   let parsed;
   try {
-    const text = await readJsonBody(req, deps.limits.max_body_bytes);
-    parsed = parseJsonRpcBody(text, { maxDepth: deps.limits.max_json_depth, maxBatch: deps.limits.max_batch_messages });
+    parsed = await readJsonRpcBody(req, deps.limits);
   } catch (err) {
     return reply.error(asRegateError(err));
   }

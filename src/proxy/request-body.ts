@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { RegateError } from '../errors.ts';
+import { parseJsonRpcBody, type ParsedBody } from '../mcp/jsonrpc.ts';
 import { capText } from '../text/cap.ts';
 import { headerValue } from './headers.ts';
 import { mediaType } from './media-type.ts';
@@ -75,4 +76,13 @@ export function readAll(stream: IncomingMessage, limit: number, tooLarge: () => 
     stream.on('error', onError);
     stream.on('close', onClose);
   });
+}
+
+/** A client's body as JSON-RPC: read within the body limits, then parsed within depth and batch limits. */
+export async function readJsonRpcBody(
+  req: IncomingMessage,
+  limits: { readonly max_body_bytes: number; readonly max_json_depth: number; readonly max_batch_messages: number },
+): Promise<ParsedBody> {
+  const text = await readJsonBody(req, limits.max_body_bytes);
+  return parseJsonRpcBody(text, { maxDepth: limits.max_json_depth, maxBatch: limits.max_batch_messages });
 }

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Config, ConnectionConfig } from '../config/schema.ts';
 import { asRegateError, type RegateError } from '../errors.ts';
-import { idKey, idOf, kindOf, parseJsonRpcBody, type JSONRPCMessage } from '../mcp/jsonrpc.ts';
+import { idKey, idOf, kindOf, type JSONRPCMessage } from '../mcp/jsonrpc.ts';
 import { MCP_PROTOCOL_VERSION_HEADER, classifyInbound, upstreamMcpHeaders } from '../mcp/mcp-headers.ts';
 import { newCallRecord } from '../pipeline/compose.ts';
 import type { CallRecord, ExchangeFacts } from '../pipeline/call-record.ts';
@@ -14,7 +14,7 @@ import { headerValue, upstreamRequestHeaders } from './headers.ts';
 import { holdCalls } from './hold.ts';
 import type { ProxyMetrics } from './metrics.ts';
 import { relayResponse, type RelayContext } from './relay.ts';
-import { readJsonBody } from './request-body.ts';
+import { readJsonRpcBody } from './request-body.ts';
 import { toolHeadersOf } from './tool-headers.ts';
 import type { Upstream } from './upstream.ts';
 
@@ -111,8 +111,7 @@ export async function handleStreamablePost(x: Exchange, deps: ProxyDeps): Promis
   const reply = new ClientReply(res, facts, deps.pipeline);
   let parsed;
   try {
-    const text = await readJsonBody(req, deps.limits.max_body_bytes);
-    parsed = parseJsonRpcBody(text, { maxDepth: deps.limits.max_json_depth, maxBatch: deps.limits.max_batch_messages });
+    parsed = await readJsonRpcBody(req, deps.limits);
   } catch (err) {
     const e = asRegateError(err);
     x.log.info({ code: e.code, detail: e.detail }, 'refused client body');
