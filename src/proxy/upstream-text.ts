@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { ConnectionConfig } from '../config/schema.ts';
 import { RegateError } from '../errors.ts';
 import { capText } from '../text/cap.ts';
+import { connectionSecrets } from '../config/connection-secrets.ts';
 
 /**
  * What an upstream says outside MCP (an HTML error page, a stack trace, a proxy's text, a JSON
@@ -14,23 +15,10 @@ import { capText } from '../text/cap.ts';
 /** Characters of upstream text kept in one log line. */
 const LOGGED_TEXT = 1000;
 
-/** The connection's secret header values, and the credential part of `Scheme credential` values. */
-function secretsOf(connection: ConnectionConfig): string[] {
-  const out: string[] = [];
-  for (const value of Object.values(connection.headers)) {
-    if (value.length >= 4) out.push(value);
-    const space = value.indexOf(' ');
-    const credential = space > 0 ? value.slice(space + 1).trim() : '';
-    if (credential.length >= 4) out.push(credential);
-  }
-  // Longest first, so a whole "Bearer x" goes before its "x".
-  return out.sort((a, b) => b.length - a.length);
-}
-
 /** Upstream text made fit for a log line: whitespace folded, secrets replaced, length capped. */
 export function upstreamTextForLog(text: string, connection: ConnectionConfig): string {
   let out = text.replace(/\s+/g, ' ').trim();
-  for (const secret of secretsOf(connection)) out = out.split(secret).join('[REDACTED]');
+  for (const secret of connectionSecrets(connection)) out = out.split(secret).join('[REDACTED]');
   return capText(out, LOGGED_TEXT);
 }
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import type { RunningRegate } from '../../../src/http/server.ts';
-import type { Stage } from '../../../src/pipeline/stage.ts';
 import { startRawUpstream, type RawUpstream } from '../../fixtures/raw-upstream.ts';
 import { messagesOf, postMcp } from '../../helpers/mcp-http.ts';
+import { holdingStage } from '../../helpers/hold-stage.ts';
 import { startTestRegate } from '../../helpers/regate.ts';
 
 type Msg = { id?: unknown; method?: string; params?: { name?: string } };
@@ -28,23 +28,7 @@ describe('pipeline: a held call', function () {
   const HOLD_MS = 2000;
 
   /** Holds every tools/call of the tool "held" for HOLD_MS, or until the exchange is aborted. */
-  const holdStage: Stage = {
-    name: 'test.hold',
-    request(call) {
-      if (call.tool !== 'held') return { action: 'continue' };
-      return {
-        action: 'hold',
-        waitingFor: 'a test approver',
-        release: new Promise((resolve) => {
-          const t = setTimeout(() => resolve({ action: 'continue' }), HOLD_MS);
-          call.exchange.signal.addEventListener('abort', () => {
-            clearTimeout(t);
-            resolve({ action: 'reply' });
-          });
-        }),
-      };
-    },
-  };
+  const holdStage = holdingStage('held', HOLD_MS);
 
   /** Like a stateful server: a request without a session starts session "s-1". */
   const issued = (req: { headers: Record<string, unknown> }) => (req.headers['mcp-session-id'] === undefined ? { 'mcp-session-id': 's-1' } : {});

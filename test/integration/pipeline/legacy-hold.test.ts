@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { RunningRegate } from '../../../src/http/server.ts';
-import type { Stage } from '../../../src/pipeline/stage.ts';
 import { startRawUpstream, type RawUpstream } from '../../fixtures/raw-upstream.ts';
+import { holdingStage } from '../../helpers/hold-stage.ts';
 import { startTestRegate } from '../../helpers/regate.ts';
 
 /**
@@ -13,23 +13,7 @@ describe('pipeline: a held call on a legacy SSE session', function () {
   this.timeout(20_000);
   let up: RawUpstream;
   let regate: RunningRegate;
-  const hold: Stage = {
-    name: 'test.hold',
-    request(call) {
-      if (call.tool !== 'held') return { action: 'continue' };
-      return {
-        action: 'hold',
-        waitingFor: 'a test approver',
-        release: new Promise((resolve) => {
-          const t = setTimeout(() => resolve({ action: 'continue' }), 1000);
-          call.exchange.signal.addEventListener('abort', () => {
-            clearTimeout(t);
-            resolve({ action: 'reply' });
-          });
-        }),
-      };
-    },
-  };
+  const hold = holdingStage('held', 1000);
   before(async () => {
     up = await startRawUpstream((req, res) => {
       if (req.method === 'GET') {
