@@ -22,6 +22,8 @@
  *                                               `git worktree` of the commit before a change, with
  *                                               node_modules linked) as a fourth path in the same
  *                                               rounds, and reports this regate against it
+ *   npm run bench:proxy -- --recording-off-baseline   the baseline is this checkout with recording off
+ *                                               (audit.enabled: false): regate/baseline = recording's cost
  *   npm run bench:proxy -- --regate-dir DIR     runs the regate of checkout DIR as "regate" (to
  *                                               compare two older commits with --baseline)
  */
@@ -47,6 +49,7 @@ const { values: flags } = parseArgs({
     profile: { type: 'boolean', default: false },
     'rotate-every': { type: 'string' },
     baseline: { type: 'string' },
+    'recording-off-baseline': { type: 'boolean', default: false },
     'regate-dir': { type: 'string' },
   },
 });
@@ -59,7 +62,10 @@ const CONCURRENCY = [1, 16] as const;
 // (--rotate-every 20000 reproduces the old benchmark's mistake: the run then fails on denials.)
 const ROTATE_EVERY = Number(flags['rotate-every'] ?? 1000);
 type PathName = 'direct' | 'bare proxy' | 'regate' | 'baseline';
-const BASELINE_DIR = flags.baseline;
+// --recording-off-baseline: the baseline is this very checkout with audit.enabled: false, so the
+// regate/baseline figures are what recording costs.
+const RECORDING_OFF = flags['recording-off-baseline'];
+const BASELINE_DIR = RECORDING_OFF ? join(import.meta.dirname, '..') : flags.baseline;
 const PATHS: readonly PathName[] = BASELINE_DIR ? ['direct', 'bare proxy', 'regate', 'baseline'] : ['direct', 'bare proxy', 'regate'];
 
 const here = import.meta.dirname;
@@ -112,8 +118,9 @@ async function startRegate(
   n: number,
   extraConfig: readonly string[] = [],
   root: string = join(here, '..'),
+  isBaseline = false,
 ): Promise<{ url: string; token: string; child: ChildProcess; newPrincipal: () => Promise<Record<string, string>> }> {
-  const tag = root === BASELINE_DIR ? '-baseline' : '';
+  const tag = isBaseline ? '-baseline' : '';
   const cfg = join(dir, `regate-${n}${tag}.yaml`);
   await writeFile(
     cfg,
@@ -129,7 +136,7 @@ async function startRegate(
       // Recording is always on where the checkout has it: its files go to the run's temp folder,
       // not the checkout's data/ (a scenario may configure audit itself).
       ...(existsSync(join(root, 'src/audit/config.ts')) && !extraConfig.some((l) => l.startsWith('audit:'))
-        ? [`audit: { file: { path: "${join(dir, `transcripts-${n}${tag}.jsonl`)}" }, buffer: { spill_path: "${join(dir, `buffer-${n}${tag}.jsonl`)}" } }`]
+        ? [`audit: { ${isBaseline && RECORDING_OFF ? 'enabled: false, ' : ''}file: { path: "${join(dir, `transcripts-${n}${tag}.jsonl`)}" }, buffer: { spill_path: "${join(dir, `buffer-${n}${tag}.jsonl`)}" } }`]
         : []),
       ...extraConfig.map((line) => line.replaceAll('${BENCH_DIR}', dir).replaceAll('.jsonl"', `-${n}${tag}.jsonl"`)),
     ].join('\n'),
@@ -169,7 +176,7 @@ async function runScenario(scenario: RunnableScenario, n: number): Promise<Scena
   const upstreamUrl = upstream.match[1]!;
   const bare = await start([join(here, 'bench/bare-proxy.ts'), upstreamUrl], /listening (\S+)/);
   const regate = await startRegate(upstreamUrl, upstreamHeaders, n, scenario.regateConfig, flags['regate-dir'] ?? join(here, '..'));
-  const baseline = BASELINE_DIR ? await startRegate(upstreamUrl, upstreamHeaders, n, scenario.regateConfig, BASELINE_DIR) : undefined;
+  const baseline = BASELINE_DIR ? await startRegate(upstreamUrl, upstreamHeaders, n, scenario.regateConfig, BASELINE_DIR, true) : undefined;
   const paths: Partial<Record<PathName, Path & { pid: number | undefined }>> = {
     direct: { name: 'direct', url: upstreamUrl, headers: upstreamHeaders, pid: undefined },
     'bare proxy': { name: 'bare proxy', url: bare.match[1]!, headers: upstreamHeaders, pid: bare.child.pid! },
@@ -250,6 +257,8 @@ function report(result: ScenarioResult): string[] {
       row('regate added p50 / baseline added p50', c, perRound(cells, c, (b) => (b.regate.p50 - b.direct.p50) / (b.baseline.p50 - b.direct.p50)), 3, 'x');
       row('baseline CPU per call, ms', c, perRound(cells, c, (b) => b.baseline.cpuMs!), 3);
       row('baseline added p50 vs direct, ms', c, perRound(cells, c, (b) => b.baseline.p50 - b.direct.p50), 3);
+      row('regate p50 - baseline p50, ms', c, perRound(cells, c, (b) => b.regate.p50 - b.baseline.p50), 3);
+      row('regate p99 - baseline p99, ms', c, perRound(cells, c, (b) => b.regate.p99 - b.baseline.p99), 3);
     }
     for (const p of PATHS) row(`${p} calls/s`, c, perRound(cells, c, (b) => b[p].callsPerSecond), 0);
   }

@@ -83,7 +83,8 @@ export async function startGateway(
     onCounts: (connection, masked, exposed) => metrics.maskCounts(connection, masked, exposed),
   });
   const credentials = createCredentialStage({ log: log.child({ component: 'masking' }) });
-  const stages = orderStages({ policy: enforcement.stage, approvals: approvals?.stage, credentials, masking, recording, extra: opts.extraStages });
+  if (!config.audit.enabled) log.warn({ component: 'audit' }, 'recording is off (audit.enabled: false): no call through this gateway leaves a transcript');
+  const stages = orderStages({ policy: enforcement.stage, approvals: approvals?.stage, credentials, masking, recording: config.audit.enabled ? recording : undefined, extra: opts.extraStages });
   // GET /sessions/{id}: recorded timelines, for principals the policy allows (sessions/read).
   const sessions = { decide: (input: PolicyInput) => enforcement.manager.evaluate(input), read: sessionReader(config, opts.baseDir) };
   const regate = await startRegate({ config, log, identity, metrics, components, stages, store, sessions, ...(approvals ? { approvals: approvals.routes } : {}) });

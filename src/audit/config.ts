@@ -104,6 +104,11 @@ export const MAX_CONTENT_BYTES_LIMIT = 256 * 1024;
 
 export const auditConfigSchema = z
   .strictObject({
+    /**
+     * false turns recording off (no transcript at all, warned at start): for measuring what
+     * recording costs, or a site that records elsewhere. Default on.
+     */
+    enabled: z.boolean().default(true),
     sink: sinkName.optional(),
     sinks: z.array(sinkName).min(1).optional(),
     file: fileSinkSchema,

@@ -132,3 +132,27 @@ describe('recording through the gateway with the Redis Streams buffer (redis: co
     assert.deepEqual(events.filter((e) => e.tool === 'get_customer').map((e) => e.kind).sort(), ['decision', 'request', 'response']);
   });
 });
+
+describe('recording turned off (audit.enabled: false)', function () {
+  this.timeout(30_000);
+  it('leaves no transcript, and the calls still work', async () => {
+    const demo = await startDemoServer({ requiredToken: 'crm-token' });
+    const dir = await mkdtemp(join(tmpdir(), 'regate-rec-off-'));
+    try {
+      const gw = await startTestGateway({
+        connections: [{ name: 'crm', url: demo.url, headers: { Authorization: 'Bearer crm-token' } }],
+        policy: { bundle: { path: COMMITTED_BUNDLE } },
+        audit: { enabled: false, file: { path: join(dir, 'transcripts.jsonl') }, buffer: { spill_path: join(dir, 'buffer.jsonl') } },
+      });
+      const c = await connectClient(`${gw.regate.url}/mcp/crm`, 'streamable-http', { headers: { Authorization: `Bearer ${await gw.token('bob', ['mcp-readers'])}` } });
+      const r = (await c.client.callTool({ name: 'get_customer', arguments: { id: 'cus_001' } })) as { isError?: boolean };
+      await c.close();
+      await gw.stop();
+      assert.notEqual(r.isError, true);
+      assert.equal((await readFile(join(dir, 'transcripts.jsonl'), 'utf8').catch(() => '')).trim(), '');
+    } finally {
+      await demo.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
