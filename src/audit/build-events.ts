@@ -8,7 +8,7 @@ import { randomFillSync } from 'node:crypto';
 import type { CallRecord, ExchangeFacts } from '../pipeline/call-record.ts';
 import { idOf } from '../mcp/jsonrpc.ts';
 import type { TranscriptEvent } from './event.ts';
-import { redactPaths } from './redact-paths.ts';
+import { redactPaths } from '../policy/redact-arguments.ts';
 import { boundValue } from './truncate.ts';
 import { capText } from '../text/cap.ts';
 import { isRecord } from '../util/is-record.ts';

@@ -139,7 +139,9 @@ describe('approval lifecycle (pure transitions)', () => {
     });
     it('redacts the decision paths, and everything when a path is not understood', () => {
       assert.deepEqual(redactArguments({ q: 'secret', n: 1, rows: [{ ssn: 'x', k: 1 }] }, ['$.q', '$.rows[*].ssn']), { q: REDACTED, n: 1, rows: [{ ssn: REDACTED, k: 1 }] });
-      assert.deepEqual(redactArguments({ q: 'x' }, ['$..q']), REDACTED);
+      // The one evaluator of redact_arguments (the transcript's): `..` is understood, a filter is not.
+      assert.deepEqual(redactArguments({ q: 'x', n: { q: 'y' } }, ['$..q']), { q: REDACTED, n: { q: REDACTED } });
+      assert.deepEqual(redactArguments({ q: 'x' }, ['$[?(@.q)]']), REDACTED);
       assert.deepEqual(redactArguments({ q: 'x' }, undefined), { q: 'x' });
     });
   });

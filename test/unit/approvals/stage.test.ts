@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { REDACTED } from '../../../src/policy/redact-arguments.ts';
 import pino from 'pino';
 import { ApprovalBook } from '../../../src/approvals/book.ts';
 import { approvalsConfigSchema } from '../../../src/approvals/config.ts';
@@ -79,7 +80,7 @@ describe('approvals stage', () => {
     const [r] = await book.pending();
     assert.ok(r);
     assert.equal(v.waitingFor, `approval by mcp-approvers at http://127.0.0.1:8080/approvals/${r.id}`);
-    assert.deepEqual(r.arguments, { id: 'c-1', secret: '[redacted]' });
+    assert.deepEqual(r.arguments, { id: 'c-1', secret: REDACTED });
     assert.equal(r.justification, 'ticket 4711');
     assert.deepEqual(call.approval, { id: r.id, status: 'pending', approvers: [], justification: 'ticket 4711' });
     assert.equal((await book.vote(r.id, boss, 'deny', undefined)).ok, true);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createEventBuilders, uuidv7 } from '../../../src/audit/build-events.ts';
 import { transcriptEventSchema, type TranscriptEvent } from '../../../src/audit/event.ts';
-import { REDACTED } from '../../../src/audit/redact-paths.ts';
+import { REDACTED } from '../../../src/policy/redact-arguments.ts';
 import { CLIENT_BEARER, UPSTREAM_CREDENTIAL, callRecord } from '../../helpers/audit-events.ts';
 
 const builders = createEventBuilders({ maxContentBytes: 4096, now: () => Date.parse('2026-11-30T10:00:00.000Z') });

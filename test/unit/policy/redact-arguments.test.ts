@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { parsePath, REDACTED, redactPaths } from '../../../src/audit/redact-paths.ts';
+import { parsePath, REDACTED, redactPaths } from '../../../src/policy/redact-arguments.ts';
 
 const args = {
   name: 'Ada',
