@@ -190,8 +190,10 @@ export function createApprovalStage(o: ApprovalStageOptions): Stage {
 
     async request(call: CallRecord): Promise<RequestVerdict> {
       const d = call.decision;
-      if (d?.outcome !== 'approval' || d.approval === undefined || call.enforced === false) return { action: 'continue' };
+      if (d?.outcome !== 'approval' || call.enforced === false) return { action: 'continue' };
       const id = idOf(call.message);
+      // An approval outcome without its obligation cannot be asked for: refused, never let through.
+      if (d.approval === undefined) return id === undefined ? { action: 'reply' } : { action: 'reply', reply: denialReply(id, call.method, call.tool, d, call.exchange.era) };
       const p = call.exchange.principal;
       if (id === undefined) return { action: 'reply' };
       // Fail closed: nobody can be asked on behalf of an unknown caller (policy denies those first).

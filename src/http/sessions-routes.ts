@@ -52,7 +52,9 @@ export function sessionsRoutes(deps: SessionsRouteDeps & { readonly authenticate
       if (timeline === undefined) return sendJson(res, 404, { error: { code: 'REGATE_ERR_NOT_FOUND', message: `no recorded session ${id}` } });
       sendJson(res, 200, timeline, { 'cache-control': 'no-store' });
     } catch (err) {
-      sendRpcError(res, err instanceof RegateError ? err : new RegateError('REGATE_ERR_REVIEW_SOURCE', (err as Error).message));
+      // What the source said (an endpoint, a file path) is for the log, not for the caller.
+      (res.locals.log as Logger | undefined)?.error({ err }, 'recorded session could not be read');
+      sendRpcError(res, new RegateError('REGATE_ERR_REVIEW_SOURCE'));
     }
   });
   return router;

@@ -113,7 +113,8 @@ export async function handleLegacyMessage(x: Exchange, deps: ProxyDeps, sessions
   }
   if (session.principalId !== x.facts.principal?.id) {
     req.resume();
-    return reply.error(new RegateError('REGATE_ERR_UNKNOWN_SSE_SESSION', 'the session belongs to another principal'));
+    // The same answer as for an id that does not exist: never confirm another principal's session.
+    return reply.error(new RegateError('REGATE_ERR_UNKNOWN_SSE_SESSION'));
   }
   let parsed;
   try {
@@ -170,7 +171,13 @@ async function forwardLegacy(x: Exchange, deps: ProxyDeps, session: LegacySessio
   if (reply === undefined) {
     // A released hold: the client's POST was answered long ago; only the upstream is told.
     headers['content-type'] = 'application/json';
-    const status = await x.upstream.send('POST', session.upstreamEndpoint!, headers, body).catch(() => 599);
+    let status: number;
+    try {
+      status = await x.upstream.send('POST', session.upstreamEndpoint!, headers, body);
+    } catch (err) {
+      // Unreachable or timed out: the agent hears which, in regate's words.
+      return refuse(asRegateError(err, 'REGATE_ERR_UPSTREAM_UNREACHABLE'));
+    }
     if (status >= 300) await refuse(new RegateError('REGATE_ERR_UPSTREAM_STATUS', `${x.connection.name} answered HTTP ${status}`));
     return;
   }
