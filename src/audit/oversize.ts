@@ -5,6 +5,7 @@
  * are bounded when they are built; this keeps a single oversized one from wedging delivery.
  */
 import { createHash } from 'node:crypto';
+import { capText } from '../text/cap.ts';
 import type { TranscriptEvent } from './event.ts';
 
 const MAX_TEXT = 1024;
@@ -18,7 +19,7 @@ export function shrinkEvent(event: TranscriptEvent): TranscriptEvent {
     if (k === 'truncated') continue;
     if (typeof v === 'string') {
       if (v.length > MAX_TEXT) cut.push(k);
-      out[k] = v.length > MAX_TEXT ? `${v.slice(0, MAX_TEXT)}...[${v.length - MAX_TEXT} more characters]` : v;
+      out[k] = capText(v, MAX_TEXT);
       continue;
     }
     const json = v === undefined ? undefined : JSON.stringify(v);

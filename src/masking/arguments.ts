@@ -1,7 +1,7 @@
 /**
  * Masking what an agent sent, for the transcript: the call's own obligations (in practice its
- * detectors: result paths do not match arguments) applied to its redacted arguments, every
- * detector when nothing decided the call. A value that cannot be masked is recorded as a marker,
+ * detectors: result paths do not match arguments) applied to its redacted arguments; every
+ * detector when nothing decided the call or its decision obliges no mask. A value that cannot be masked is recorded as a marker,
  * never in clear.
  */
 import { asRegateError } from '../errors.ts';
@@ -18,7 +18,9 @@ export function argumentMasker(planner: () => MaskPlanner): (record: CallRecord,
     } catch {
       plan = p.all;
     }
-    if (!plan.masks) return value;
+    // A call allowed with no mask obligations still leaves no detector hit in clear in the
+    // transcript: what the agent sent is scanned by every detector then.
+    if (!plan.masks) plan = p.all;
     try {
       return maskValue(plan, value).message;
     } catch (err) {

@@ -30,8 +30,9 @@ export function scrubSecrets(value: unknown, secrets: readonly string[], depth =
     const r = scrubString(value, secrets);
     return r.n === 0 ? { value, count: 0 } : { value: r.s, count: r.n };
   }
-  // Deeper than any message regate parsed (max_json_depth) cannot occur; stop rather than recurse on.
-  if (value === null || typeof value !== 'object' || depth > 1000) return { value, count: 0 };
+  if (value === null || typeof value !== 'object') return { value, count: 0 };
+  // Deeper than any message regate parsed (max_json_depth): withheld whole rather than unscrubbed.
+  if (depth > 1000) return { value: GATEWAY_SECRET_MARK, count: 1 };
   if (Array.isArray(value)) {
     let copy: unknown[] | undefined;
     let count = 0;

@@ -7,7 +7,7 @@ import { maskingOptions, type MaskingConfig } from './config.ts';
 import { customDetectorsFromData } from './custom.ts';
 import { createMaskPlanner, type MaskPlanner } from './plan.ts';
 
-export function plannerFollowing(config: MaskingConfig, maskingData: () => unknown): () => MaskPlanner {
+export function plannerFollowing(config: MaskingConfig, maskingData: () => unknown, onBadDetectors: (err: unknown) => void = () => {}): () => MaskPlanner {
   const options = maskingOptions(config);
   let data: unknown = Symbol('none');
   let planner: MaskPlanner | undefined;
@@ -19,7 +19,9 @@ export function plannerFollowing(config: MaskingConfig, maskingData: () => unkno
       let customDetectors: ReturnType<typeof customDetectorsFromData> = [];
       try {
         customDetectors = customDetectorsFromData({ regate: { masking: now } });
-      } catch {
+      } catch (err) {
+        // Said loudly: an obligation naming one of these detectors now masks with every detector.
+        onBadDetectors(err);
         customDetectors = [];
       }
       planner = createMaskPlanner({ ...options, customDetectors });
