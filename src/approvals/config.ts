@@ -8,6 +8,7 @@
  *   timeout_seconds: 300        # how long a request waits for a decision (hold: the call stays open)
  *   max_uses: 1                 # async: how many identical calls one grant lets through
  *   recheck_seconds: 5          # a held call re-reads its approval this often (a lost wake-up only delays)
+ *   justification_seconds: 120  # hold: how long the requester may take to answer the "why?" form (0: never ask)
  *   page_url: https://regate.example.com/approvals   # default: public_url (or listen) + /approvals
  *   notify: [ { type: teams, url: ... }, { type: slack, url: ... }, { type: webhook, url: ..., secret: ... } ]
  *   signin:                     # the page's OIDC sign-in (auth.provider entra or oidc): code + PKCE
@@ -39,6 +40,7 @@ export const approvalsConfigSchema = z.strictObject({
   timeout_seconds: z.number().positive().max(86_400).default(300),
   max_uses: z.number().int().min(1).max(100).default(1),
   recheck_seconds: z.number().positive().max(300).default(5),
+  justification_seconds: z.number().min(0).max(3600).default(120),
   page_url: z.url({ protocol: /^https?$/ }).optional(),
   notify: z.array(notifierSchema).default([]),
   signin: signInConfigSchema.optional(),

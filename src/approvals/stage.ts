@@ -16,6 +16,7 @@ import { denialReply } from '../enforcement/denial.ts';
 import { capText } from '../text/cap.ts';
 import { argumentDigest, redactArguments } from './arguments.ts';
 import { newApprovalId, type ApprovalBook } from './book.ts';
+import { clientChannelOf } from '../pipeline/client-channel.ts';
 import type { ApprovalsConfig } from './config.ts';
 import type { ApprovalMode, ApprovalRecord, CallIdentity } from './record.ts';
 
@@ -40,6 +41,36 @@ const JUSTIFICATION_LIMIT = 1000;
 export function justificationOf(message: JSONRPCMessage): string {
   const j = (message as { params?: { _meta?: Record<string, unknown> } }).params?._meta?.['regate/justification'];
   return typeof j === 'string' && j.trim() !== '' ? capText(j.trim(), JUSTIFICATION_LIMIT) : NO_JUSTIFICATION;
+}
+
+/** The one-field form that asks the requester why (elicitation/create params, form mode). */
+export function justificationForm(call: CallRecord, what: string): Record<string, unknown> {
+  const reason = call.decision?.approval?.reason;
+  // `mode` exists from 2025-11-25 on; a 2025-06-18 client knows only forms and no such field.
+  const modern = (call.exchange.protocolVersion ?? '') >= '2025-11-25';
+  return {
+    ...(modern ? { mode: 'form' } : {}),
+    message: `regate holds ${what} for human approval${reason ? ` (${capText(reason, 300)})` : ''}. Why do you need this call? The approvers will see your answer.`,
+    requestedSchema: {
+      type: 'object',
+      properties: {
+        justification: { type: 'string', title: 'Justification', description: 'Why this call is needed, for the approvers', minLength: 1, maxLength: JUSTIFICATION_LIMIT },
+      },
+      required: ['justification'],
+    },
+  };
+}
+
+/** The justification in an accepted form answer, trimmed and capped; undefined for anything else. */
+export function acceptedJustification(result: unknown): string | undefined {
+  const r = result as { action?: unknown; content?: { justification?: unknown } } | undefined;
+  const j = r?.action === 'accept' ? r.content?.justification : undefined;
+  return typeof j === 'string' && j.trim() !== '' ? capText(j.trim(), JUSTIFICATION_LIMIT) : undefined;
+}
+
+function describeAnswer(result: unknown): string {
+  const action = (result as { action?: unknown } | undefined)?.action;
+  return typeof action === 'string' ? capText(action, 20) : 'without an action';
 }
 
 /** The call record's view of an approval. */
@@ -111,14 +142,14 @@ export function createApprovalStage(o: ApprovalStageOptions): Stage {
     return { action: 'continue' };
   };
 
-  const newRecord = (call: CallRecord, identity: CallIdentity, mode: ApprovalMode, args: unknown): ApprovalRecord | undefined => {
+  const newRecord = (call: CallRecord, identity: CallIdentity, mode: ApprovalMode, args: unknown, asked?: { readonly id: string; readonly justification: string }): ApprovalRecord | undefined => {
     const d = call.decision;
     const p = call.exchange.principal;
     if (d?.approval === undefined || p === undefined) return undefined;
     const now = book.now();
     return {
       v: 1,
-      id: newApprovalId(),
+      id: asked?.id ?? newApprovalId(),
       status: 'pending',
       mode,
       requester: { id: p.id, name: p.name, type: p.type, tenant: p.tenant },
@@ -132,7 +163,7 @@ export function createApprovalStage(o: ApprovalStageOptions): Stage {
       decision_id: d.decision_id,
       approvers: d.approval.approvers,
       min_approvals: d.approval.min_approvals,
-      justification: justificationOf(call.message),
+      justification: asked?.justification ?? justificationOf(call.message),
       ...(call.exchange.sessionId !== undefined ? { session_id: call.exchange.sessionId } : {}),
       created_at: now,
       expires_at: now + Math.round(config.timeout_seconds * 1000),
@@ -156,6 +187,40 @@ export function createApprovalStage(o: ApprovalStageOptions): Stage {
       default:
         return `approval ${r.id} for ${what(call)} is ${r.status}; the call was not made.`;
     }
+  };
+
+  /** Stores a new request, logs where it can be decided, and notifies the approvers. */
+  const request = async (call: CallRecord, identity: CallIdentity, mode: ApprovalMode, args: unknown, asked?: { readonly id: string; readonly justification: string }): Promise<ApprovalRecord | undefined> => {
+    const r = newRecord(call, identity, mode, args, asked);
+    if (r === undefined) return undefined;
+    await book.create(r);
+    log.info(
+      { approval_id: r.id, mode, connection: r.connection, tool: r.tool, principal_id: r.requester.id, approvers: r.approvers, url: linkFor(r.id) },
+      `approval requested: ${r.requester.name} calls ${r.tool} on ${r.connection}; decide at ${linkFor(r.id)}`,
+    );
+    call.approval = approvalFacts(r);
+    o.onRequested?.(r);
+    return r;
+  };
+
+  /**
+   * Whether to ask the requester for a justification with a form: the call gave none in
+   * `_meta["regate/justification"]`, its client answers forms, and its answer can carry a request
+   * (a 2025 session's SSE answer; the proxy says which by offering a channel).
+   */
+  const mayAsk = (call: CallRecord): boolean =>
+    config.justification_seconds > 0 && call.exchange.era === '2025' && call.exchange.answersForms === true && justificationOf(call.message) === NO_JUSTIFICATION;
+
+  /** The requester's answer to a one-field form, or "none given" (no channel, declined, no answer in time). */
+  const askJustification = async (call: CallRecord): Promise<string> => {
+    const channel = await clientChannelOf(call.exchange);
+    if (channel === undefined) return NO_JUSTIFICATION;
+    const a = await channel.request('elicitation/create', justificationForm(call, what(call)), { call, signal: call.exchange.signal, timeoutMs: config.justification_seconds * 1000 });
+    const given = a.kind === 'result' ? acceptedJustification(a.result) : undefined;
+    if (given !== undefined) return given;
+    const why = a.kind === 'result' ? `the requester answered ${describeAnswer(a.result)}` : a.kind === 'error' ? `the client could not ask (${capText(a.message, 200)})` : `no answer (${a.why})`;
+    log.info({ tool: call.tool, connection: call.exchange.connection.name, principal_id: call.exchange.principal?.id }, `approval: no justification given: ${why}`);
+    return NO_JUSTIFICATION;
   };
 
   const hold = async (call: CallRecord, r: ApprovalRecord, identity: CallIdentity): Promise<ReleasedVerdict> => {
@@ -212,15 +277,23 @@ export function createApprovalStage(o: ApprovalStageOptions): Stage {
         }
       }
 
-      const r = newRecord(call, identity, mode, args);
+      if (mode === 'hold' && mayAsk(call)) {
+        // Ask the requester why first (the approvers see the answer), then ask the approvers.
+        const id = newApprovalId();
+        return {
+          action: 'hold',
+          waitingFor: `your answer to regate's question (why this call is needed), then approval by ${d.approval.approvers.join(', ')} at ${linkFor(id)}`,
+          release: (async (): Promise<ReleasedVerdict> => {
+            const justification = await askJustification(call);
+            // A requester who hung up while asked withdrew the call: nobody is asked to approve it.
+            if (call.exchange.signal.aborted) return { action: 'reply' };
+            const r = await request(call, identity, mode, args, { id, justification });
+            return r === undefined ? { action: 'reply' } : hold(call, r, identity);
+          })(),
+        };
+      }
+      const r = await request(call, identity, mode, args);
       if (r === undefined) return { action: 'reply' };
-      await book.create(r);
-      log.info(
-        { approval_id: r.id, mode, connection: r.connection, tool: r.tool, principal_id: r.requester.id, approvers: r.approvers, url: linkFor(r.id) },
-        `approval requested: ${r.requester.name} calls ${r.tool} on ${r.connection}; decide at ${linkFor(r.id)}`,
-      );
-      call.approval = approvalFacts(r);
-      o.onRequested?.(r);
       if (mode === 'async') {
         const times = r.max_uses === 1 ? 'once' : `${r.max_uses} times`;
         return reply(

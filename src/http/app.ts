@@ -19,6 +19,7 @@ import { opsRoutes } from './ops-server.ts';
 import { clientAddressResolver } from './client-address.ts';
 import { methodNotAllowed, requestErrorOf } from './request-errors.ts';
 import type { Identity } from '../identity/create.ts';
+import { ClientRequests } from '../proxy/client-requests.ts';
 import { InFlightRequests } from '../proxy/in-flight.ts';
 import { Limits } from '../proxy/limits.ts';
 import { SessionBindings } from '../proxy/session-binding.ts';
@@ -88,6 +89,7 @@ export function createApp(deps: AppDeps): App {
     holdKeepaliveSeconds: deps.holdKeepaliveSeconds ?? 15,
     sessionRef: (id) => gate.bindings.ref(id),
     inFlight: new InFlightRequests(),
+    clientRequests: new ClientRequests({ store: deps.store, log: () => log }),
   };
 
   metrics.watchComponents(() => components.report());
@@ -278,6 +280,7 @@ export function createApp(deps: AppDeps): App {
     },
     close: () => {
       for (const u of upstreams.values()) u.upstream.close();
+      void proxyDeps.clientRequests?.close().catch(() => {});
     },
   };
 }

@@ -58,6 +58,11 @@ export interface ExchangeFacts {
   protocolVersion: string | undefined;
   /** What the request says about its client (2026 `_meta` envelope, 2025 `initialize`). */
   client?: ClientFacts | undefined;
+  /**
+   * The client can answer a form elicitation: its 2025 session declared it at `initialize` (kept
+   * with the session's binding), or its 2026 request declares it in its envelope.
+   */
+  answersForms?: boolean | undefined;
   readonly principal: Principal | undefined;
   readonly http: {
     readonly method: string;

@@ -3,7 +3,8 @@ import { errorResponseFor, idOf, type JSONRPCMessage } from '../mcp/jsonrpc.ts';
 import type { CallRecord } from '../pipeline/call-record.ts';
 import type { Admission, HeldCall, Outgoing } from '../pipeline/compose.ts';
 import type { ClientReply } from './client-reply.ts';
-import { acceptsSse, streamTracker, type Exchange, type ProxyDeps } from './streamable.ts';
+import { offerClientChannel } from '../pipeline/client-channel.ts';
+import { acceptsSse, requestOwnerOf, streamTracker, type Exchange, type ProxyDeps } from './streamable.ts';
 
 type ForwardPart = (x: Exchange, deps: ProxyDeps, reply: ClientReply, calls: readonly CallRecord[], local: readonly Outgoing[], batch: boolean) => Promise<void>;
 
@@ -23,6 +24,8 @@ type Settled = { readonly forward: true } | { readonly forward: false; readonly 
 export async function holdCalls(x: Exchange, deps: ProxyDeps, reply: ClientReply, a: Admission, batch: boolean, forwardPart: ForwardPart): Promise<void> {
   const settled = a.held.map((h) => settleOrInterrupt(x, h));
   if (!acceptsSse(x.req)) {
+    // A JSON answer is written once, at the end: nothing can be asked of the client meanwhile.
+    offerClientChannel(x.facts, undefined);
     const outcomes = await Promise.all(settled);
     if (x.res.destroyed) return;
     const calls = [...a.forwarded];
@@ -42,6 +45,8 @@ export async function holdCalls(x: Exchange, deps: ProxyDeps, reply: ClientReply
   x.res.setMaxListeners(x.res.getMaxListeners() + 4 * (a.held.length + 1));
   reply.openStream(200, {}, streamTracker(deps, x.connection.name, 'call'));
   for (const o of a.local) await reply.event(o);
+  // Requests regate puts to the client while its calls wait go out on this stream.
+  offerClientChannel(x.facts, deps.clientRequests?.channel(requestOwnerOf(x.facts), (request, call) => reply.event({ message: request, call })));
   const waiting = new Set(a.held);
   const keepalive = setInterval(() => void tick(reply, waiting), deps.holdKeepaliveSeconds * 1000);
   keepalive.unref();

@@ -7,6 +7,7 @@ import { ClientReply, errorsFor } from './client-reply.ts';
 import { upstreamRequestHeaders } from './headers.ts';
 import { relayResponse } from './relay.ts';
 import { readJsonRpcBody } from './request-body.ts';
+import { offerClientChannel } from '../pipeline/client-channel.ts';
 import { mcpHeadersFor, relayContext, streamableUpstreamReply, streamTracker, upstreamFailed, type Exchange, type ProxyDeps } from './streamable.ts';
 
 /**
@@ -128,6 +129,8 @@ export async function handleLegacyMessage(x: Exchange, deps: ProxyDeps, sessions
   // In this transport every answer travels on the stream, including regate's own. Holds are
   // answered on the stream too: the POST itself is accepted at once.
   for (const o of a.local) await session.inject(o);
+  // The legacy transport predates elicitation: regate puts no requests of its own to its clients.
+  if (a.held.length > 0) offerClientChannel(sx.facts, undefined);
   for (const h of a.held) {
     void h.outcome.then(async (o) => {
       // A client whose stream closed while its call was held cancelled it: it never goes upstream.

@@ -23,16 +23,18 @@ export interface SessionBindingOptions {
   readonly now?: () => number;
 }
 
-/** What a binding records: the owner and when the binding was last renewed. */
+/** What a binding records: the owner, when the binding was last renewed, and (f: 1) that its client answers form elicitations. */
 interface Binding {
   readonly p: string;
   readonly r: number;
+  readonly f?: 1;
 }
 
 /** The sessions a principal owns: ref -> expiry (ms since the epoch). */
 type Owned = Record<string, number>;
 
-export type SessionCheck = 'owner' | 'unknown';
+/** `owner_answers_forms`: the caller owns it, and its client declared form elicitation at initialize. */
+export type SessionCheck = 'owner' | 'owner_answers_forms' | 'unknown';
 
 export class SessionBindings {
   readonly #store: Store;
@@ -76,17 +78,18 @@ export class SessionBindings {
     if (b === undefined || b.p !== principal) return 'unknown';
     const now = this.#now();
     if (now - b.r > this.#ttlMs / 10) {
-      await this.#store.set(bindingKey(connection, ref), JSON.stringify({ p: principal, r: now } satisfies Binding), this.#ttlMs);
+      await this.#store.set(bindingKey(connection, ref), JSON.stringify({ ...b, r: now } satisfies Binding), this.#ttlMs);
       await this.#store.update(ownedKey(principal), (cur) => JSON.stringify({ ...live(cur, now), [`${connection}\u0000${ref}`]: now + this.#ttlMs }), this.#ttlMs);
     }
-    return 'owner';
+    return b.f === 1 ? 'owner_answers_forms' : 'owner';
   }
 
   /**
    * Records `principal` as the owner of a session the upstream just issued. False when the
-   * principal already owns `maxPerPrincipal` live sessions (nothing is recorded then).
+   * principal already owns `maxPerPrincipal` live sessions (nothing is recorded then). `answersForms`:
+   * the client declared form elicitation in its `initialize` (regate may then ask it for a justification).
    */
-  async bind(principal: string, connection: string, sessionId: string): Promise<boolean> {
+  async bind(principal: string, connection: string, sessionId: string, answersForms = false): Promise<boolean> {
     const ref = storeRef(sessionId);
     const member = `${connection}\u0000${ref}`;
     const now = this.#now();
@@ -107,7 +110,7 @@ export class SessionBindings {
       return false;
     }
     this.#full.delete(principal);
-    await this.#store.set(bindingKey(connection, ref), JSON.stringify({ p: principal, r: now } satisfies Binding), this.#ttlMs);
+    await this.#store.set(bindingKey(connection, ref), JSON.stringify({ p: principal, r: now, ...(answersForms ? { f: 1 } : {}) } satisfies Binding), this.#ttlMs);
     return true;
   }
 
@@ -157,7 +160,7 @@ function parseBinding(raw: string | undefined): Binding | undefined {
   if (raw === undefined) return undefined;
   try {
     const b = JSON.parse(raw) as Partial<Binding>;
-    return typeof b.p === 'string' && typeof b.r === 'number' ? { p: b.p, r: b.r } : undefined;
+    return typeof b.p === 'string' && typeof b.r === 'number' ? { p: b.p, r: b.r, ...(b.f === 1 ? { f: 1 } : {}) } : undefined;
   } catch {
     return undefined;
   }

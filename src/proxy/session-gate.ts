@@ -9,6 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { RegateError, asRegateError } from '../errors.ts';
 import type { ExchangeFacts } from '../pipeline/call-record.ts';
+import { answersForms } from '../mcp/elicitation.ts';
 import { headerValue } from './headers.ts';
 import { Limits, RETRY_AFTER_SECONDS, type SlotKind } from './limits.ts';
 import { sendRpcError } from './respond.ts';
@@ -44,7 +45,8 @@ export async function admitRequest(
     if (bindSession && facts.sessionId !== undefined) {
       const owner = await deps.bindings.check(principal, facts.connection.name, facts.sessionId);
       // The same answer for an id nobody was issued and for another principal's: no oracle.
-      if (owner !== 'owner') return refuse(req, res, new RegateError('REGATE_ERR_UNKNOWN_SESSION'));
+      if (owner === 'unknown') return refuse(req, res, new RegateError('REGATE_ERR_UNKNOWN_SESSION'));
+      facts.answersForms = owner === 'owner_answers_forms';
     } else if (bindSession && req.method === 'POST' && deps.bindings.recentlyFull(principal)) {
       // Just refused a session: a stateless call waits a second too, rather than the upstream
       // making sessions only to have them ended.
@@ -82,7 +84,7 @@ export function sessionAwareUpstream(deps: SessionGateDeps, inner: Upstream, fac
           const status = up.statusCode ?? 502;
           const issued = headerValue(up.headers, 'mcp-session-id');
           if (req.method === 'POST' && facts.sessionId === undefined && issued !== undefined && status < 400) {
-            deps.bindings.bind(principal, connection, issued).then(
+            deps.bindings.bind(principal, connection, issued, answersForms(facts.client?.capabilities)).then(
               (bound) => {
                 if (bound) {
                   deps.onSession?.('start', facts, issued);

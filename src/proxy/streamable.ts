@@ -4,11 +4,13 @@ import type { Config, ConnectionConfig } from '../config/schema.ts';
 import { asRegateError, type RegateError } from '../errors.ts';
 import { idKey, idOf, kindOf, type JSONRPCMessage } from '../mcp/jsonrpc.ts';
 import { MCP_PROTOCOL_VERSION_HEADER, classifyInbound, upstreamMcpHeaders } from '../mcp/mcp-headers.ts';
+import { answersForms } from '../mcp/elicitation.ts';
 import { newCallRecord } from '../pipeline/compose.ts';
 import type { CallRecord, ExchangeFacts } from '../pipeline/call-record.ts';
 import type { Outgoing, Pipeline } from '../pipeline/compose.ts';
 import type { UpstreamReply } from '../pipeline/stage.ts';
 import { ClientReply } from './client-reply.ts';
+import type { ClientRequests, RequestOwner } from './client-requests.ts';
 import { InFlightRequests } from './in-flight.ts';
 import { headerValue, upstreamRequestHeaders } from './headers.ts';
 import { holdCalls } from './hold.ts';
@@ -31,6 +33,8 @@ export interface ProxyDeps {
   readonly inFlight: InFlightRequests;
   /** The keyed hash logs show for a session id (src/proxy/session-binding.ts). */
   readonly sessionRef?: (sessionId: string) => string;
+  /** Requests regate puts to clients of held calls (a justification form), and their answers. */
+  readonly clientRequests?: ClientRequests;
 }
 
 export interface Exchange {
@@ -117,6 +121,15 @@ export async function handleStreamablePost(x: Exchange, deps: ProxyDeps): Promis
     x.log.info({ code: e.code, detail: e.detail }, 'refused client body');
     return reply.error(e);
   }
+  if (deps.clientRequests !== undefined) {
+    // Answers to regate's own requests (a held call's justification form) end here: the upstream never asked.
+    const rest = deps.clientRequests.take(requestOwnerOf(facts), parsed.messages);
+    if (rest.length === 0) {
+      res.writeHead(202).end();
+      return;
+    }
+    if (rest !== parsed.messages) parsed = { ...parsed, messages: rest };
+  }
   try {
     // The body decides the era; a 2026 request whose Mcp-* headers say something else than its
     // body is refused here, before policy, so the upstream never receives it.
@@ -129,6 +142,8 @@ export async function handleStreamablePost(x: Exchange, deps: ProxyDeps): Promis
         facts.era = era.era;
         facts.protocolVersion = era.protocolVersion;
         facts.client = era.client;
+        // 2026: every request declares its client's capabilities; 2025: the session's initialize did.
+        if (era.era === '2026') facts.answersForms = answersForms(era.client?.capabilities);
       },
     });
   } catch (err) {
@@ -237,6 +252,11 @@ function failAfterStart(reply: ClientReply, log: Logger, err: unknown): void {
   log.error({ err }, 'relay failed');
   if (!reply.res.headersSent) void reply.error(asRegateError(err));
   else reply.end();
+}
+
+/** Who a request regate puts to this exchange's client belongs to (its answer must come from the same). */
+export function requestOwnerOf(facts: ExchangeFacts): RequestOwner {
+  return { principal: facts.principal?.id ?? '', connection: facts.connection.name, sessionId: facts.sessionId };
 }
 
 /** The client accepts an SSE answer (a held call can then be kept open with keepalives). */

@@ -28,6 +28,18 @@ describe('session bindings', () => {
     assert.equal(await b.check('alice', 'crm', 'idle'), 'unknown');
   });
 
+  it('remembers that the session\'s client answers forms, through renewals, for its owner only', async () => {
+    const b = make();
+    await b.bind('alice', 'crm', 'forms', true);
+    await b.bind('alice', 'crm', 'plain');
+    for (let i = 0; i < 3; i++) {
+      now += 20_000;
+      assert.equal(await b.check('alice', 'crm', 'forms'), 'owner_answers_forms');
+      assert.equal(await b.check('alice', 'crm', 'plain'), 'owner');
+    }
+    assert.equal(await b.check('mallory', 'crm', 'forms'), 'unknown');
+  });
+
   it('refuses a session beyond the principal\'s maximum until one ends or expires', async () => {
     const b = make({ max: 2 });
     assert.equal(await b.bind('bob', 'crm', 'a'), true);

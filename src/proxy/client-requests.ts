@@ -1,0 +1,178 @@
+/**
+ * Requests regate itself puts to a client on a held call's stream (a form elicitation asking for
+ * the requester's justification), and the client's answers to them.
+ *
+ * A request gets an unguessable id in regate's own namespace (`regate-ask-` + 192 random bits).
+ * The client POSTs its answer like any answer to a server request; regate takes every answer in
+ * that namespace out of the POST before policy and never forwards it (the upstream did not ask).
+ * An answer counts only when it comes from the principal, the connection and the session the
+ * request went to: the session gate has already refused a session that is not the caller's, and
+ * the owner check here refuses an answer sent on another of the caller's sessions.
+ *
+ * The answer may reach another replica than the one holding the call (a load balancer without
+ * affinity): a replica that does not hold the id publishes the answer on the store, and the one
+ * that does picks it up there and checks the owner itself.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { JSONRPCMessage } from '../mcp/jsonrpc.ts';
+import type { CallRecord } from '../pipeline/call-record.ts';
+import type { ClientAnswer, ClientChannel } from '../pipeline/client-channel.ts';
+import type { Store, Unsubscribe } from '../store/store.ts';
+
+/** Who a request was put to; its answer must come from the same. */
+export interface RequestOwner {
+  readonly principal: string;
+  readonly connection: string;
+  readonly sessionId: string | undefined;
+}
+
+const PREFIX = 'regate-ask-';
+const CHANNEL = 'client-answers';
+/** Requests waiting at once on this replica; more are answered `unanswered` at once (bounded memory). */
+const MAX_PENDING = 10_000;
+
+interface Pending {
+  readonly owner: RequestOwner;
+  readonly settle: (a: ClientAnswer) => void;
+}
+
+/** True for an id regate gave one of its own requests to a client. */
+export function isRegateRequestId(id: unknown): id is string {
+  return typeof id === 'string' && id.startsWith(PREFIX);
+}
+
+export class ClientRequests {
+  readonly #pending = new Map<string, Pending>();
+  readonly #store: Store | undefined;
+  readonly #log: () => Logger;
+  #subscription: Promise<Unsubscribe | undefined> | undefined;
+
+  constructor(o: { readonly store?: Store | undefined; readonly log: () => Logger }) {
+    this.#store = o.store;
+    this.#log = o.log;
+  }
+
+  /** Requests waiting for an answer on this replica. */
+  get size(): number {
+    return this.#pending.size;
+  }
+
+  /** A channel that sends with `send` (false: the stream is gone) and takes answers from `owner` only. */
+  channel(owner: RequestOwner, send: (request: JSONRPCMessage, call: CallRecord) => Promise<boolean>): ClientChannel {
+    return {
+      request: async (method, params, o) => {
+        if (o.signal.aborted) return { kind: 'unanswered', why: 'aborted' };
+        if (this.#pending.size >= MAX_PENDING) return { kind: 'unanswered', why: 'closed' };
+        await this.#subscribe();
+        if (o.signal.aborted) return { kind: 'unanswered', why: 'aborted' };
+        const id = PREFIX + randomBytes(24).toString('base64url');
+        return new Promise<ClientAnswer>((resolve) => {
+          const done = (a: ClientAnswer) => {
+            if (!this.#pending.delete(id)) return;
+            clearTimeout(timer);
+            o.signal.removeEventListener('abort', onAbort);
+            resolve(a);
+          };
+          const onAbort = () => done({ kind: 'unanswered', why: 'aborted' });
+          const timer = setTimeout(() => done({ kind: 'unanswered', why: 'timeout' }), o.timeoutMs);
+          timer.unref();
+          o.signal.addEventListener('abort', onAbort, { once: true });
+          this.#pending.set(id, { owner, settle: done });
+          send({ jsonrpc: '2.0', id, method, params } as JSONRPCMessage, o.call).then(
+            (sent) => {
+              if (!sent) done({ kind: 'unanswered', why: 'closed' });
+            },
+            () => done({ kind: 'unanswered', why: 'closed' }),
+          );
+        });
+      },
+    };
+  }
+
+  /**
+   * Takes the answers to regate's own requests out of a client POST and returns what is left to
+   * go through the pipeline. An answer to an id this replica does not hold goes to the others
+   * through the store; one that nobody holds (late, forged, another owner's) is dropped and logged.
+   */
+  take(owner: RequestOwner, messages: readonly JSONRPCMessage[]): JSONRPCMessage[] {
+    let rest: JSONRPCMessage[] | undefined;
+    messages.forEach((m, i) => {
+      if ('method' in m || !('id' in m) || !isRegateRequestId(m.id)) {
+        rest?.push(m);
+        return;
+      }
+      rest ??= messages.slice(0, i);
+      if (!this.#answer(m.id, owner, m)) this.#relay(m.id, owner, m);
+    });
+    return rest ?? (messages as JSONRPCMessage[]);
+  }
+
+  /** Settles a local request with the client's answer; false when this replica does not hold `id`. */
+  #answer(id: string, owner: RequestOwner, m: JSONRPCMessage): boolean {
+    const p = this.#pending.get(id);
+    if (p === undefined) return false;
+    if (!sameOwner(p.owner, owner)) {
+      // Somebody else's answer is not an answer: the request keeps waiting for its own client.
+      this.#log().warn({ principal_id: owner.principal, connection: owner.connection }, 'refused an answer to a request regate put to another client');
+      return true;
+    }
+    p.settle(answerOf(m));
+    return true;
+  }
+
+  #relay(id: string, owner: RequestOwner, m: JSONRPCMessage): void {
+    if (this.#store === undefined) {
+      this.#log().info({ principal_id: owner.principal }, 'dropped an answer to a request regate is not waiting for (late or unknown)');
+      return;
+    }
+    this.#store.publish(CHANNEL, JSON.stringify({ id, owner, message: m })).catch((err: unknown) => this.#log().warn({ err }, 'could not pass a client answer to the other replicas'));
+  }
+
+  #subscribe(): Promise<Unsubscribe | undefined> {
+    if (this.#store === undefined) return Promise.resolve(undefined);
+    this.#subscription ??= this.#store
+      .subscribe(CHANNEL, (raw) => {
+        const r = parseRelayed(raw);
+        if (r !== undefined) this.#answer(r.id, r.owner, r.message);
+      })
+      .catch((err: unknown) => {
+        // Without the subscription only answers that reach this replica count; try again next time.
+        this.#subscription = undefined;
+        this.#log().warn({ err }, 'could not subscribe to client answers relayed by other replicas');
+        return undefined;
+      });
+    return this.#subscription;
+  }
+
+  /** Stops listening for relayed answers. */
+  async close(): Promise<void> {
+    const s = await this.#subscription;
+    await s?.();
+  }
+}
+
+function sameOwner(a: RequestOwner, b: RequestOwner): boolean {
+  return a.principal === b.principal && a.connection === b.connection && a.sessionId === b.sessionId;
+}
+
+function answerOf(m: JSONRPCMessage): ClientAnswer {
+  if ('error' in m) {
+    const e = m.error as { message?: unknown };
+    return { kind: 'error', message: typeof e.message === 'string' ? e.message : 'error' };
+  }
+  return { kind: 'result', result: (m as { result?: unknown }).result };
+}
+
+function parseRelayed(raw: string): { id: string; owner: RequestOwner; message: JSONRPCMessage } | undefined {
+  try {
+    const r = JSON.parse(raw) as { id?: unknown; owner?: Partial<RequestOwner>; message?: unknown };
+    const o = r.owner;
+    if (!isRegateRequestId(r.id) || typeof o?.principal !== 'string' || typeof o.connection !== 'string') return undefined;
+    if (o.sessionId !== undefined && typeof o.sessionId !== 'string') return undefined;
+    if (typeof r.message !== 'object' || r.message === null) return undefined;
+    return { id: r.id, owner: { principal: o.principal, connection: o.connection, sessionId: o.sessionId }, message: r.message as JSONRPCMessage };
+  } catch {
+    return undefined;
+  }
+}
