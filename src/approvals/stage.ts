@@ -17,6 +17,9 @@ import { capText } from '../text/cap.ts';
 import { argumentDigest, redactArguments } from './arguments.ts';
 import { newApprovalId, type ApprovalBook } from './book.ts';
 import { clientChannelOf } from '../pipeline/client-channel.ts';
+import { acceptedJustification, canAskInline, describeAnswer, inlineJustification, justificationForm, justificationInputRequired, justificationOf, NO_JUSTIFICATION } from './justification.ts';
+
+export { NO_JUSTIFICATION, justificationOf } from './justification.ts';
 import type { ApprovalsConfig } from './config.ts';
 import type { ApprovalMode, ApprovalRecord, CallIdentity } from './record.ts';
 
@@ -32,45 +35,6 @@ export interface ApprovalStageOptions {
   readonly onRequested?: (record: ApprovalRecord) => void;
   /** +1 when a call starts waiting, -1 when it stops (metrics). */
   readonly onHeld?: (delta: 1 | -1) => void;
-}
-
-export const NO_JUSTIFICATION = 'none given';
-const JUSTIFICATION_LIMIT = 1000;
-
-/** The requester's justification from `_meta["regate/justification"]`, else "none given". */
-export function justificationOf(message: JSONRPCMessage): string {
-  const j = (message as { params?: { _meta?: Record<string, unknown> } }).params?._meta?.['regate/justification'];
-  return typeof j === 'string' && j.trim() !== '' ? capText(j.trim(), JUSTIFICATION_LIMIT) : NO_JUSTIFICATION;
-}
-
-/** The one-field form that asks the requester why (elicitation/create params, form mode). */
-export function justificationForm(call: CallRecord, what: string): Record<string, unknown> {
-  const reason = call.decision?.approval?.reason;
-  // `mode` exists from 2025-11-25 on; a 2025-06-18 client knows only forms and no such field.
-  const modern = (call.exchange.protocolVersion ?? '') >= '2025-11-25';
-  return {
-    ...(modern ? { mode: 'form' } : {}),
-    message: `regate holds ${what} for human approval${reason ? ` (${capText(reason, 300)})` : ''}. Why do you need this call? The approvers will see your answer.`,
-    requestedSchema: {
-      type: 'object',
-      properties: {
-        justification: { type: 'string', title: 'Justification', description: 'Why this call is needed, for the approvers', minLength: 1, maxLength: JUSTIFICATION_LIMIT },
-      },
-      required: ['justification'],
-    },
-  };
-}
-
-/** The justification in an accepted form answer, trimmed and capped; undefined for anything else. */
-export function acceptedJustification(result: unknown): string | undefined {
-  const r = result as { action?: unknown; content?: { justification?: unknown } } | undefined;
-  const j = r?.action === 'accept' ? r.content?.justification : undefined;
-  return typeof j === 'string' && j.trim() !== '' ? capText(j.trim(), JUSTIFICATION_LIMIT) : undefined;
-}
-
-function describeAnswer(result: unknown): string {
-  const action = (result as { action?: unknown } | undefined)?.action;
-  return typeof action === 'string' ? capText(action, 20) : 'without an action';
 }
 
 /** The call record's view of an approval. */
@@ -204,12 +168,12 @@ export function createApprovalStage(o: ApprovalStageOptions): Stage {
   };
 
   /**
-   * Whether to ask the requester for a justification with a form: the call gave none in
-   * `_meta["regate/justification"]`, its client answers forms, and its answer can carry a request
-   * (a 2025 session's SSE answer; the proxy says which by offering a channel).
+   * Whether to ask the requester for a justification with a form: asking is on, the call gave
+   * none in `_meta["regate/justification"]`, and its client answers forms (a 2025 session that
+   * declared it at initialize, a 2026 request that declares it).
    */
   const mayAsk = (call: CallRecord): boolean =>
-    config.justification_seconds > 0 && call.exchange.era === '2025' && call.exchange.answersForms === true && justificationOf(call.message) === NO_JUSTIFICATION;
+    config.justification_seconds > 0 && call.exchange.answersForms === true && justificationOf(call.message) === NO_JUSTIFICATION;
 
   /** The requester's answer to a one-field form, or "none given" (no channel, declined, no answer in time). */
   const askJustification = async (call: CallRecord): Promise<string> => {
@@ -277,22 +241,30 @@ export function createApprovalStage(o: ApprovalStageOptions): Stage {
         }
       }
 
-      if (mode === 'hold' && mayAsk(call)) {
-        // Ask the requester why first (the approvers see the answer), then ask the approvers.
-        const id = newApprovalId();
+      // Ask the requester why first (the approvers see the answer), then ask the approvers.
+      let asked: { readonly id: string; readonly justification: string } | undefined;
+      if (mode === 'hold' && mayAsk(call) && canAskInline(call)) {
+        // 2026: answer input_required with the form; the client's retry carries the answer.
+        const answer = inlineJustification(call.message);
+        if (!answer.answered) return { action: 'reply', reply: justificationInputRequired(id, call, what(call)) };
+        call.forwarded = answer.forwarded;
+        asked = { id: newApprovalId(), justification: answer.justification };
+      } else if (mode === 'hold' && mayAsk(call) && call.exchange.era === '2025') {
+        // 2025: ask on the held call's stream, then create the request.
+        const approvalId = newApprovalId();
         return {
           action: 'hold',
-          waitingFor: `your answer to regate's question (why this call is needed), then approval by ${d.approval.approvers.join(', ')} at ${linkFor(id)}`,
+          waitingFor: `your answer to regate's question (why this call is needed), then approval by ${d.approval.approvers.join(', ')} at ${linkFor(approvalId)}`,
           release: (async (): Promise<ReleasedVerdict> => {
             const justification = await askJustification(call);
             // A requester who hung up while asked withdrew the call: nobody is asked to approve it.
             if (call.exchange.signal.aborted) return { action: 'reply' };
-            const r = await request(call, identity, mode, args, { id, justification });
+            const r = await request(call, identity, mode, args, { id: approvalId, justification });
             return r === undefined ? { action: 'reply' } : hold(call, r, identity);
           })(),
         };
       }
-      const r = await request(call, identity, mode, args);
+      const r = await request(call, identity, mode, args, asked);
       if (r === undefined) return { action: 'reply' };
       if (mode === 'async') {
         const times = r.max_uses === 1 ? 'once' : `${r.max_uses} times`;

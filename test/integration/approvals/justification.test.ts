@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { ElicitRequest, ElicitResult } from '@modelcontextprotocol/sdk/types.js';
+import { ElicitRequestSchema, type ElicitRequest, type ElicitResult } from '@modelcontextprotocol/sdk/types.js';
 import { startDemoServer, type DemoServer } from '../../../src/demo/demo-server.ts';
 import { api, sharedKeyFile, startApprovalGateway, waitForPending, type ApprovalGateway } from '../../helpers/approvals.ts';
 import { connectClient } from '../../helpers/peers.ts';
@@ -111,6 +111,48 @@ describe('the requester is asked why, with a form, while the call is held', func
       assert.equal(((await call) as { isError?: boolean }).isError, undefined);
     } finally {
       await client.close();
+    }
+  });
+
+  it('takes the answer only from the session that was asked: another principal\'s forged answer is dropped', async () => {
+    const alice = new Client({ name: 'alice', version: '1.0.0' }, { capabilities: { elicitation: { form: {} } } });
+    let askedId: string | number | undefined;
+    let forged!: () => void;
+    const forgedSent = new Promise<void>((resolve) => (forged = resolve));
+    let gotForm!: () => void;
+    const formArrived = new Promise<void>((resolve) => (gotForm = resolve));
+    alice.setRequestHandler(ElicitRequestSchema, async (_request, extra) => {
+      askedId = extra.requestId;
+      gotForm();
+      await forgedSent;
+      return { action: 'accept', content: { justification: 'from alice' } };
+    });
+    const aliceTransport = new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { Authorization: `Bearer ${await gw.token('alice', ['mcp-readers'])}` } } });
+    await alice.connect(aliceTransport);
+    const mallory = await connectClient(url, 'streamable-http', { headers: { Authorization: `Bearer ${await gw.token('mallory', ['mcp-readers'])}` } });
+    try {
+      const call = alice.callTool({ name: 'delete_customer', arguments: { id: 'cus_006' } });
+      await formArrived;
+      assert.match(String(askedId), /^regate-ask-/);
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${await gw.token('mallory', ['mcp-readers'])}`,
+          'mcp-session-id': mallory.transport.sessionId!,
+          'mcp-protocol-version': String(mallory.transport.protocolVersion),
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+        },
+        body: JSON.stringify({ jsonrpc: '2.0', id: askedId, result: { action: 'accept', content: { justification: 'forged by mallory' } } }),
+      });
+      assert.equal(res.status, 202, 'accepted and dropped: never forwarded upstream');
+      forged();
+      const pending = await approveFirstPending();
+      assert.equal(pending.justification, 'from alice');
+      assert.equal(((await call) as { isError?: boolean }).isError, undefined);
+    } finally {
+      await mallory.close();
+      await alice.close();
     }
   });
 
