@@ -52,10 +52,16 @@ export async function startApprovalGateway(doc: Omit<ConfigInput, 'listen' | 'au
   };
 }
 
-/** An upstream that answers every request and counts tools/call by tool name. */
-export async function startCountingUpstream(): Promise<RawUpstream & { calls(tool: string): number }> {
+/**
+ * An upstream that answers every request and counts tools/call by tool name. `sessions`: its
+ * `initialize` answer issues an `Mcp-Session-Id` (as a session server does), and GET and DELETE are
+ * answered 405 and 200.
+ */
+export async function startCountingUpstream(o: { readonly sessions?: boolean } = {}): Promise<RawUpstream & { calls(tool: string): number }> {
   const counts = new Map<string, number>();
-  const up = await startRawUpstream((_req, res, body) => {
+  const up = await startRawUpstream((req, res, body) => {
+    if (o.sessions && req.method === 'GET') return void res.writeHead(405).end();
+    if (o.sessions && req.method === 'DELETE') return void res.writeHead(200).end();
     const m = JSON.parse(body) as { id?: unknown; method?: string; params?: { name?: string; arguments?: unknown } };
     if (m.id === undefined) return void res.writeHead(202).end();
     if (m.method === 'tools/call') counts.set(m.params?.name ?? '', (counts.get(m.params?.name ?? '') ?? 0) + 1);
@@ -64,7 +70,8 @@ export async function startCountingUpstream(): Promise<RawUpstream & { calls(too
       : m.method === 'initialize' ? { protocolVersion: '2025-06-18', capabilities: { tools: {} }, serverInfo: { name: 'counting-crm', version: '1.0.0' } }
       : m.method === 'tools/list' ? { tools: [{ name: 'delete_customer', inputSchema: { type: 'object' } }] }
       : {};
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: m.id, result }));
+    const session = o.sessions && m.method === 'initialize' ? { 'mcp-session-id': `s-${counts.size}-${Math.random().toString(36).slice(2)}` } : {};
+    res.writeHead(200, { 'content-type': 'application/json', ...session }).end(JSON.stringify({ jsonrpc: '2.0', id: m.id, result }));
   });
   return Object.assign(up, { calls: (tool: string) => counts.get(tool) ?? 0 });
 }

@@ -97,7 +97,7 @@ describe('approval page: OIDC sign-in (code + PKCE) in chromium', function () {
     await mkdir(ARTIFACTS, { recursive: true });
     ca = await testCa();
     issuer = await TestIssuer.start({ ca, urlHost: 'localhost' });
-    up = await startCountingUpstream();
+    up = await startCountingUpstream({ sessions: true });
     ({ gw, url } = await startSignInGateway(issuer, ca, { provider: 'oidc', issuer: issuer.url, audience: [API_AUDIENCE] }, up.url));
     browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
@@ -115,12 +115,12 @@ describe('approval page: OIDC sign-in (code + PKCE) in chromium', function () {
   });
 
   it('signs an approver in through the issuer, shows the held call with its justification, approves it, and the SDK call completes', async () => {
-    const agent = await connectStreamableHttp(`${url}/mcp/crm`, { headers: { authorization: `Bearer ${await bearer({ sub: 'agent-sub', name: 'Agent Smith', groups: ['mcp-readers'] })}` } });
-    const held = agent.client.callTool(
-      { name: 'delete_customer', arguments: { id: 'cus_007' }, _meta: { 'regate/justification': 'customer asked to be forgotten (ticket 4711)' } },
-      undefined,
-      { timeout: 60_000 },
-    );
+    // The agent's client answers regate's "why?" form; the approver sees the answer.
+    const agent = await connectStreamableHttp(`${url}/mcp/crm`, {
+      headers: { authorization: `Bearer ${await bearer({ sub: 'agent-sub', name: 'Agent Smith', groups: ['mcp-readers'] })}` },
+      elicit: () => ({ action: 'accept', content: { justification: 'customer asked to be forgotten (ticket 4711)' } }),
+    });
+    const held = agent.client.callTool({ name: 'delete_customer', arguments: { id: 'cus_007' } }, undefined, { timeout: 60_000 });
     issuer.signInUser = BOSS;
     const grantsBefore = issuer.tokenGrants;
     const context = await browser.newContext();
