@@ -116,7 +116,7 @@ export function createApp(deps: AppDeps): App {
   }
 
   if (deps.approvals) app.use(deps.approvals);
-  if (deps.sessions && deps.identity) app.use(sessionsRoutes({ ...deps.sessions, authenticate: bearerAuthentication(deps.identity) }));
+  if (deps.sessions && deps.identity) app.use(sessionsRoutes({ ...deps.sessions, authenticate: bearerAuthentication(deps.identity), clientAddress }));
 
   // Everything below is MCP traffic: refused while draining, then authenticated. These steps run
   // on both ways in (the router, and the hot path below): add a step here, never to one of them.

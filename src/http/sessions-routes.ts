@@ -36,13 +36,14 @@ export function sessionsReadInput(principal: Principal | undefined, sessionId: s
 }
 
 /** The router serving GET /sessions/:id behind `authenticate`. */
-export function sessionsRoutes(deps: SessionsRouteDeps & { readonly authenticate: RequestHandler }): Router {
+export function sessionsRoutes(deps: SessionsRouteDeps & { readonly authenticate: RequestHandler; readonly clientAddress: (req: Request) => string }): Router {
   const router = express.Router();
   router.get('/sessions/:id', deps.authenticate, async (req: Request, res: Response) => {
     res.locals.route = '/sessions';
     const id = String(req.params.id);
     const principal = res.locals.principal as Principal | undefined;
-    const decision = deps.decide(sessionsReadInput(principal, id, req, req.socket.remoteAddress ?? ''));
+    // The address policy sees is the client's as the MCP routes resolve it (trusted proxies included).
+    const decision = deps.decide(sessionsReadInput(principal, id, req, deps.clientAddress(req)));
     if (!decision.allow) {
       (res.locals.log as Logger | undefined)?.info({ rule: decision.rule, session_id: id, principal: principal?.id }, 'session read refused by policy');
       return sendJson(res, 403, { error: { code: 'REGATE_ERR_POLICY_DENIED', message: decision.reason, rule: decision.rule } });
