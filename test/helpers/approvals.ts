@@ -103,6 +103,15 @@ export async function waitForPending(base: string, token: string, timeoutMs = 10
   }
 }
 
+/** Waits for the first pending approval on `gw`, approves it as an `mcp-approvers` member, and returns it as listed. */
+export async function approveFirstPending(gw: ApprovalGateway): Promise<Record<string, unknown>> {
+  const approver = await gw.token('boss', ['mcp-approvers'], 'Boss');
+  const [pending] = await waitForPending(gw.url, approver);
+  const { status } = await api(gw.url, approver, `/approvals/${String(pending!.id)}/approve`, { comment: 'ok' });
+  if (status !== 200) throw new Error(`approving ${String(pending!.id)} answered ${status}`);
+  return pending!;
+}
+
 /** A `regate serve` process with approvals, sharing `keyFile` (dev tokens) and `redisUrl` with its peers. */
 export interface Replica {
   readonly peer: ChildPeer;

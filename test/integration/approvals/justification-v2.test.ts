@@ -5,7 +5,7 @@ import { McpServer, createMcpHandler } from '@modelcontextprotocol/server';
 import { toNodeHandler } from '@modelcontextprotocol/node';
 import * as z from 'zod';
 import { startDemoServer, type DemoServer } from '../../../src/demo/demo-server.ts';
-import { api, sharedKeyFile, startApprovalGateway, waitForPending, type ApprovalGateway } from '../../helpers/approvals.ts';
+import { approveFirstPending, sharedKeyFile, startApprovalGateway, type ApprovalGateway } from '../../helpers/approvals.ts';
 import { connectV2, type ElicitAnswer, type ElicitParams } from '../../helpers/v2-peers.ts';
 
 /**
@@ -42,19 +42,12 @@ describe('the v2 client is asked why, in both eras', function () {
     return connectV2(`${on.url}/mcp/crm`, { headers: { Authorization: `Bearer ${await on.token('agent-v2', ['mcp-readers'])}` }, elicit });
   }
 
-  async function approveFirstPending(on: ApprovalGateway = gw): Promise<Record<string, unknown>> {
-    const approver = await on.token('boss', ['mcp-approvers'], 'Boss');
-    const [pending] = await waitForPending(on.url, approver);
-    assert.equal((await api(on.url, approver, `/approvals/${String(pending!.id)}/approve`, { comment: 'ok' })).status, 200);
-    return pending!;
-  }
-
   it('2026-07-28: input_required with the form, the answer shown to the approver, and never forwarded', async () => {
     const c = await agent(gw, () => ({ action: 'accept', content: { justification: 'duplicate record, merged into cus_9' } }));
     try {
       assert.equal(c.era(), '2026');
       const call = c.client.callTool({ name: 'delete_customer', arguments: { id: 'cus_8' } });
-      const pending = await approveFirstPending();
+      const pending = await approveFirstPending(gw);
       assert.equal(pending.justification, 'duplicate record, merged into cus_9');
       const result = (await call) as { content: Array<{ text: string }> };
       assert.equal(result.content[0]!.text, 'deleted cus_8');
@@ -72,7 +65,7 @@ describe('the v2 client is asked why, in both eras', function () {
     const c = await agent(gw, () => ({ action: 'decline' }));
     try {
       const call = c.client.callTool({ name: 'delete_customer', arguments: { id: 'cus_10' } });
-      assert.equal((await approveFirstPending()).justification, 'none given');
+      assert.equal((await approveFirstPending(gw)).justification, 'none given');
       assert.equal(((await call) as { content: Array<{ text: string }> }).content[0]!.text, 'deleted cus_10');
     } finally {
       await c.close();

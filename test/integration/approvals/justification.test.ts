@@ -3,7 +3,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ElicitRequestSchema, type ElicitRequest, type ElicitResult } from '@modelcontextprotocol/sdk/types.js';
 import { startDemoServer, type DemoServer } from '../../../src/demo/demo-server.ts';
-import { api, sharedKeyFile, startApprovalGateway, waitForPending, type ApprovalGateway } from '../../helpers/approvals.ts';
+import { api, approveFirstPending, sharedKeyFile, startApprovalGateway, type ApprovalGateway } from '../../helpers/approvals.ts';
 import { connectClient } from '../../helpers/peers.ts';
 
 /**
@@ -47,19 +47,11 @@ describe('the requester is asked why, with a form, while the call is held', func
     return { c, asked };
   }
 
-  async function approveFirstPending(): Promise<Record<string, unknown>> {
-    const approver = await gw.token('boss', ['mcp-approvers'], 'Boss');
-    const [pending] = await waitForPending(gw.url, approver);
-    const { status } = await api(gw.url, approver, `/approvals/${String(pending!.id)}/approve`, { comment: 'ok' });
-    assert.equal(status, 200);
-    return pending!;
-  }
-
   it('asks with a one-field form, shows the answer to the approver, and records it with the call', async () => {
     const { c, asked } = await reader(() => ({ action: 'accept', content: { justification: 'customer asked to be forgotten (ticket 4711)' } }));
     try {
       const call = c.client.callTool({ name: 'delete_customer', arguments: { id: 'cus_001' } });
-      const pending = await approveFirstPending();
+      const pending = await approveFirstPending(gw);
       assert.equal(pending.justification, 'customer asked to be forgotten (ticket 4711)');
       const result = (await call) as { isError?: boolean; structuredContent?: { deleted?: boolean } };
       assert.equal(result.isError, undefined, JSON.stringify(result));
@@ -78,7 +70,7 @@ describe('the requester is asked why, with a form, while the call is held', func
     const { c, asked } = await reader(() => ({ action: 'decline' }));
     try {
       const call = c.client.callTool({ name: 'delete_customer', arguments: { id: 'cus_002' } });
-      const pending = await approveFirstPending();
+      const pending = await approveFirstPending(gw);
       assert.equal(pending.justification, 'none given');
       assert.equal(((await call) as { isError?: boolean }).isError, undefined);
       assert.equal(asked.length, 1);
@@ -91,7 +83,7 @@ describe('the requester is asked why, with a form, while the call is held', func
     const { c, asked } = await reader(() => ({ action: 'accept', content: { justification: 'from the form' } }));
     try {
       const call = c.client.callTool({ name: 'delete_customer', arguments: { id: 'cus_003' }, _meta: { 'regate/justification': 'from _meta' } });
-      const pending = await approveFirstPending();
+      const pending = await approveFirstPending(gw);
       assert.equal(pending.justification, 'from _meta');
       await call;
       assert.equal(asked.length, 0);
@@ -106,7 +98,7 @@ describe('the requester is asked why, with a form, while the call is held', func
     await client.connect(transport);
     try {
       const call = client.callTool({ name: 'delete_customer', arguments: { id: 'cus_004' } });
-      const pending = await approveFirstPending();
+      const pending = await approveFirstPending(gw);
       assert.equal(pending.justification, 'none given');
       assert.equal(((await call) as { isError?: boolean }).isError, undefined);
     } finally {
@@ -147,7 +139,7 @@ describe('the requester is asked why, with a form, while the call is held', func
       });
       assert.equal(res.status, 202, 'accepted and dropped: never forwarded upstream');
       forged();
-      const pending = await approveFirstPending();
+      const pending = await approveFirstPending(gw);
       assert.equal(pending.justification, 'from alice');
       assert.equal(((await call) as { isError?: boolean }).isError, undefined);
     } finally {
