@@ -105,7 +105,10 @@ export function sessionAwareUpstream(deps: SessionGateDeps, inner: Upstream, fac
             );
             return;
           }
-          if (req.method === 'DELETE' && facts.sessionId !== undefined && (status < 300 || status === 404)) {
+          // A DELETE the upstream accepted ends the session; so does a 404 to any request in it
+          // (the upstream no longer knows the session: its client must start a new one), so a
+          // session the upstream forgot stops counting against the principal's max_sessions.
+          if (facts.sessionId !== undefined && ((req.method === 'DELETE' && status < 300) || status === 404)) {
             const sid = facts.sessionId;
             deps.onSession?.('end', facts, sid);
             deps.bindings.end(principal, connection, sid).then(

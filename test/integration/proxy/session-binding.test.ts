@@ -219,3 +219,53 @@ describe('session ids in the decision log, and a store outage', function () {
     assert.equal(upstream.seen.length, forwarded, 'nothing went upstream');
   });
 });
+
+/**
+ * A session the upstream no longer knows (it answers 404, as the spec has a server do for an
+ * expired or unknown session) ends in regate too: it stops counting against the principal's
+ * `max_sessions`, so the client can start the new session the spec tells it to.
+ */
+describe('a session the upstream forgot', function () {
+  this.timeout(30_000);
+  let upstream: RawUpstream;
+  let regate: RunningRegate;
+  const live = new Set<string>();
+  let issued = 0;
+
+  before(async () => {
+    upstream = await startRawUpstream((req, res, body) => {
+      const m = JSON.parse(body) as { id?: number; method?: string };
+      const sid = req.headers['mcp-session-id'];
+      if (m.method === 'initialize') {
+        const id = `sess-${++issued}`;
+        live.add(id);
+        return void res.writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': id }).end(JSON.stringify({ jsonrpc: '2.0', id: m.id, result: {} }));
+      }
+      if (typeof sid !== 'string' || !live.has(sid)) return void res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: m.id ?? null, error: { code: -32001, message: 'Session not found' } }));
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: m.id, result: {} }));
+    });
+    const stage = createPolicyStage({ evaluate: () => ({ allow: true, reason: 'ok', rule: 't.allow', outcome: 'allow', revision: 'r', decision_id: 'd', duration_us: 1 }), modeFor: () => 'enforce', onDecision: () => {}, log: pino({ level: 'silent' }) });
+    regate = await startTestRegate({ connections: [{ name: 'up', url: upstream.url }], limits: { per_principal: { max_sessions: 1 } } }, { stages: [stage] });
+  });
+  after(async () => {
+    await regate?.stop();
+    await upstream?.close();
+  });
+
+  const init = () => postMcp(`${regate.url}/mcp/up`, { jsonrpc: '2.0', id: 1, method: 'initialize', params: {} });
+
+  it('stops counting against max_sessions once the upstream answers 404 in it', async () => {
+    const started = await init();
+    const first = started.headers.get('mcp-session-id')!;
+    assert.ok(first, `${started.status} ${JSON.stringify(started.items)}`);
+    assert.equal((await init()).status, 429, 'one live session is the maximum');
+    live.delete(first);
+    const gone = await postMcp(`${regate.url}/mcp/up`, { jsonrpc: '2.0', id: 2, method: 'ping' }, { headers: { 'mcp-session-id': first } });
+    assert.equal(gone.status, 404, 'the client learns its session is gone');
+    await new Promise((r) => setTimeout(r, 1100)); // the refused principal's one-second local back-off
+    const second = await init();
+    assert.equal(second.status, 200, 'a new session can start');
+    const again = await postMcp(`${regate.url}/mcp/up`, { jsonrpc: '2.0', id: 3, method: 'ping' }, { headers: { 'mcp-session-id': first } });
+    assert.equal(again.status, 404, 'the forgotten id stays unknown');
+  });
+});
