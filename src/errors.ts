@@ -57,6 +57,7 @@ export const catalogue = {
   REGATE_ERR_HEADER_MISMATCH: { status: 400, rpc: JsonRpcCode.headerMismatch, message: 'the request headers and body disagree' },
   REGATE_ERR_ENVELOPE_INVALID: { status: 400, rpc: JsonRpcCode.invalidParams, message: 'the request _meta envelope (MCP 2026-07-28) is missing or malformed' },
   REGATE_ERR_SHUTTING_DOWN: { status: 503, rpc: JsonRpcCode.unavailable, message: 'regate is shutting down; retry on another instance' },
+  REGATE_ERR_RESERVED_NAME: { status: 400, rpc: JsonRpcCode.invalidRequest, message: 'the upstream used a name regate reserves for its own requests to clients' },
   REGATE_ERR_UNKNOWN_SESSION: { status: 404, rpc: JsonRpcCode.invalidRequest, message: 'session not found; initialize a new session' },
   REGATE_ERR_LIMIT_PRINCIPAL_REQUESTS: { status: 429, rpc: JsonRpcCode.limitReached, message: 'too many concurrent requests for this principal (limits.per_principal.max_concurrent_requests); retry later' },
   REGATE_ERR_LIMIT_PRINCIPAL_STREAMS: { status: 429, rpc: JsonRpcCode.limitReached, message: 'too many open streams for this principal (limits.per_principal.max_streams); close one first' },

@@ -22,4 +22,15 @@ export function redactArguments(args: unknown, paths: readonly string[] | undefi
   return redactPaths(args ?? {}, paths);
 }
 
+/**
+ * What an approval binds and shows of a request: a tool call's `arguments`; for other methods
+ * (prompts/get, resources/read) their params without the 2026 round-trip fields (`inputResponses`,
+ * `requestState`: answers and the server's opaque memory, not what is asked for) and `_meta`.
+ */
+export function approvalArguments(method: string, params: Record<string, unknown>): unknown {
+  if (method === 'tools/call') return params.arguments;
+  const { inputResponses: _answers, requestState: _state, _meta, ...asked } = params;
+  return asked;
+}
+
 export { REDACTED };

@@ -17,6 +17,7 @@ import { cancel, effective, expire, isRefusal, use, vote, type ApprovalRecord, t
 const RECORD = 'approval:rec:';
 const PENDING = 'approval:pending';
 const GRANT = 'approval:grant:';
+const CONTINUATION = 'approval:cont:';
 const EVENTS = 'approval:events';
 /** Decided records stay readable this long (the API answers 409, not 404; the page shows them). */
 const RETENTION_MS = 24 * 3600 * 1000;
@@ -55,6 +56,26 @@ export function grantKey(c: CallIdentity): string {
 }
 
 const ID_SHAPE = /^[A-Za-z0-9_-]{43}$/;
+
+/** An approved call's open round trip with its upstream: the approval, the digest of the upstream's requestState, and whether a retry took it. */
+interface Continuation {
+  readonly id: string;
+  readonly s: string | null;
+  readonly used: boolean;
+}
+
+const continuationKey = (c: CallIdentity) => CONTINUATION + grantKey(c).slice(GRANT.length);
+const stateDigest = (state: string) => createHash('sha256').update(state).digest('base64url');
+
+function parseContinuation(raw: string | undefined): Continuation | undefined {
+  if (raw === undefined) return undefined;
+  try {
+    const k = JSON.parse(raw) as Partial<Continuation>;
+    return typeof k.id === 'string' && (typeof k.s === 'string' || k.s === null) && typeof k.used === 'boolean' ? { id: k.id, s: k.s, used: k.used } : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export class ApprovalBook {
   readonly #store: Store;
@@ -97,6 +118,34 @@ export class ApprovalBook {
   async latestFor(c: CallIdentity): Promise<ApprovalRecord | undefined> {
     const id = await this.#store.get(grantKey(c));
     return id === undefined ? undefined : this.get(id);
+  }
+
+  /**
+   * Remembers that the upstream answered approved call `approvalId` with `input_required` (2026):
+   * the client's retry that continues that round trip (same call identity, the same `requestState`
+   * echoed, or none when the upstream gave none) may ride on the approval once, within `ttlMs`.
+   */
+  async noteContinuation(c: CallIdentity, approvalId: string, requestState: string | undefined, ttlMs: number): Promise<void> {
+    const value: Continuation = { id: approvalId, s: requestState === undefined ? null : stateDigest(requestState), used: false };
+    await this.#store.set(continuationKey(c), JSON.stringify(value), ttlMs);
+  }
+
+  /** The approval a request continuing the upstream's round trip rides on, taken at most once; undefined when none matches. */
+  async takeContinuation(c: CallIdentity, requestState: string | undefined): Promise<ApprovalRecord | undefined> {
+    const want = requestState === undefined ? null : stateDigest(requestState);
+    let id: string | undefined;
+    const r = await this.#store.update(
+      continuationKey(c),
+      (cur) => {
+        id = undefined;
+        const k = parseContinuation(cur);
+        if (k === undefined || k.used || k.s !== want) return undefined;
+        id = k.id;
+        return JSON.stringify({ ...k, used: true } satisfies Continuation);
+      },
+      60_000,
+    );
+    return r.written && id !== undefined ? this.get(id) : undefined;
   }
 
   /** Pending requests (expired ones are written down as such and left out). */

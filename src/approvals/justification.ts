@@ -9,10 +9,11 @@
  */
 import type { JSONRPCMessage, RequestId } from '../mcp/jsonrpc.ts';
 import type { CallRecord } from '../pipeline/call-record.ts';
+import { REGATE_INPUT_KEY_PREFIX } from '../mcp/reserved.ts';
 import { capText } from '../text/cap.ts';
 
 /** The key of regate's form in a 2026 `inputRequests` / `inputResponses`, and the `_meta` key. */
-export const JUSTIFICATION_KEY = 'regate/justification';
+export const JUSTIFICATION_KEY = `${REGATE_INPUT_KEY_PREFIX}justification`;
 
 export const NO_JUSTIFICATION = 'none given';
 const JUSTIFICATION_LIMIT = 1000;
@@ -71,12 +72,27 @@ export function justificationInputRequired(id: RequestId, call: CallRecord, what
   } as JSONRPCMessage;
 }
 
+export type InlineAnswer = { readonly answered: false } | { readonly answered: true; readonly justification: string; readonly forwarded: JSONRPCMessage };
+export const NOT_ANSWERED: InlineAnswer = Object.freeze({ answered: false });
+
+/**
+ * True when a 2026 request continues a round trip its server began: it echoes a `requestState`
+ * or answers the server's `inputRequests` (entries other than regate's own).
+ */
+export function continuesRoundTrip(message: JSONRPCMessage): boolean {
+  const params = (message as { params?: Record<string, unknown> }).params;
+  if (params?.requestState !== undefined) return true;
+  const responses = params?.inputResponses;
+  if (typeof responses !== 'object' || responses === null) return false;
+  return Object.keys(responses).some((k) => k !== JUSTIFICATION_KEY);
+}
+
 /**
  * The answer to regate's form in a 2026 retry: `answered` false when the request carries none
  * (ask), else the justification (or "none given" for a decline, a cancel, an empty answer) and the
  * message to forward, without regate's entry in `inputResponses` (dropped when it was the only one).
  */
-export function inlineJustification(message: JSONRPCMessage): { readonly answered: false } | { readonly answered: true; readonly justification: string; readonly forwarded: JSONRPCMessage } {
+export function inlineJustification(message: JSONRPCMessage): InlineAnswer {
   const params = (message as { params?: Record<string, unknown> }).params;
   const responses = params?.inputResponses;
   if (typeof responses !== 'object' || responses === null || Array.isArray(responses) || !(JUSTIFICATION_KEY in responses)) return { answered: false };

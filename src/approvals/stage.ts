@@ -14,10 +14,11 @@ import type { ApprovalInput } from '../policy/input.ts';
 import { idOf, type JSONRPCMessage, type RequestId } from '../mcp/jsonrpc.ts';
 import { denialReply } from '../enforcement/denial.ts';
 import { capText } from '../text/cap.ts';
-import { argumentDigest, redactArguments } from './arguments.ts';
+import { isInputRequired } from '../mcp/input-required.ts';
+import { approvalArguments, argumentDigest, redactArguments } from './arguments.ts';
 import { newApprovalId, type ApprovalBook } from './book.ts';
 import { clientChannelOf } from '../pipeline/client-channel.ts';
-import { acceptedJustification, canAskInline, describeAnswer, inlineJustification, justificationForm, justificationInputRequired, justificationOf, NO_JUSTIFICATION } from './justification.ts';
+import { acceptedJustification, canAskInline, continuesRoundTrip, describeAnswer, inlineJustification, justificationForm, justificationInputRequired, justificationOf, NO_JUSTIFICATION, NOT_ANSWERED } from './justification.ts';
 
 export { NO_JUSTIFICATION, justificationOf } from './justification.ts';
 import type { ApprovalsConfig } from './config.ts';
@@ -75,6 +76,8 @@ function toolError(call: CallRecord, id: RequestId, text: string, meta: Record<s
 export function createApprovalStage(o: ApprovalStageOptions): Stage {
   const { book, config, log } = o;
   const linkFor = (id: string) => `${o.pageUrl().replace(/\/+$/, '')}/${id}`;
+  /** Calls that went on by an approval, with what their round trips with the upstream are bound to. */
+  const approved = new WeakMap<CallRecord, { readonly identity: CallIdentity; readonly ttlMs: number }>();
 
   const what = (call: CallRecord) => (call.method === 'tools/call' && call.tool !== undefined ? `the call to tool "${capText(call.tool)}"` : `this ${call.method} request`);
 
@@ -103,6 +106,32 @@ export function createApprovalStage(o: ApprovalStageOptions): Stage {
     if (!spent.ok) return reply(call, `approval ${r.id} cannot be used for ${what(call)}: ${spent.error.detail ?? spent.error.message}.`, spent.record ?? r);
     call.decision = d;
     call.approval = approvalFacts(spent.record);
+    approved.set(call, { identity, ttlMs: r.grant_ttl_ms });
+    return { action: 'continue' };
+  };
+
+  /**
+   * A 2026 request that continues a round trip the upstream began while running an approved call
+   * rides on that approval once (re-decided with it, as the call was): the human approved the call,
+   * and the upstream's question is part of running it.
+   */
+  const continuation = async (call: CallRecord, identity: CallIdentity): Promise<RequestVerdict | undefined> => {
+    if (call.exchange.era !== '2026' || !continuesRoundTrip(call.message)) return undefined;
+    const state = (call.message as { params?: { requestState?: unknown } }).params?.requestState;
+    if (state !== undefined && typeof state !== 'string') return undefined;
+    const r = await book.takeContinuation(identity, state).catch((err: unknown) => {
+      log.warn({ err }, 'approval: could not read a round trip of an approved call; asking for approval again');
+      return undefined;
+    });
+    if (r === undefined) return undefined;
+    const d = await o.redecide(call, approvalInput(r));
+    call.approval = approvalFacts(r);
+    if (d.outcome !== 'allow') {
+      const id = idOf(call.message);
+      return id === undefined ? { action: 'reply' } : { action: 'reply', reply: denialReply(id, call.method, call.tool, d, call.exchange.era) };
+    }
+    call.decision = d;
+    approved.set(call, { identity, ttlMs: r.grant_ttl_ms });
     return { action: 'continue' };
   };
 
@@ -217,7 +246,22 @@ export function createApprovalStage(o: ApprovalStageOptions): Stage {
   return {
     name: 'approvals',
 
+    async fromServer(message, call) {
+      // An approved call the upstream answers input_required (2026): its continuation rides on the approval.
+      const a = approved.get(call);
+      const result = (message as { result?: unknown }).result;
+      if (a === undefined || call.approval === undefined || !isInputRequired(result)) return message;
+      const state = (result as { requestState?: unknown }).requestState;
+      await book.noteContinuation(a.identity, call.approval.id, typeof state === 'string' ? state : undefined, a.ttlMs).catch((err: unknown) => {
+        log.warn({ err, approval_id: call.approval?.id }, 'approval: could not note the upstream\'s round trip; its continuation will be asked for approval again');
+      });
+      return message;
+    },
+
     async request(call: CallRecord): Promise<RequestVerdict> {
+      // 2026: an answer to regate's own form never goes upstream, whatever the decision (the key is regate's).
+      const inline = call.exchange.era === '2026' ? inlineJustification(call.message) : NOT_ANSWERED;
+      if (inline.answered) call.forwarded = inline.forwarded;
       const d = call.decision;
       if (d?.outcome !== 'approval' || call.enforced === false) return { action: 'continue' };
       const id = idOf(call.message);
@@ -228,9 +272,11 @@ export function createApprovalStage(o: ApprovalStageOptions): Stage {
       // Fail closed: nobody can be asked on behalf of an unknown caller (policy denies those first).
       if (p === undefined) return reply(call, `regate cannot ask for approval of ${what(call)} without an authenticated caller; the call was not made.`, undefined);
       const params = (call.message as { params?: Record<string, unknown> }).params ?? {};
-      const args = call.method === 'tools/call' ? params.arguments : params;
+      const args = approvalArguments(call.method, params);
       const identity: CallIdentity = { principal: p.id, connection: call.exchange.connection.name, tool: call.tool ?? call.method, digest: argumentDigest(args) };
       const mode: ApprovalMode = d.approval.mode ?? config.mode;
+      const continued = await continuation(call, identity);
+      if (continued !== undefined) return continued;
 
       if (mode === 'async') {
         const latest = await book.latestFor(identity);
@@ -244,11 +290,11 @@ export function createApprovalStage(o: ApprovalStageOptions): Stage {
       // Ask the requester why first (the approvers see the answer), then ask the approvers.
       let asked: { readonly id: string; readonly justification: string } | undefined;
       if (mode === 'hold' && mayAsk(call) && canAskInline(call)) {
-        // 2026: answer input_required with the form; the client's retry carries the answer.
-        const answer = inlineJustification(call.message);
-        if (!answer.answered) return { action: 'reply', reply: justificationInputRequired(id, call, what(call)) };
-        call.forwarded = answer.forwarded;
-        asked = { id: newApprovalId(), justification: answer.justification };
+        // 2026: answer input_required with the form; the client's retry carries the answer. A
+        // request that continues a round trip the upstream began (its requestState, answers to
+        // its questions) is not asked: asking would drop what the upstream needs to finish.
+        if (inline.answered) asked = { id: newApprovalId(), justification: inline.justification };
+        else if (!continuesRoundTrip(call.message)) return { action: 'reply', reply: justificationInputRequired(id, call, what(call)) };
       } else if (mode === 'hold' && mayAsk(call) && call.exchange.era === '2025') {
         // 2025: ask on the held call's stream, then create the request.
         const approvalId = newApprovalId();

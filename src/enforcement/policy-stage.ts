@@ -10,6 +10,7 @@ import { decisionLogRecord, type DecisionLogRecord } from '../policy/decision-lo
 import { buildPolicyInput, type ApprovalInput, type HttpOperation, type InputContext, type PolicyInput, type ToolAnnotations } from '../policy/input.ts';
 import { filterDiscoverResult, filterListResult, isFilteredList, type ListProbe } from '../policy/list-filter.ts';
 import { decideInputRequests, isInputRequired, markPrivate, requestStateDigest, type InputRequestEntry } from '../mcp/input-required.ts';
+import { isRegateRequestId, REGATE_INPUT_KEY_PREFIX, REGATE_REQUEST_ID_PREFIX } from '../mcp/reserved.ts';
 import { MemoryStore } from '../store/memory-store.ts';
 import type { Store } from '../store/store.ts';
 import { BoundedMap } from './bounded-map.ts';
@@ -144,6 +145,14 @@ export function createPolicyStage(o: PolicyStageOptions): PolicyStage {
 
   /** A server request or notification, or a response regate cannot tie to a request. */
   const decideServerMessage = async (m: JSONRPCMessage, call: CallRecord, x: ExchangeFacts, answer: (reply: JSONRPCMessage) => Promise<void>): Promise<JSONRPCMessage | null> => {
+    const id = idOf(m);
+    if (kindOf(m) === 'request' && isRegateRequestId(id)) {
+      // The client's answer would be taken as an answer to regate's own request: never delivered.
+      o.log.warn({ connection: x.connection.name, method: methodOf(m) }, 'refused a server request whose id is in regate\'s namespace');
+      o.onServerRefused?.(x.connection.name, methodOf(m) ?? 'rpc/request');
+      await answer(errorResponseFor(id, new RegateError('REGATE_ERR_RESERVED_NAME', `request ids starting with "${REGATE_REQUEST_ID_PREFIX}" are regate's own`)) as JSONRPCMessage);
+      return null;
+    }
     const input = inputFor(x, { message: m as unknown as Record<string, unknown>, direction: 'server_to_client' }, await callsBefore(x, false));
     const { decision, enforced } = decide(x, input, true);
     call.decision = decision;
@@ -151,7 +160,6 @@ export function createPolicyStage(o: PolicyStageOptions): PolicyStage {
     if (decision.outcome === 'allow' || !enforced) return m;
     const method = methodOf(m) ?? 'rpc/response';
     o.onServerRefused?.(x.connection.name, method);
-    const id = idOf(m);
     if (kindOf(m) === 'request' && id !== undefined) {
       // The upstream waits for an answer: it gets the refusal, the client never sees the request.
       const err = new RegateError('REGATE_ERR_POLICY_DENIED', denialText(method, undefined, decision));
@@ -220,6 +228,8 @@ export function createPolicyStage(o: PolicyStageOptions): PolicyStage {
     const enforce = o.modeFor(x.connection) === 'enforce';
     const n = await callsBefore(x, false);
     const outcome = await decideInputRequests(result as Record<string, unknown>, (entry: InputRequestEntry) => {
+      // The client's answer under such a key would be taken as an answer to regate's own form.
+      if (entry.key.startsWith(REGATE_INPUT_KEY_PREFIX)) return { allow: false, reason: `input request keys starting with "${REGATE_INPUT_KEY_PREFIX}" are regate's own` };
       const embedded = { jsonrpc: '2.0', id: entry.key, method: entry.method, ...(entry.params !== undefined ? { params: entry.params } : {}) };
       const { decision } = decide(x, inputFor(x, { message: embedded, direction: 'server_to_client' }, n), true);
       if (decision.outcome === 'allow' || !enforce) return { allow: true };

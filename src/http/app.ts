@@ -9,7 +9,7 @@ import type { ExchangeFacts } from '../pipeline/call-record.ts';
 import type { Pipeline } from '../pipeline/compose.ts';
 import { LegacySessions, handleLegacyMessage, handleLegacyStream } from '../proxy/legacy-sse.ts';
 import { sendJson, sendRpcError } from '../proxy/respond.ts';
-import { handleStreamableOther, handleStreamablePost, type Exchange, type ProxyDeps } from '../proxy/streamable.ts';
+import { handleStreamableOther, handleStreamablePost, requestOwnerOf, type Exchange, type ProxyDeps } from '../proxy/streamable.ts';
 import { createUpstream, type Upstream } from '../proxy/upstream.ts';
 import type { Lifecycle } from './lifecycle.ts';
 import type { Metrics } from './metrics.ts';
@@ -23,7 +23,7 @@ import { ClientRequests } from '../proxy/client-requests.ts';
 import { InFlightRequests } from '../proxy/in-flight.ts';
 import { Limits } from '../proxy/limits.ts';
 import { SessionBindings } from '../proxy/session-binding.ts';
-import { admitRequest, sessionAwareUpstream } from '../proxy/session-gate.ts';
+import { admitRequest, sessionAwareUpstream, takeSlot } from '../proxy/session-gate.ts';
 import type { Store } from '../store/store.ts';
 import { sessionsRoutes, type SessionsRouteDeps } from './sessions-routes.ts';
 
@@ -185,8 +185,11 @@ export function createApp(deps: AppDeps): App {
     const x = exchange(req, res, name, path, '/mcp');
     if (!x) return;
     if (x.connection.transport !== 'streamable-http') return wrongTransport(res, x.connection, `/sse/${x.connection.name}`);
-    if (!(await admitRequest(gate, req, res, x.facts, 'call', true))) return;
-    await handleStreamablePost(x, proxyDeps);
+    // A client answering a question regate put to it while its calls are held (they keep their
+    // slots) is admitted first and takes a slot only if its POST carries more than answers.
+    const answering = proxyDeps.clientRequests?.awaits(requestOwnerOf(x.facts)) === true;
+    if (!(await admitRequest(gate, req, res, x.facts, 'call', true, !answering))) return;
+    await handleStreamablePost(x, proxyDeps, answering ? () => takeSlot(gate, req, res, x.facts, 'call') : undefined);
   };
   mcp.head('/mcp/:connection', methodNotAllowed('GET, POST, DELETE'));
   mcp.head('/sse/:connection', methodNotAllowed('GET'));

@@ -13,8 +13,8 @@ import type { CallRecord, ExchangeFacts } from './call-record.ts';
 export type ClientAnswer =
   | { readonly kind: 'result'; readonly result: unknown }
   | { readonly kind: 'error'; readonly message: string }
-  /** No answer: `why` says whether it timed out, the stream closed, or the call stopped waiting. */
-  | { readonly kind: 'unanswered'; readonly why: 'timeout' | 'closed' | 'aborted' };
+  /** No answer: it timed out, the stream closed, the call stopped waiting, or too many requests wait already. */
+  | { readonly kind: 'unanswered'; readonly why: 'timeout' | 'closed' | 'aborted' | 'limit' };
 
 export interface ClientChannel {
   /**

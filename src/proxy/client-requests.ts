@@ -16,6 +16,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { JSONRPCMessage } from '../mcp/jsonrpc.ts';
+import { isRegateRequestId, REGATE_REQUEST_ID_PREFIX } from '../mcp/reserved.ts';
 import type { CallRecord } from '../pipeline/call-record.ts';
 import type { ClientAnswer, ClientChannel } from '../pipeline/client-channel.ts';
 import type { Store, Unsubscribe } from '../store/store.ts';
@@ -27,23 +28,25 @@ export interface RequestOwner {
   readonly sessionId: string | undefined;
 }
 
-const PREFIX = 'regate-ask-';
 const CHANNEL = 'client-answers';
-/** Requests waiting at once on this replica; more are answered `unanswered` at once (bounded memory). */
+/** Where a request's owner is kept while it waits, so that only answers to real requests are relayed. */
+const ASKED = 'client-ask:';
+/** Requests waiting at once on this replica, and per principal; more are `unanswered` at once (bounded memory, no starving). */
 const MAX_PENDING = 10_000;
+const MAX_PENDING_PER_PRINCIPAL = 32;
+/** The largest answer relayed to other replicas (a justification is at most 1,000 characters). */
+const MAX_RELAYED_BYTES = 16 * 1024;
 
 interface Pending {
   readonly owner: RequestOwner;
   readonly settle: (a: ClientAnswer) => void;
 }
 
-/** True for an id regate gave one of its own requests to a client. */
-export function isRegateRequestId(id: unknown): id is string {
-  return typeof id === 'string' && id.startsWith(PREFIX);
-}
+export { isRegateRequestId };
 
 export class ClientRequests {
   readonly #pending = new Map<string, Pending>();
+  readonly #perPrincipal = new Map<string, number>();
   readonly #store: Store | undefined;
   readonly #log: () => Logger;
   #subscription: Promise<Unsubscribe | undefined> | undefined;
@@ -63,13 +66,19 @@ export class ClientRequests {
     return {
       request: async (method, params, o) => {
         if (o.signal.aborted) return { kind: 'unanswered', why: 'aborted' };
-        if (this.#pending.size >= MAX_PENDING) return { kind: 'unanswered', why: 'closed' };
+        if (this.#pending.size >= MAX_PENDING || (this.#perPrincipal.get(owner.principal) ?? 0) >= MAX_PENDING_PER_PRINCIPAL) return { kind: 'unanswered', why: 'limit' };
         await this.#subscribe();
         if (o.signal.aborted) return { kind: 'unanswered', why: 'aborted' };
-        const id = PREFIX + randomBytes(24).toString('base64url');
+        const id = REGATE_REQUEST_ID_PREFIX + randomBytes(24).toString('base64url');
+        // Other replicas relay an answer only to a request the store knows, from its owner.
+        await this.#store?.set(ASKED + id, JSON.stringify(owner), o.timeoutMs + 5000).catch((err: unknown) => {
+          this.#log().warn({ err }, 'could not note a request to a client in the store: only answers reaching this replica count');
+        });
         return new Promise<ClientAnswer>((resolve) => {
           const done = (a: ClientAnswer) => {
             if (!this.#pending.delete(id)) return;
+            this.#count(owner.principal, -1);
+            void this.#store?.del(ASKED + id).catch(() => {});
             clearTimeout(timer);
             o.signal.removeEventListener('abort', onAbort);
             resolve(a);
@@ -79,6 +88,7 @@ export class ClientRequests {
           timer.unref();
           o.signal.addEventListener('abort', onAbort, { once: true });
           this.#pending.set(id, { owner, settle: done });
+          this.#count(owner.principal, 1);
           send({ jsonrpc: '2.0', id, method, params } as JSONRPCMessage, o.call).then(
             (sent) => {
               if (!sent) done({ kind: 'unanswered', why: 'closed' });
@@ -121,12 +131,38 @@ export class ClientRequests {
     return true;
   }
 
+  #count(principal: string, delta: 1 | -1): void {
+    const n = (this.#perPrincipal.get(principal) ?? 0) + delta;
+    if (n > 0) this.#perPrincipal.set(principal, n);
+    else this.#perPrincipal.delete(principal);
+  }
+
+  /** True while a request of regate's to this owner waits on this replica (its answer needs no call slot). */
+  awaits(owner: RequestOwner): boolean {
+    if ((this.#perPrincipal.get(owner.principal) ?? 0) === 0) return false;
+    for (const p of this.#pending.values()) if (sameOwner(p.owner, owner)) return true;
+    return false;
+  }
+
+  /**
+   * Passes an answer this replica does not hold to the others, only when the store knows a
+   * request with that id put to this very owner, and only a small one: forged ids, late answers
+   * and other owners' answers end here (logged), never flood the store.
+   */
   #relay(id: string, owner: RequestOwner, m: JSONRPCMessage): void {
-    if (this.#store === undefined) {
-      this.#log().info({ principal_id: owner.principal }, 'dropped an answer to a request regate is not waiting for (late or unknown)');
-      return;
-    }
-    this.#store.publish(CHANNEL, JSON.stringify({ id, owner, message: m })).catch((err: unknown) => this.#log().warn({ err }, 'could not pass a client answer to the other replicas'));
+    const drop = (why: string) => this.#log().info({ principal_id: owner.principal, connection: owner.connection }, `dropped an answer to a request of regate's: ${why}`);
+    const store = this.#store;
+    if (store === undefined) return drop('no such request is waiting (late or unknown)');
+    const text = JSON.stringify({ id, owner, message: m });
+    if (Buffer.byteLength(text) > MAX_RELAYED_BYTES) return drop(`larger than ${MAX_RELAYED_BYTES} bytes`);
+    store
+      .get(ASKED + id)
+      .then(async (raw) => {
+        if (raw === undefined) return drop('no such request is waiting (late or unknown)');
+        if (!sameOwner(parseOwner(raw) ?? NOBODY, owner)) return drop('the request was put to another client');
+        await store.publish(CHANNEL, text);
+      })
+      .catch((err: unknown) => this.#log().warn({ err }, 'could not pass a client answer to the other replicas'));
   }
 
   #subscribe(): Promise<Unsubscribe | undefined> {
@@ -162,6 +198,18 @@ function answerOf(m: JSONRPCMessage): ClientAnswer {
     return { kind: 'error', message: typeof e.message === 'string' ? e.message : 'error' };
   }
   return { kind: 'result', result: (m as { result?: unknown }).result };
+}
+
+const NOBODY: RequestOwner = { principal: '\u0000', connection: '\u0000', sessionId: '\u0000' };
+
+function parseOwner(raw: string): RequestOwner | undefined {
+  try {
+    const o = JSON.parse(raw) as Partial<RequestOwner>;
+    if (typeof o.principal !== 'string' || typeof o.connection !== 'string' || (o.sessionId !== undefined && typeof o.sessionId !== 'string')) return undefined;
+    return { principal: o.principal, connection: o.connection, sessionId: o.sessionId };
+  } catch {
+    return undefined;
+  }
 }
 
 function parseRelayed(raw: string): { id: string; owner: RequestOwner; message: JSONRPCMessage } | undefined {

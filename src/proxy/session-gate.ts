@@ -30,7 +30,8 @@ const principalOf = (facts: ExchangeFacts): string => facts.principal?.id ?? '';
  * Admits one request, or answers it (404 for a session that is not the caller's, 429 for a
  * limit, 503 when the store cannot tell) and resolves false. `bindSession`: the route carries
  * Streamable HTTP session ids (legacy SSE sessions are bound by their own table). An admitted
- * request holds its slot until its response closes.
+ * request holds its slot until its response closes. `slot: false` admits without a slot (the
+ * caller takes one with `takeSlot` once it knows the request needs one).
  */
 export async function admitRequest(
   deps: SessionGateDeps,
@@ -39,6 +40,7 @@ export async function admitRequest(
   facts: ExchangeFacts,
   kind: SlotKind,
   bindSession: boolean,
+  slot = true,
 ): Promise<boolean> {
   const principal = principalOf(facts);
   try {
@@ -52,7 +54,16 @@ export async function admitRequest(
       // making sessions only to have them ended.
       return refuse(req, res, deps.limits.refused('REGATE_ERR_LIMIT_PRINCIPAL_SESSIONS', principal));
     }
-    const release = await deps.limits.take(kind, principal, facts.connection.name);
+    return slot ? await takeSlot(deps, req, res, facts, kind) : true;
+  } catch (err) {
+    return refuse(req, res, asRegateError(err));
+  }
+}
+
+/** Takes the request's slot (held until its response closes), or answers 429/503 and resolves false. */
+export async function takeSlot(deps: SessionGateDeps, req: IncomingMessage, res: ServerResponse, facts: ExchangeFacts, kind: SlotKind): Promise<boolean> {
+  try {
+    const release = await deps.limits.take(kind, principalOf(facts), facts.connection.name);
     res.once('close', release);
     return true;
   } catch (err) {

@@ -109,8 +109,12 @@ export function mcpHeadersFor(x: Exchange, message?: JSONRPCMessage): Record<str
   return upstreamMcpHeaders(message, { era: x.facts.era, protocolVersion, headerParams: toolHeadersOf(x.connection) });
 }
 
-/** POST /mcp/{connection}: one JSON-RPC message or batch from the client. */
-export async function handleStreamablePost(x: Exchange, deps: ProxyDeps): Promise<void> {
+/**
+ * POST /mcp/{connection}: one JSON-RPC message or batch from the client. `lateSlot`: the request
+ * was admitted without a call slot (it may carry only answers to regate's own questions); it takes
+ * one if anything else is in it.
+ */
+export async function handleStreamablePost(x: Exchange, deps: ProxyDeps, lateSlot?: () => Promise<boolean>): Promise<void> {
   const { req, res, facts } = x;
   const reply = new ClientReply(res, facts, deps.pipeline);
   let parsed;
@@ -130,6 +134,7 @@ export async function handleStreamablePost(x: Exchange, deps: ProxyDeps): Promis
     }
     if (rest !== parsed.messages) parsed = { ...parsed, messages: rest };
   }
+  if (lateSlot !== undefined && !(await lateSlot())) return;
   try {
     // The body decides the era; a 2026 request whose Mcp-* headers say something else than its
     // body is refused here, before policy, so the upstream never receives it.

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { McpServer, createMcpHandler } from '@modelcontextprotocol/server';
+import { McpServer, createMcpHandler, inputRequired, inputResponse } from '@modelcontextprotocol/server';
 import { toNodeHandler } from '@modelcontextprotocol/node';
 import * as z from 'zod';
 import { startDemoServer, type DemoServer } from '../../../src/demo/demo-server.ts';
-import { approveFirstPending, sharedKeyFile, startApprovalGateway, type ApprovalGateway } from '../../helpers/approvals.ts';
+import { api, approveFirstPending, sharedKeyFile, startApprovalGateway, waitForPending, type ApprovalGateway } from '../../helpers/approvals.ts';
 import { connectV2, type ElicitAnswer, type ElicitParams } from '../../helpers/v2-peers.ts';
 
 /**
@@ -72,6 +72,41 @@ describe('the v2 client is asked why, in both eras', function () {
     }
   });
 
+  it('2026-07-28: the approved call\'s own round trip with the upstream rides on the approval once', async () => {
+    const c = await agent(gw, (p) => (JSON.stringify(p).includes('justification') ? { action: 'accept', content: { justification: 'contract renewal' } } : { action: 'accept', content: { confirm: true } }));
+    try {
+      const before = modern.bodies.length;
+      const call = c.client.callTool({ name: 'update_customer_tier', arguments: { id: 'cus_11', tier: 'gold' } });
+      assert.equal((await approveFirstPending(gw)).justification, 'contract renewal');
+      // One approval: were the retry asked again, the call would wait for a second one and time out.
+      assert.equal(((await call) as { content: Array<{ text: string }> }).content[0]!.text, 'cus_11 is now gold');
+      assert.deepEqual(c.elicitations.map((e) => /justification/.test(JSON.stringify(e)) ? 'regate' : 'upstream'), ['regate', 'upstream']);
+      const calls = modern.bodies.slice(before).filter((b) => (b as { method?: string }).method === 'tools/call') as Array<{ params: Record<string, unknown> }>;
+      assert.equal(calls.length, 2, 'the approved call, then its continuation');
+      assert.equal(calls[1]!.params.requestState, 'tier:cus_11:gold');
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('2026-07-28: a continuation replayed after it was used is asked for approval again, and not forwarded when denied', async () => {
+    const token = await gw.token('agent-v2', ['mcp-readers']);
+    const envelope = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': { elicitation: { form: {} } }, 'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' } };
+    const before = modern.bodies.length;
+    const forged = fetch(`${gw.url}/mcp/crm`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call', 'mcp-name': 'update_customer_tier' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'update_customer_tier', arguments: { id: 'cus_11', tier: 'gold' }, requestState: 'tier:cus_11:gold', inputResponses: { confirm: { action: 'accept', content: { confirm: true } } }, _meta: envelope } }),
+    });
+    const approver = await gw.token('boss', ['mcp-approvers'], 'Boss');
+    const [pending] = await waitForPending(gw.url, approver);
+    assert.equal(pending!.justification, 'none given', 'a continuation is not asked why');
+    assert.equal((await api(gw.url, approver, `/approvals/${String(pending!.id)}/deny`, { comment: 'no replay' })).status, 200);
+    const text = await (await forged).text();
+    assert.match(text, /denied/);
+    assert.equal(modern.bodies.length, before, 'nothing reached the upstream');
+  });
+
   it('2025 (the v2 client against a session server): elicitation/create on the held call\'s stream', async () => {
     const c = await agent(gw2025, () => ({ action: 'accept', content: { justification: 'GDPR erasure request' } }));
     try {
@@ -93,6 +128,12 @@ async function startDeletingServer(): Promise<{ url: string; bodies: unknown[]; 
     server.registerTool('delete_customer', { description: 'Deletes a customer', inputSchema: z.object({ id: z.string() }) }, async ({ id }) => ({
       content: [{ type: 'text', text: `deleted ${id}` }],
     }));
+    // Asks its own question (a round trip of the upstream's) before it runs.
+    server.registerTool('update_customer_tier', { description: 'Changes a tier', inputSchema: z.object({ id: z.string(), tier: z.string() }) }, async ({ id, tier }, ctx) => {
+      const a = inputResponse(ctx.mcpReq.inputResponses, 'confirm');
+      if (a.kind === 'elicit') return { content: [{ type: 'text', text: a.action === 'accept' && a.content?.confirm === true ? `${id} is now ${tier}` : `${id} unchanged` }] };
+      return inputRequired({ inputRequests: { confirm: inputRequired.elicit({ message: `Really move ${id} to ${tier}?`, requestedSchema: z.object({ confirm: z.boolean() }) }) }, requestState: `tier:${id}:${tier}` });
+    });
     return server;
   };
   const handler = createMcpHandler(build, { legacy: 'reject' });

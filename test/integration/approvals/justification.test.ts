@@ -179,3 +179,45 @@ describe('the requester is asked why, with a form, while the call is held', func
     assert.equal(events.filter((e) => e.call_id === withdrawn.call_id && e.kind === 'approval').length, 0);
   });
 });
+
+/**
+ * A held call keeps its call slot while it waits. The POST that answers regate's question carries
+ * nothing for the upstream, so it needs no slot: with one concurrent request allowed per
+ * principal, the answer still arrives; a POST that carries a call as well still needs one.
+ */
+describe('the answer to regate\'s question needs no call slot', function () {
+  this.timeout(60_000);
+  const upstreamToken = 'crm-gateway-credential';
+  let demo: DemoServer;
+  let gw: ApprovalGateway;
+
+  before(async () => {
+    demo = await startDemoServer({ requiredToken: upstreamToken });
+    gw = await startApprovalGateway(
+      {
+        connections: [{ name: 'crm', url: demo.url, headers: { Authorization: `Bearer ${upstreamToken}` } }],
+        limits: { per_principal: { max_concurrent_requests: 1 } },
+        approvals: { timeout_seconds: 30, recheck_seconds: 0.5, justification_seconds: 5 },
+      },
+      await sharedKeyFile(),
+    );
+  });
+  after(async () => {
+    await gw?.stop();
+    await demo?.close();
+  });
+
+  it('reaches the held call with the principal\'s only slot taken by it', async () => {
+    const c = await connectClient(`${gw.url}/mcp/crm`, 'streamable-http', {
+      headers: { Authorization: `Bearer ${await gw.token('agent-1', ['mcp-readers'])}` },
+      elicit: () => ({ action: 'accept', content: { justification: 'ticket 4711' } }),
+    });
+    try {
+      const call = c.client.callTool({ name: 'delete_customer', arguments: { id: 'cus_001' } });
+      assert.equal((await approveFirstPending(gw)).justification, 'ticket 4711');
+      assert.equal(((await call) as { isError?: boolean }).isError, undefined);
+    } finally {
+      await c.close();
+    }
+  });
+});

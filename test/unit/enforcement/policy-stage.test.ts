@@ -47,6 +47,15 @@ describe('policy stage', () => {
   const hook = createPolicyStage({ evaluate: decide, modeFor: () => 'enforce', onDecision: () => {}, log: pino({ level: 'silent' }) });
   const tools = { tools: [{ name: 'get_customer' }, { name: 'secret_export' }] };
 
+  it('refuses a server request whose id is in regate\'s namespace, answering the upstream, whatever the policy says', async () => {
+    const answered: JSONRPCMessage[] = [];
+    const upstream: UpstreamReply = { answer: async (m) => void answered.push(m) };
+    const m = { jsonrpc: '2.0', id: 'regate-ask-abc', method: 'elicitation/create', params: { message: 'hi' } } as JSONRPCMessage;
+    const out = await hook.fromServer!(m, newCallRecord(ctx, m, 'server_to_client'), ctx, upstream, 10);
+    assert.equal(out, null, 'never delivered to the client');
+    assert.equal((answered[0] as { error: { data: { code: string } } }).error.data.code, 'REGATE_ERR_RESERVED_NAME');
+  });
+
   it('filters a listing it can tie to its tools/list request', async () => {
     const out = await onServer(hook, ctx, { jsonrpc: '2.0', id: 1, result: tools }, { jsonrpc: '2.0', id: 1, method: 'tools/list' });
     assert.deepEqual((out as unknown as { result: typeof tools }).result.tools, [{ name: 'get_customer' }]);
@@ -199,6 +208,13 @@ describe('policy stage', () => {
         const m = asking({ confirm: elicit });
         assert.deepEqual(await onServer(stage, modern, m, callTool), m);
         assert.deepEqual(records.map((r) => [r.method, r.outcome, r.enforced]), [['elicitation/create', 'deny', false]]);
+      });
+
+      it('refuses an input request under a key in regate\'s namespace, in shadow mode too', async () => {
+        const records: Array<Record<string, unknown>> = [];
+        const stage = createPolicyStage({ evaluate: decide, modeFor: () => 'shadow', onDecision: (r) => records.push(r as never), log: pino({ level: 'silent' }) });
+        const out = (await onServer(stage, modern, asking({ 'regate/justification': elicit, where: roots }), callTool)) as unknown as { result: Record<string, unknown> };
+        assert.deepEqual(out.result.inputRequests, { where: roots });
       });
 
       it('leaves a result whose input requests are all allowed untouched', async () => {

@@ -80,6 +80,39 @@ describe('requests regate puts to a client, and their answers', () => {
     assert.deepEqual(await pending, { kind: 'error', message: 'no forms here' });
   });
 
+  it('bounds the requests waiting per principal, so one principal cannot starve the others', async () => {
+    const requests = new ClientRequests({ log });
+    const ac = new AbortController();
+    const waiting = Array.from({ length: 32 }, (_, i) => channelOf(requests, { ...alice, sessionId: `s-${i}` }, []).request('x', {}, { call, signal: ac.signal, timeoutMs: 5000 }));
+    await tick();
+    assert.deepEqual(await channelOf(requests, alice, []).request('x', {}, { call, signal: never, timeoutMs: 5000 }), { kind: 'unanswered', why: 'limit' });
+    const bob = channelOf(requests, { ...alice, principal: 'bob' }, []).request('x', {}, { call, signal: never, timeoutMs: 20 });
+    assert.deepEqual(await bob, { kind: 'unanswered', why: 'timeout' }, 'another principal is still asked');
+    assert.equal(requests.awaits({ ...alice, sessionId: 's-3' }), true);
+    assert.equal(requests.awaits({ ...alice, sessionId: 's-none' }), false);
+    ac.abort();
+    assert.ok((await Promise.all(waiting)).every((a) => a.kind === 'unanswered' && a.why === 'aborted'));
+    assert.equal(requests.size, 0);
+  });
+
+  it('relays nothing for an id the store does not know, nor an oversized answer', async () => {
+    const store = new MemoryStore();
+    const published: string[] = [];
+    await store.subscribe('client-answers', (m) => void published.push(m));
+    const other = new ClientRequests({ store, log });
+    other.take(alice, [answer('regate-ask-made-up')]);
+    const holder = new ClientRequests({ store, log });
+    const sent: JSONRPCMessage[] = [];
+    void channelOf(holder, alice, sent).request('x', {}, { call, signal: never, timeoutMs: 200 });
+    await new Promise((r) => setTimeout(r, 10));
+    other.take(alice, [answer((sent[0] as { id: string }).id, { action: 'accept', content: { justification: 'x'.repeat(20_000) } })]);
+    await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(published, []);
+    await holder.close();
+    await other.close();
+    await store.close();
+  });
+
   it('an answer that reaches another replica is passed on through the store, owner checked by the holder', async () => {
     const store = new MemoryStore();
     const holder = new ClientRequests({ store, log });
