@@ -7,11 +7,13 @@
 import { randomFillSync } from 'node:crypto';
 import type { CallRecord, ExchangeFacts } from '../pipeline/call-record.ts';
 import { idOf } from '../mcp/jsonrpc.ts';
-import type { TranscriptEvent } from './event.ts';
+import { messageJson } from '../mcp/message-json.ts';
+import { noteFieldJson, type TranscriptEvent } from './event.ts';
 import { redactPaths } from '../policy/redact-arguments.ts';
 import { boundValue } from './truncate.ts';
 import { capText } from '../text/cap.ts';
 import { isRecord } from '../util/is-record.ts';
+import { jsonWithKnown, type KnownJson } from '../util/json-with-known.ts';
 import { messageWithRequestStateDigest, withRequestStateDigest } from '../mcp/input-required.ts';
 
 /**
@@ -106,13 +108,24 @@ export function createEventBuilders(options: EventBuilderOptions): EventBuilders
   const now = options.now ?? Date.now;
   const max = options.maxContentBytes;
 
+  // A call's events are built within the same millisecond or so: its time text is formatted once.
+  let lastMs = Number.NaN;
+  let lastTime = '';
+  const timeText = (t: number): string => {
+    if (t !== lastMs) {
+      lastMs = t;
+      lastTime = new Date(t).toISOString();
+    }
+    return lastTime;
+  };
+
   /** Fields every event of an exchange carries. */
   function base(exchange: ExchangeFacts, kind: TranscriptEvent['kind']): TranscriptEvent {
     const t = now();
     const p = exchange.principal;
     const e: TranscriptEvent = {
       event_id: uuidv7(t),
-      time: new Date(t).toISOString(),
+      time: timeText(t),
       connection: exchange.connection.name,
       kind,
       protocol_era: exchange.era,
@@ -154,15 +167,19 @@ export function createEventBuilders(options: EventBuilderOptions): EventBuilders
     return e;
   }
 
-  /** Puts `value` into `field`, truncated past max_content_bytes with its digest noted. */
-  function bounded(e: TranscriptEvent, field: 'content' | 'arguments' | 'params', value: unknown, json?: string): number {
+  /**
+   * Puts `value` into `field`, truncated past max_content_bytes with its digest noted. Returns the
+   * JSON of a value kept whole (noted for the event's own JSON), else undefined.
+   */
+  function bounded(e: TranscriptEvent, field: 'content' | 'arguments' | 'params', value: unknown, json?: string): string | undefined {
     const b = boundValue(value, max, json);
     e[field] = b.value;
     if (b.sha256 !== undefined) {
       e.truncated = [...(e.truncated ?? []), field];
       e[`${field}_sha256`] = b.sha256;
     }
-    return b.bytes;
+    if (b.json !== undefined) noteFieldJson(e, field, b.value, b.json);
+    return b.json;
   }
 
   function requestEvents(record: CallRecord): TranscriptEvent[] {
@@ -172,18 +189,27 @@ export function createEventBuilders(options: EventBuilderOptions): EventBuilders
     const paths = record.decision?.audit?.redact_arguments;
     const params = message.params;
     let redactedParams: unknown = params;
+    /** The recorded arguments and their JSON, which the params' JSON reuses. */
+    let argsJson: KnownJson | undefined;
     if (METHODS_WITH_ARGUMENTS.has(record.method) && isRecord(params)) {
       if (params['arguments'] !== undefined) {
         const args = maskArgs(record, redactPaths(params['arguments'], paths));
-        bounded(request, 'arguments', args);
+        const json = bounded(request, 'arguments', args);
+        if (json !== undefined) argsJson = { value: args, json };
         redactedParams = { ...params, arguments: args };
       }
     } else if (params !== undefined) {
       redactedParams = maskArgs(record, redactPaths(params, paths));
     }
     // A 2026 retry's requestState is the server's opaque memory: recorded as a digest only.
-    if (redactedParams !== undefined) bounded(request, 'params', isRecord(redactedParams) ? withRequestStateDigest(redactedParams) : redactedParams);
-    request.bytes = Buffer.byteLength(JSON.stringify(record.message));
+    if (redactedParams !== undefined) {
+      const recorded = isRecord(redactedParams) ? withRequestStateDigest(redactedParams) : redactedParams;
+      // The arguments are serialized once: the params' JSON takes theirs.
+      const json = argsJson !== undefined && isRecord(recorded) ? jsonWithKnown(recorded, { arguments: argsJson }) : undefined;
+      bounded(request, 'params', recorded, json);
+    }
+    // The text forwarding sends too (one serialization per message).
+    request.bytes = Buffer.byteLength(messageJson(record.message));
     const d = record.decision;
     if (d === undefined) return [request];
 

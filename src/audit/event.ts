@@ -8,6 +8,7 @@
  * never a header: no bearer token or upstream credential can reach a transcript from here.
  */
 import { z } from 'zod';
+import { jsonWithKnown, type KnownJson } from '../util/json-with-known.ts';
 
 export const EVENT_KINDS = ['request', 'decision', 'response', 'approval', 'error', 'session'] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
@@ -109,6 +110,21 @@ export const BINDING_FIELDS = [
 export const EVENT_FIELDS = Object.keys(transcriptEventSchema.shape) as (keyof TranscriptEvent)[];
 
 const jsonOfEvent = new WeakMap<TranscriptEvent, string>();
+const knownOfEvent = new WeakMap<TranscriptEvent, Record<string, KnownJson>>();
+
+/**
+ * Notes the JSON of a field's value, already computed while the event was built (arguments,
+ * params, content are serialized to be bounded), so that `eventJson` does not serialize it again.
+ * It is used only while the field still holds that value.
+ */
+export function noteFieldJson(e: TranscriptEvent, field: 'arguments' | 'params' | 'content', value: unknown, json: string): void {
+  let known = knownOfEvent.get(e);
+  if (known === undefined) {
+    known = Object.create(null) as Record<string, KnownJson>;
+    knownOfEvent.set(e, known);
+  }
+  known[field] = { value, json };
+}
 
 /**
  * The event's JSON, computed once per event object: the spill file, the batcher's size check and
@@ -117,7 +133,8 @@ const jsonOfEvent = new WeakMap<TranscriptEvent, string>();
 export function eventJson(e: TranscriptEvent): string {
   let json = jsonOfEvent.get(e);
   if (json === undefined) {
-    json = JSON.stringify(e);
+    const known = knownOfEvent.get(e);
+    json = known === undefined ? JSON.stringify(e) : jsonWithKnown(e, known);
     jsonOfEvent.set(e, json);
   }
   return json;
