@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ConnectionConfig } from '../config/schema.ts';
 import { RegateError } from '../errors.ts';
@@ -12,6 +11,7 @@ import { filterDiscoverResult, filterListResult, isFilteredList, type ListProbe 
 import { decideInputRequests, isInputRequired, markPrivate, requestStateDigest, type InputRequestEntry } from '../mcp/input-required.ts';
 import { MemoryStore } from '../store/memory-store.ts';
 import type { Store } from '../store/store.ts';
+import { sessionDigest } from '../util/session-digest.ts';
 import { BoundedMap } from './bounded-map.ts';
 import { denialReply, denialText } from './denial.ts';
 
@@ -89,7 +89,7 @@ export function createPolicyStage(o: PolicyStageOptions): PolicyStage {
    * replica), not the id.
    */
   const callsBefore = async (x: ExchangeFacts, count: boolean): Promise<number> => {
-    const session = x.sessionId === undefined ? '' : createHash('sha256').update(x.sessionId).digest('base64url');
+    const session = x.sessionId === undefined ? '' : sessionDigest(x.sessionId);
     const key = `calls:${x.principal?.id ?? ''}\u0000${x.connection.name}\u0000${session}`;
     if (count) return (await store.increment(key, CALLS_TTL_MS)) - 1;
     const n = Number(await store.get(key));
