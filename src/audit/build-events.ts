@@ -8,7 +8,7 @@ import { randomFillSync } from 'node:crypto';
 import type { CallRecord, ExchangeFacts } from '../pipeline/call-record.ts';
 import { idOf } from '../mcp/jsonrpc.ts';
 import { messageJson } from '../mcp/message-json.ts';
-import { noteFieldJson, type TranscriptEvent } from './event.ts';
+import { eventJson, type TranscriptEvent } from './event.ts';
 import { redactPaths } from '../policy/redact-arguments.ts';
 import { boundValue } from './truncate.ts';
 import { capText } from '../text/cap.ts';
@@ -169,17 +169,16 @@ export function createEventBuilders(options: EventBuilderOptions): EventBuilders
 
   /**
    * Puts `value` into `field`, truncated past max_content_bytes with its digest noted. Returns the
-   * JSON of a value kept whole (noted for the event's own JSON), else undefined.
+   * value kept whole with its JSON (for the event's own JSON), else undefined.
    */
-  function bounded(e: TranscriptEvent, field: 'content' | 'arguments' | 'params', value: unknown, json?: string): string | undefined {
+  function bounded(e: TranscriptEvent, field: 'content' | 'arguments' | 'params', value: unknown, json?: string): KnownJson | undefined {
     const b = boundValue(value, max, json);
     e[field] = b.value;
     if (b.sha256 !== undefined) {
       e.truncated = [...(e.truncated ?? []), field];
       e[`${field}_sha256`] = b.sha256;
     }
-    if (b.json !== undefined) noteFieldJson(e, field, b.value, b.json);
-    return b.json;
+    return b.json === undefined ? undefined : { value: b.value, json: b.json };
   }
 
   function requestEvents(record: CallRecord): TranscriptEvent[] {
@@ -189,13 +188,13 @@ export function createEventBuilders(options: EventBuilderOptions): EventBuilders
     const paths = record.decision?.audit?.redact_arguments;
     const params = message.params;
     let redactedParams: unknown = params;
-    /** The recorded arguments and their JSON, which the params' JSON reuses. */
+    // The recorded arguments are serialized once: the params' JSON and the event's take that text.
     let argsJson: KnownJson | undefined;
+    let paramsJson: KnownJson | undefined;
     if (METHODS_WITH_ARGUMENTS.has(record.method) && isRecord(params)) {
       if (params['arguments'] !== undefined) {
         const args = maskArgs(record, redactPaths(params['arguments'], paths));
-        const json = bounded(request, 'arguments', args);
-        if (json !== undefined) argsJson = { value: args, json };
+        argsJson = bounded(request, 'arguments', args);
         redactedParams = { ...params, arguments: args };
       }
     } else if (params !== undefined) {
@@ -204,12 +203,12 @@ export function createEventBuilders(options: EventBuilderOptions): EventBuilders
     // A 2026 retry's requestState is the server's opaque memory: recorded as a digest only.
     if (redactedParams !== undefined) {
       const recorded = isRecord(redactedParams) ? withRequestStateDigest(redactedParams) : redactedParams;
-      // The arguments are serialized once: the params' JSON takes theirs.
       const json = argsJson !== undefined && isRecord(recorded) ? jsonWithKnown(recorded, { arguments: argsJson }) : undefined;
-      bounded(request, 'params', recorded, json);
+      paramsJson = bounded(request, 'params', recorded, json);
     }
     // The text forwarding sends too (one serialization per message).
     request.bytes = Buffer.byteLength(messageJson(record.message));
+    eventJson(request, { arguments: argsJson, params: paramsJson });
     const d = record.decision;
     if (d === undefined) return [request];
 
@@ -238,12 +237,13 @@ export function createEventBuilders(options: EventBuilderOptions): EventBuilders
     const e = ofCall(record, 'response');
     e.direction = 'server_to_client';
     const recorded = messageWithRequestStateDigest(content);
-    bounded(e, 'content', recorded, recorded === content ? json : undefined);
+    const contentJson = bounded(e, 'content', recorded, recorded === content ? json : undefined);
     e.bytes = bytes;
     e.masked = { ...record.masked };
     e.exposed = { ...record.exposed };
     const t = record.timings;
     e.latency_ms = durationMs(t.receivedNs, t.completedNs ?? process.hrtime.bigint());
+    eventJson(e, { content: contentJson });
     return e;
   }
 

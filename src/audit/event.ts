@@ -110,30 +110,17 @@ export const BINDING_FIELDS = [
 export const EVENT_FIELDS = Object.keys(transcriptEventSchema.shape) as (keyof TranscriptEvent)[];
 
 const jsonOfEvent = new WeakMap<TranscriptEvent, string>();
-const knownOfEvent = new WeakMap<TranscriptEvent, Record<string, KnownJson>>();
-
-/**
- * Notes the JSON of a field's value, already computed while the event was built (arguments,
- * params, content are serialized to be bounded), so that `eventJson` does not serialize it again.
- * It is used only while the field still holds that value.
- */
-export function noteFieldJson(e: TranscriptEvent, field: 'arguments' | 'params' | 'content', value: unknown, json: string): void {
-  let known = knownOfEvent.get(e);
-  if (known === undefined) {
-    known = Object.create(null) as Record<string, KnownJson>;
-    knownOfEvent.set(e, known);
-  }
-  known[field] = { value, json };
-}
 
 /**
  * The event's JSON, computed once per event object: the spill file, the batcher's size check and
- * the file sink all write the same text (events are not changed once built).
+ * the file sink all write the same text (events are not changed once built). `known` is the JSON
+ * of some of its values (arguments, params, content), already computed while the event was built
+ * (they are serialized to be bounded): the builders call this once with it, so those values are not
+ * serialized again.
  */
-export function eventJson(e: TranscriptEvent): string {
+export function eventJson(e: TranscriptEvent, known?: Readonly<Record<string, KnownJson | undefined>>): string {
   let json = jsonOfEvent.get(e);
   if (json === undefined) {
-    const known = knownOfEvent.get(e);
     json = known === undefined ? JSON.stringify(e) : jsonWithKnown(e, known);
     jsonOfEvent.set(e, json);
   }
