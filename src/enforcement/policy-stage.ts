@@ -124,20 +124,16 @@ export function createPolicyStage(o: PolicyStageOptions): PolicyStage {
     const decision = o.evaluate(input);
     const enforced = o.modeFor(x.connection) === 'enforce';
     if (record) {
-      const base = decisionLogRecord(decision, input, { shadowed: !enforced && decision.outcome !== 'allow' });
-      o.onDecision(
-        {
-          ...base,
-          // Session ids leave regate only as their keyed hash (a logged id could be replayed).
-          ...(base.session_id !== undefined ? { session_id: x.sessionRef } : {}),
-          enforced,
-          request_id: x.requestId,
-          ...(x.clientRequestId !== undefined ? { client_request_id: x.clientRequestId } : {}),
-          principal_type: x.principal?.type,
-          ...(input.mcp.direction === 'server_to_client' ? { direction: 'server_to_client' as const } : {}),
-        },
-        decision,
-      );
+      // The policy's record, completed in place (a fresh object; no spreads: this runs on every call).
+      const r = decisionLogRecord(decision, input, { shadowed: !enforced && decision.outcome !== 'allow' }) as { -readonly [K in keyof DecisionRecord]: DecisionRecord[K] };
+      // Session ids leave regate only as their keyed hash (a logged id could be replayed).
+      if (r.session_id !== undefined) r.session_id = x.sessionRef;
+      r.enforced = enforced;
+      r.request_id = x.requestId;
+      if (x.clientRequestId !== undefined) r.client_request_id = x.clientRequestId;
+      r.principal_type = x.principal?.type;
+      if (input.mcp.direction === 'server_to_client') r.direction = 'server_to_client';
+      o.onDecision(r, decision);
     }
     return { decision, enforced };
   };
