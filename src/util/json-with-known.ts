@@ -64,6 +64,8 @@ export function jsonWithKnown(obj: Record<string, unknown>, known: Readonly<Reco
   for (let i = 0; i < texts.length; i++) {
     const p = placeholder(i);
     const at = json.indexOf(p.search) - 1;
+    // Cannot happen (JSON.stringify writes a string value as it is); if it did, be exact anyway.
+    if (at < 0) return JSON.stringify(obj);
     found.push({ at, end: at + p.length, text: texts[i]! });
   }
   found.sort((a, b) => a.at - b.at);
