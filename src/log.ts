@@ -22,7 +22,7 @@ export function flatRecordLogger(log: Logger, bindings: Record<string, unknown>)
   return log.child(bindings, { redact: { paths: flatRedactPaths, censor: '[REDACTED]' } });
 }
 
-export function createLogger(level: string, destination?: pino.DestinationStream): Logger & { flush(): void } {
+export function createLogger(level: string, destination?: pino.DestinationStream): Logger & { flush(cb?: (err?: Error) => void): void } {
   const dest = destination ?? bufferedStdout();
   const logger = pino(
     {
@@ -34,13 +34,16 @@ export function createLogger(level: string, destination?: pino.DestinationStream
     dest,
   );
   return Object.assign(logger, {
-    flush: () => {
+    // Synchronous, for every logger of the process (children inherit it); a callback, as pino's
+    // own flush takes, is called when it is done.
+    flush: (cb?: (err?: Error) => void) => {
       const d = dest as { flushSync?: () => void };
       try {
         d.flushSync?.();
       } catch {
         // stdout closed: nothing left to tell anyone
       }
+      cb?.();
     },
   });
 }
@@ -92,12 +95,15 @@ export class LineBatcher implements pino.DestinationStream {
     if (this.#chars >= this.#chunkChars) this.flush();
   }
 
-  flush(): void {
-    if (this.#lines.length === 0) return;
-    const chunk = this.#lines.join('');
-    this.#lines = [];
-    this.#chars = 0;
-    this.#dest.write(chunk);
+  /** Hands over what is gathered; `cb` (pino's stream contract) is called once it is handed over. */
+  flush(cb?: (err?: Error) => void): void {
+    if (this.#lines.length > 0) {
+      const chunk = this.#lines.join('');
+      this.#lines = [];
+      this.#chars = 0;
+      this.#dest.write(chunk);
+    }
+    cb?.();
   }
 
   flushSync(): void {

@@ -55,6 +55,16 @@ describe('log lines batched for stdout', () => {
     assert.deepEqual([s.chunks, s.synced()], [['a\n'], 1]);
   });
 
+  it('answers flush(callback) of any logger of the process once its lines are written out', async () => {
+    const s = sink();
+    const child = createLogger('info', new LineBatcher(s.dest, 1 << 20)).child({ component: 'x' });
+    child.info('one');
+    await new Promise<void>((resolve) => child.flush(() => resolve()));
+    assert.equal(s.chunks.length, 1);
+    assert.match(s.chunks[0]!, /"msg":"one"/);
+    assert.equal(s.synced(), 1);
+  });
+
   it('loses no line when the process exits right after logging', () => {
     const script = [
       `const { createLogger } = await import(${JSON.stringify(new URL('../../src/log.ts', import.meta.url).href)});`,
