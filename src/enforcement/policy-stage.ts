@@ -104,20 +104,22 @@ export function createPolicyStage(o: PolicyStageOptions): PolicyStage {
     const params = (parts.message as { params?: { name?: unknown } } | undefined)?.params;
     const toolName = typeof params?.name === 'string' ? params.name : undefined;
     const toolAnnotations = parts.toolAnnotations ?? (toolName !== undefined ? annotations.get(`${x.connection.name}\u0000${toolName}`) : undefined);
-    return buildPolicyInput({
+    // Optional parts assigned by name, not spread in: this runs for every decision.
+    const ctx: { -readonly [K in keyof InputContext]: InputContext[K] } = {
       principal: x.principal,
       connection: { name: x.connection.name, tags: x.connection.tags },
-      ...(parts.message !== undefined ? { message: parts.message } : {}),
-      ...(parts.httpOperation !== undefined ? { httpOperation: parts.httpOperation } : {}),
-      ...(parts.direction !== undefined ? { direction: parts.direction } : {}),
-      ...(x.protocolVersion !== undefined ? { protocolVersion: x.protocolVersion } : {}),
-      ...(x.client !== undefined ? { client: x.client } : {}),
       session: { id: x.sessionId, calls: n },
       http: { method: x.http.method, path: x.http.path, remote_addr: x.http.remoteAddress, headers: x.http.headers },
       now: now(),
-      ...(toolAnnotations !== undefined ? { toolAnnotations } : {}),
-      ...(parts.approval !== undefined ? { approval: parts.approval } : {}),
-    });
+    };
+    if (parts.message !== undefined) ctx.message = parts.message;
+    if (parts.httpOperation !== undefined) ctx.httpOperation = parts.httpOperation;
+    if (parts.direction !== undefined) ctx.direction = parts.direction;
+    if (x.protocolVersion !== undefined) ctx.protocolVersion = x.protocolVersion;
+    if (x.client !== undefined) ctx.client = x.client;
+    if (toolAnnotations !== undefined) ctx.toolAnnotations = toolAnnotations;
+    if (parts.approval !== undefined) ctx.approval = parts.approval;
+    return buildPolicyInput(ctx);
   };
 
   const decide = (x: ExchangeFacts, input: PolicyInput, record: boolean): { decision: PolicyDecision; enforced: boolean } => {
