@@ -8,6 +8,7 @@
  * never a header: no bearer token or upstream credential can reach a transcript from here.
  */
 import { z } from 'zod';
+import { jsonWithKnown, type KnownJson } from '../util/json-with-known.ts';
 
 export const EVENT_KINDS = ['request', 'decision', 'response', 'approval', 'error', 'session'] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
@@ -112,12 +113,15 @@ const jsonOfEvent = new WeakMap<TranscriptEvent, string>();
 
 /**
  * The event's JSON, computed once per event object: the spill file, the batcher's size check and
- * the file sink all write the same text (events are not changed once built).
+ * the file sink all write the same text (events are not changed once built). `known` is the JSON
+ * of some of its values (arguments, params, content), already computed while the event was built
+ * (they are serialized to be bounded): the builders call this once with it, so those values are not
+ * serialized again.
  */
-export function eventJson(e: TranscriptEvent): string {
+export function eventJson(e: TranscriptEvent, known?: Readonly<Record<string, KnownJson | undefined>>): string {
   let json = jsonOfEvent.get(e);
   if (json === undefined) {
-    json = JSON.stringify(e);
+    json = known === undefined ? JSON.stringify(e) : jsonWithKnown(e, known);
     jsonOfEvent.set(e, json);
   }
   return json;

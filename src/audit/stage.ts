@@ -67,7 +67,7 @@ export function createRecordingStage(audit: Pick<Audit, 'record' | 'events'>, lo
       enqueue([audit.events.sessionEvent(exchange, phase, sessionId)]);
     },
 
-    delivered(message: JSONRPCMessage, call: CallRecord | undefined, exchange: ExchangeFacts) {
+    delivered(message: JSONRPCMessage, call: CallRecord | undefined, exchange: ExchangeFacts, json?: string) {
       const events: TranscriptEvent[] = [];
       if (call !== undefined && call.direction === 'client_to_server' && !requestRecorded.has(call)) events.push(...requestEvents(call));
       // A held call's approval (who decided, why, the justification) is recorded with its answer.
@@ -75,7 +75,8 @@ export function createRecordingStage(audit: Pick<Audit, 'record' | 'events'>, lo
         approvalRecorded.set(call, call.approval.status);
         events.push(audit.events.approvalEvent(call));
       }
-      const text = JSON.stringify(message);
+      // The responder's own serialization when it has one: the content is exactly the bytes sent.
+      const text = json ?? JSON.stringify(message);
       const bytes = Buffer.byteLength(text);
       const own = regateErrorOf(message);
       if (own !== undefined) {

@@ -9,6 +9,8 @@ export interface Bounded {
   readonly value: unknown;
   /** Size of the value's JSON in bytes. */
   readonly bytes: number;
+  /** The value's JSON when it was kept whole (so a caller need not serialize it again). */
+  readonly json?: string;
   /** Set when the value was truncated: SHA-256 (hex) of its full JSON. */
   readonly sha256?: string;
 }
@@ -34,9 +36,9 @@ export function boundValue(value: unknown, maxBytes: number, known?: string): Bo
   if (value === undefined) return { value, bytes: 0 };
   const json = known ?? JSON.stringify(value) ?? 'null';
   // Cheap exit: a string of n UTF-16 units is at most 3n UTF-8 bytes.
-  if (json.length * 3 <= maxBytes) return { value, bytes: Buffer.byteLength(json) };
+  if (json.length * 3 <= maxBytes) return { value, bytes: Buffer.byteLength(json), json };
   const buf = Buffer.from(json, 'utf8');
-  if (buf.length <= maxBytes) return { value, bytes: buf.length };
+  if (buf.length <= maxBytes) return { value, bytes: buf.length, json };
   const sha256 = createHash('sha256').update(buf).digest('hex');
   return { value: utf8Head(buf, maxBytes) + truncationMarker(buf.length, sha256), bytes: buf.length, sha256 };
 }

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { ConnectionConfig } from '../config/schema.ts';
 import { RegateError } from '../errors.ts';
@@ -13,6 +12,7 @@ import { decideInputRequests, isInputRequired, markPrivate, requestStateDigest, 
 import { isRegateRequestId, REGATE_INPUT_KEY_PREFIX, REGATE_REQUEST_ID_PREFIX } from '../mcp/reserved.ts';
 import { MemoryStore } from '../store/memory-store.ts';
 import type { Store } from '../store/store.ts';
+import { sessionDigest } from '../util/session-digest.ts';
 import { BoundedMap } from './bounded-map.ts';
 import { denialReply, denialText } from './denial.ts';
 
@@ -90,7 +90,7 @@ export function createPolicyStage(o: PolicyStageOptions): PolicyStage {
    * replica), not the id.
    */
   const callsBefore = async (x: ExchangeFacts, count: boolean): Promise<number> => {
-    const session = x.sessionId === undefined ? '' : createHash('sha256').update(x.sessionId).digest('base64url');
+    const session = x.sessionId === undefined ? '' : sessionDigest(x.sessionId);
     const key = `calls:${x.principal?.id ?? ''}\u0000${x.connection.name}\u0000${session}`;
     if (count) return (await store.increment(key, CALLS_TTL_MS)) - 1;
     const n = Number(await store.get(key));
@@ -105,40 +105,38 @@ export function createPolicyStage(o: PolicyStageOptions): PolicyStage {
     const params = (parts.message as { params?: { name?: unknown } } | undefined)?.params;
     const toolName = typeof params?.name === 'string' ? params.name : undefined;
     const toolAnnotations = parts.toolAnnotations ?? (toolName !== undefined ? annotations.get(`${x.connection.name}\u0000${toolName}`) : undefined);
-    return buildPolicyInput({
+    // Optional parts assigned by name, not spread in: this runs for every decision.
+    const ctx: { -readonly [K in keyof InputContext]: InputContext[K] } = {
       principal: x.principal,
       connection: { name: x.connection.name, tags: x.connection.tags },
-      ...(parts.message !== undefined ? { message: parts.message } : {}),
-      ...(parts.httpOperation !== undefined ? { httpOperation: parts.httpOperation } : {}),
-      ...(parts.direction !== undefined ? { direction: parts.direction } : {}),
-      ...(x.protocolVersion !== undefined ? { protocolVersion: x.protocolVersion } : {}),
-      ...(x.client !== undefined ? { client: x.client } : {}),
       session: { id: x.sessionId, calls: n },
       http: { method: x.http.method, path: x.http.path, remote_addr: x.http.remoteAddress, headers: x.http.headers },
       now: now(),
-      ...(toolAnnotations !== undefined ? { toolAnnotations } : {}),
-      ...(parts.approval !== undefined ? { approval: parts.approval } : {}),
-    });
+    };
+    if (parts.message !== undefined) ctx.message = parts.message;
+    if (parts.httpOperation !== undefined) ctx.httpOperation = parts.httpOperation;
+    if (parts.direction !== undefined) ctx.direction = parts.direction;
+    if (x.protocolVersion !== undefined) ctx.protocolVersion = x.protocolVersion;
+    if (x.client !== undefined) ctx.client = x.client;
+    if (toolAnnotations !== undefined) ctx.toolAnnotations = toolAnnotations;
+    if (parts.approval !== undefined) ctx.approval = parts.approval;
+    return buildPolicyInput(ctx);
   };
 
   const decide = (x: ExchangeFacts, input: PolicyInput, record: boolean): { decision: PolicyDecision; enforced: boolean } => {
     const decision = o.evaluate(input);
     const enforced = o.modeFor(x.connection) === 'enforce';
     if (record) {
-      const base = decisionLogRecord(decision, input, { shadowed: !enforced && decision.outcome !== 'allow' });
-      o.onDecision(
-        {
-          ...base,
-          // Session ids leave regate only as their keyed hash (a logged id could be replayed).
-          ...(base.session_id !== undefined ? { session_id: x.sessionRef } : {}),
-          enforced,
-          request_id: x.requestId,
-          ...(x.clientRequestId !== undefined ? { client_request_id: x.clientRequestId } : {}),
-          principal_type: x.principal?.type,
-          ...(input.mcp.direction === 'server_to_client' ? { direction: 'server_to_client' as const } : {}),
-        },
-        decision,
-      );
+      // The policy's record, completed in place (a fresh object; no spreads: this runs on every call).
+      const r = decisionLogRecord(decision, input, { shadowed: !enforced && decision.outcome !== 'allow' }) as { -readonly [K in keyof DecisionRecord]: DecisionRecord[K] };
+      // Session ids leave regate only as their keyed hash (a logged id could be replayed).
+      if (r.session_id !== undefined) r.session_id = x.sessionRef;
+      r.enforced = enforced;
+      r.request_id = x.requestId;
+      if (x.clientRequestId !== undefined) r.client_request_id = x.clientRequestId;
+      r.principal_type = x.principal?.type;
+      if (input.mcp.direction === 'server_to_client') r.direction = 'server_to_client';
+      o.onDecision(r, decision);
     }
     return { decision, enforced };
   };

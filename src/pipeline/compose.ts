@@ -50,8 +50,8 @@ export interface Pipeline {
    * the client call a response answers, or the server message's own record.
    */
   fromServer(message: JSONRPCMessage, call: CallRecord, exchange: ExchangeFacts, upstream: UpstreamReply, bytes: number): Promise<JSONRPCMessage | null>;
-  /** Every message the client receives, exactly once. */
-  delivered(message: JSONRPCMessage, call: CallRecord | undefined, exchange: ExchangeFacts): void;
+  /** Every message the client receives, exactly once (`json`: its text as written, when known). */
+  delivered(message: JSONRPCMessage, call: CallRecord | undefined, exchange: ExchangeFacts, json?: string): void;
   /** A GET stream or session DELETE; a RegateError refuses it. */
   httpOperation(op: HttpOperation, exchange: ExchangeFacts): Promise<RegateError | undefined>;
   /** A session began or ended. */
@@ -184,13 +184,13 @@ export function composePipeline(stages: readonly Stage[], deps: PipelineDeps): P
       return m;
     },
 
-    delivered(message, call, exchange) {
+    delivered(message, call, exchange, json) {
       if (call !== undefined && call.timings.completedNs === undefined && idOf(message) !== undefined && kindOf(message) !== 'request') {
         call.timings.completedNs = process.hrtime.bigint();
       }
       for (const s of deliveredStages) {
         try {
-          s.delivered!(message, call, exchange);
+          s.delivered!(message, call, exchange, json);
         } catch (err) {
           deps.log.error({ err, stage: s.name, request_id: exchange.requestId }, 'pipeline stage failed while observing a delivered message');
         }

@@ -64,8 +64,12 @@ export interface Stage {
    * event: for one message of a batch, an upper bound).
    */
   fromServer?(message: JSONRPCMessage, call: CallRecord, exchange: ExchangeFacts, upstream: UpstreamReply, bytes: number): Promise<JSONRPCMessage | null>;
-  /** Every message the client receives, regate's own included, exactly once; must not throw. */
-  delivered?(message: JSONRPCMessage, call: CallRecord | undefined, exchange: ExchangeFacts): void;
+  /**
+   * Every message the client receives, regate's own included, exactly once; must not throw. `json`
+   * is the message's JSON exactly as written to the client, when the responder has it (it is not
+   * serialized twice).
+   */
+  delivered?(message: JSONRPCMessage, call: CallRecord | undefined, exchange: ExchangeFacts, json?: string): void;
   /** A Streamable HTTP session began (bound to its principal) or ended (DELETE accepted); must not throw. */
   session?(phase: 'start' | 'end', exchange: ExchangeFacts, sessionId: string): void;
   /** Decides a GET stream or a session DELETE; a RegateError refuses it. */

@@ -4,7 +4,7 @@ import { errorResponseFor, idOf, type JSONRPCMessage } from '../mcp/jsonrpc.ts';
 import { formatSseComment, formatSseEvent } from '../mcp/sse.ts';
 import type { CallRecord, ExchangeFacts } from '../pipeline/call-record.ts';
 import type { Outgoing, Pipeline } from '../pipeline/compose.ts';
-import { sendJson } from './respond.ts';
+import { sendJsonText } from './respond.ts';
 import { writeChunk } from './write.ts';
 
 /**
@@ -65,15 +65,15 @@ export class ClientReply {
   /** Writes one message as an SSE event; resolves false when the client has gone away. */
   async event(o: Outgoing, id?: string, retry?: number): Promise<boolean> {
     if (this.closed) return false;
-    this.#pipeline.delivered(o.message, o.call, this.#facts);
-    return writeChunk(this.#res, formatSseEvent({ event: 'message', data: JSON.stringify(o.message), id, retry }));
+    const json = JSON.stringify(o.message);
+    this.#pipeline.delivered(o.message, o.call, this.#facts, json);
+    return writeChunk(this.#res, formatSseEvent({ event: 'message', data: json, id, retry }));
   }
 
   /** Several messages the upstream sent as one SSE event (a JSON array), kept as one event. */
   async eventBatch(outs: readonly Outgoing[], id?: string, retry?: number): Promise<boolean> {
     if (this.closed) return false;
-    for (const o of outs) this.#pipeline.delivered(o.message, o.call, this.#facts);
-    return writeChunk(this.#res, formatSseEvent({ event: 'message', data: JSON.stringify(outs.map((o) => o.message)), id, retry }));
+    return writeChunk(this.#res, formatSseEvent({ event: 'message', data: this.#deliver(outs, true), id, retry }));
   }
 
   /** An SSE comment (keepalive). */
@@ -101,8 +101,22 @@ export class ClientReply {
       this.#res.end();
       return;
     }
-    for (const o of outs) this.#pipeline.delivered(o.message, o.call, this.#facts);
-    sendJson(this.#res, status, asArray ? outs.map((o) => o.message) : outs[0]!.message, headers);
+    sendJsonText(this.#res, status, this.#deliver(outs, asArray), headers);
+  }
+
+  /**
+   * Shows each message to the pipeline with its JSON and returns the body those JSON texts make
+   * (an array when `asArray`): each message is serialized once, for the client and the recording
+   * alike. An array's JSON is its elements' JSON joined with commas, as JSON.stringify writes it.
+   */
+  #deliver(outs: readonly Outgoing[], asArray: boolean): string {
+    const texts: string[] = [];
+    for (const o of outs) {
+      const json = JSON.stringify(o.message);
+      this.#pipeline.delivered(o.message, o.call, this.#facts, json);
+      texts.push(json);
+    }
+    return asArray ? `[${texts.join(',')}]` : texts[0]!;
   }
 
   /**

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { RegateError, asRegateError } from '../errors.ts';
 import { idKey, idOf, kindOf } from '../mcp/jsonrpc.ts';
+import { messagesJson } from '../mcp/message-json.ts';
 import type { CallRecord } from '../pipeline/call-record.ts';
 import type { Outgoing } from '../pipeline/compose.ts';
 import { ClientReply, errorsFor } from './client-reply.ts';
@@ -169,7 +170,7 @@ async function forwardLegacy(x: Exchange, deps: ProxyDeps, session: LegacySessio
   }
   for (const [k, c] of pending) session.pending.set(k, c);
   const messages = calls.map((c) => c.forwarded ?? c.message);
-  const body = Buffer.from(JSON.stringify(batch ? messages : messages[0]));
+  const body = Buffer.from(messagesJson(messages, batch));
   const headers = upstreamRequestHeaders(x.req.headers, x.connection.headers, x.facts.requestId, mcpHeadersFor(x));
   if (reply === undefined) {
     // A released hold: the client's POST was answered long ago; only the upstream is told.

@@ -4,11 +4,18 @@ import { errorResponseFor, type JSONRPCMessage, type RequestId } from '../mcp/js
 
 /** Sends a JSON body with an explicit length (no chunking, no compression). */
 export function sendJson(res: ServerResponse, status: number, payload: unknown, extra: OutgoingHttpHeaders = {}): void {
+  sendJsonText(res, status, JSON.stringify(payload), extra);
+}
+
+/**
+ * Sends JSON text already serialized, in one write with its exact length: Node joins the head and
+ * a string body into one socket write when both go out in `end`.
+ */
+export function sendJsonText(res: ServerResponse, status: number, body: string, extra: OutgoingHttpHeaders = {}): void {
   if (res.headersSent) {
     if (!res.writableEnded) res.end();
     return;
   }
-  const body = JSON.stringify(payload);
   res.writeHead(status, { ...extra, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }

@@ -8,8 +8,9 @@
  * Store keys never hold a raw session id either: they use its SHA-256 (the same on every replica,
  * whatever its hash key). Logs show `ref`, a keyed hash, in place of the id.
  */
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import type { Store } from '../store/store.ts';
+import { sessionDigest } from '../util/session-digest.ts';
 
 export interface SessionBindingOptions {
   readonly store: Store;
@@ -151,7 +152,7 @@ export class SessionBindings {
 const FULL_MEMORY_MS = 1000;
 
 /** A session's name in store keys: the same for every replica, never the id itself. */
-const storeRef = (sessionId: string) => createHash('sha256').update(sessionId).digest('base64url');
+const storeRef = sessionDigest;
 
 const bindingKey = (connection: string, ref: string) => `session:${connection}:${ref}`;
 const ownedKey = (principal: string) => `sessions-of:${principal}`;

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Config, ConnectionConfig } from '../config/schema.ts';
 import { asRegateError, type RegateError } from '../errors.ts';
 import { idKey, idOf, kindOf, type JSONRPCMessage } from '../mcp/jsonrpc.ts';
+import { messagesJson } from '../mcp/message-json.ts';
 import { MCP_PROTOCOL_VERSION_HEADER, classifyInbound, upstreamMcpHeaders } from '../mcp/mcp-headers.ts';
 import { answersForms } from '../mcp/elicitation.ts';
 import { newCallRecord } from '../pipeline/compose.ts';
@@ -185,7 +186,8 @@ export async function forwardPart(x: Exchange, deps: ProxyDeps, reply: ClientRep
     return reply.error(e, { waiting: [...pending.values()], local, batch });
   }
   const messages: JSONRPCMessage[] = calls.map((c) => c.forwarded ?? c.message);
-  const body = Buffer.from(JSON.stringify(batch ? messages : messages[0]));
+  // Re-serialized (docs/proxy.md), once: the recording stage measured the request event by this text.
+  const body = Buffer.from(messagesJson(messages, batch));
   const started = process.hrtime.bigint();
   const relay = relayContext(x, deps, reply, { pending, local, batch, onStream: streamTracker(deps, x.connection.name, 'call') });
   return new Promise<void>((resolve) => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createEventBuilders, uuidv7 } from '../../../src/audit/build-events.ts';
-import { transcriptEventSchema, type TranscriptEvent } from '../../../src/audit/event.ts';
+import { eventJson, transcriptEventSchema, type TranscriptEvent } from '../../../src/audit/event.ts';
 import { REDACTED } from '../../../src/policy/redact-arguments.ts';
 import { CLIENT_BEARER, UPSTREAM_CREDENTIAL, callRecord } from '../../helpers/audit-events.ts';
 
@@ -126,6 +126,26 @@ describe('transcript events built from the call record', () => {
       assert.ok(!text.includes(secret), `found ${secret}`);
     }
     assert.ok(!/authorization/i.test(text));
+  });
+
+  it('writes each event\'s line exactly as JSON.stringify would, though arguments and content are serialized only once', () => {
+    const state = 'server-memory-'.repeat(10);
+    const redacted = callRecord(9, { id: 9, ssn: '123-45-6789', pad: 'p'.repeat(300) }, { audit: { redact_arguments: ['$.ssn'] } });
+    const retry = { ...callRecord(10), message: { jsonrpc: '2.0', id: 10, method: 'tools/call', params: { name: 'get_customer', arguments: { q: 'é' }, requestState: state } } } as ReturnType<typeof callRecord>;
+    const huge = callRecord(11, { text: 'x'.repeat(10_000) });
+    const content = { jsonrpc: '2.0', id: 9, result: { content: [{ type: 'text', text: 'customer "9"\n' }] } };
+    const events = [
+      ...builders.requestEvents(redacted),
+      ...builders.requestEvents(retry),
+      ...builders.requestEvents(huge),
+      builders.responseEvent(redacted, content, 80, JSON.stringify(content)),
+      builders.responseEvent(huge, { text: 'y'.repeat(10_000) }, 10_020),
+    ];
+    for (const e of events) {
+      valid(e);
+      assert.equal(eventJson(e), JSON.stringify(e), `${e.kind} ${e.call_id}`);
+    }
+    assert.deepEqual(JSON.parse(eventJson(events[0]!)).params, { name: 'get_customer', arguments: { id: 9, ssn: REDACTED, pad: 'p'.repeat(300) } });
   });
 
   it('gives every event a unique, time-ordered UUID v7', () => {

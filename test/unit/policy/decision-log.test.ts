@@ -26,6 +26,12 @@ describe('policy decision log: one record per evaluation', () => {
     });
   });
 
+  it('keeps its fields in the order the log line has always had', () => {
+    assert.deepEqual(Object.keys(decisionLogRecord(decision, input, { shadowed: true })), [
+      'decision_id', 'revision', 'outcome', 'rule', 'reason', 'duration_us', 'connection', 'method', 'tool', 'principal_id', 'session_id', 'error_code', 'shadowed',
+    ]);
+  });
+
   it('marks decisions that shadow mode did not enforce', () => {
     assert.equal(decisionLogRecord(decision, input, { shadowed: true }).shadowed, true);
     assert.equal('shadowed' in decisionLogRecord(decision, input), false);
