@@ -25,25 +25,68 @@ export interface Hit {
   readonly detector: string;
 }
 
-// Where a look is worth it: '@', ':', '=', the letters where a known token can start or be
-// recognised (eyJ, AKIA, -----BEGIN, Bearer, ghp_, xoxb-, sk_live_; token() checks the rest of the
-// prefix before any regex runs), and the first digit of a number that some numeric detector could
-// take: not glued to a word before it, eight or more digits joined by at most three separators
-// (cards, SSNs, phones, account numbers) or four dotted groups (IPv4); or digits right after two
-// capitals (an IBAN's check digits); numeric() still checks each rule. On unfolded text, also
-// '\\' and anything beyond ASCII (it may need folding).
+// Where a look is worth it: '@', ':', '=', '_', the letters where a known token can start or be
+// recognised (eyJ, AKIA, -----BEGIN, Bearer, ghp_, xoxb-, sk_live_), and digits; on unfolded
+// text, also '\\' and anything beyond ASCII (it may need folding). Each place is first judged by a
+// look at a byte or two, which dismisses most of them exactly where their handler would return at
+// once without a hit; only the rest reach the handlers.
 //
-// One sticky expression skips to the next such place: runs of other characters and whole digit
-// groups that cannot start a value (dates, times, counts, prices, versions, hex words) are
-// consumed by irregexp, far faster than JavaScript reads characters, and JavaScript sees only the
-// places themselves. It always matches (possibly nothing), so it never backtracks to find a match.
-const WORDY_CLASS = '0-9A-Za-z_\\u00c0-\\u024f';
-const NUMBER_START = `(?<![${WORDY_CLASS}])(?=[0-9](?:[ .()-]{0,3}[0-9]){7}|[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9])|(?<=[A-Z]{2})(?=[0-9]{2})`;
-// The token letters are consumed too where token() would dismiss them at once (the same checks).
-const NOT_TOKEN = '-(?!----BEGIN)|[Bb](?!earer)|A(?![KSGIRN])|x(?!ox)|(?<!ey)J';
-const skipper = (others: string): RegExp => new RegExp(`(?:[^${others}@:=_JABbx0-9-]+|(?!${NUMBER_START})[0-9]+|${NOT_TOKEN})*`, 'y');
-const SKIP = skipper('');
-const SKIP_RAW = skipper('\\\\\\u0080-\\uffff');
+// The text is read as bytes: TextEncoder.encodeInto copies an ASCII string into a reused
+// Uint8Array almost for free, and a loop over a typed array through a 256-entry class table runs
+// about three times faster than charCodeAt (other strings are copied by hand, every code unit
+// beyond ASCII as 0x80). A NUL byte after the text ends every inner loop without a bounds check.
+// Handlers still read the string itself where they need the real characters.
+const PLAIN = 0;
+const DIGIT = 1;
+const AT = 2;
+const COLON = 3;
+const EQUALS = 4;
+const TOKEN = 5;
+const BACKSLASH = 6;
+const NON_ASCII = 7;
+const END = 8;
+const CLASS = new Uint8Array(256);
+for (let c = 48; c <= 57; c++) CLASS[c] = DIGIT;
+CLASS[64] = AT;
+CLASS[58] = COLON;
+CLASS[61] = EQUALS;
+for (const ch of '_-ABbxJ') CLASS[ch.charCodeAt(0)] = TOKEN;
+CLASS[92] = BACKSLASH;
+CLASS[0x80] = NON_ASCII;
+CLASS[0] = END;
+/** Byte tables: ASCII word characters (0x80 stands for any non-ASCII unit: look at the string), hex digits, number separators. */
+const WORDY_B = new Uint8Array(256);
+const HEX_B = new Uint8Array(256);
+const SEP_B = new Uint8Array(256);
+for (let c = 0; c < 128; c++) {
+  const ch = String.fromCharCode(c);
+  WORDY_B[c] = /[0-9A-Za-z_]/.test(ch) ? 1 : 0;
+  HEX_B[c] = /[0-9A-Fa-f:]/.test(ch) ? 1 : 0; // with ':' (an address's runs are hex digits and colons)
+  SEP_B[c] = / |-|\.|\(|\)/.test(ch) ? 1 : 0;
+}
+const ENCODER = new TextEncoder();
+/** Kept between calls up to this size; a longer text gets its own (a one-off allocation, small next to its scan). */
+const KEEP_BYTES = 1 << 20;
+let BYTES = new Uint8Array(4096);
+
+/** `t` as bytes (ASCII as is, anything else 0x80), followed by a 0. */
+function bytesOf(t: string): Uint8Array {
+  const n = t.length;
+  let b = BYTES;
+  if (b.length <= n) {
+    b = new Uint8Array(n + 1);
+    if (n < KEEP_BYTES) BYTES = b;
+  }
+  const r = ENCODER.encodeInto(t, b);
+  if (r.read !== n || r.written !== n) {
+    for (let i = 0; i < n; i++) {
+      const c = t.charCodeAt(i);
+      b[i] = c < 0x80 ? c : 0x80;
+    }
+  }
+  b[n] = 0;
+  return b;
+}
 
 /** charCodeAt that reads 0 outside the string: V8 deoptimizes and slows a function that reads out of bounds. */
 const cc = (t: string, i: number): number => (i >= 0 && i < t.length ? t.charCodeAt(i) : 0);
@@ -59,6 +102,8 @@ const isCardSep = (c: number): boolean => c === 32 || c === 45 || c === 46;
 /** The text being scanned, its map back to the original (when folded), and the hits so far. */
 interface Sink {
   t: string;
+  /** `t` as bytes (bytesOf). */
+  b: Uint8Array;
   map: Int32Array | undefined;
   hits: Hit[] | undefined;
   /** A run of hex digits and colons already found not to be an address (times like 10:30:00). */
@@ -68,7 +113,7 @@ interface Sink {
 
 // Scanning never re-enters itself, so one sink (like one lastIndex per expression) is enough, and
 // a string without hits allocates nothing.
-const SINK: Sink = { t: '', map: undefined, hits: undefined, notIpFrom: -1, notIpTo: -1 };
+const SINK: Sink = { t: '', b: BYTES, map: undefined, hits: undefined, notIpFrom: -1, notIpTo: -1 };
 
 function push(sink: Sink, start: number, end: number, detector: BuiltinDetector): void {
   const m = sink.map;
@@ -97,32 +142,98 @@ export function scanBuiltins(s: string, enabled: number, ctx: number): readonly 
 /** Scans `t` (the folded form of the original); undefined when `raw` and `t` turns out to need folding. */
 function scanText(t: string, map: Int32Array | undefined, enabled: number, ctx: number, raw: boolean): readonly Hit[] | undefined {
   const sink = SINK;
+  const b = bytesOf(t);
   sink.t = t;
+  sink.b = b;
   sink.map = map;
   sink.hits = undefined;
   sink.notIpFrom = sink.notIpTo = -1;
-  const re = raw ? SKIP_RAW : SKIP;
   const n = t.length;
-  for (let at = 0; ; ) {
-    re.lastIndex = at;
-    re.test(t);
-    const p = re.lastIndex;
+  const secrets = (enabled & DET.secret) !== 0;
+  const ips = (enabled & DET.ip) !== 0;
+  let p = 0;
+  for (;;) {
+    let c = b[p] as number;
+    let kind = CLASS[c] as number;
+    while (kind === PLAIN) {
+      c = b[++p] as number;
+      kind = CLASS[c] as number;
+    }
     if (p >= n) break;
-    const c = t.charCodeAt(p);
     let next = p + 1;
-    if (c >= 0x80 || c === 92) {
+    if (kind === DIGIT) next = numberAt(sink, p, enabled, ctx);
+    else if (kind === TOKEN) {
+      if (secrets && tokenPlace(b, p, c)) next = token(sink, p, c);
+    } else if (kind === COLON) {
+      // An address needs a hex digit or a colon next to this one; a secret, a keyword before it.
+      if ((ips && (HEX_B[p > 0 ? (b[p - 1] as number) : 0] || HEX_B[b[p + 1] as number])) || (secrets && keywordEndBefore(b, p))) next = colon(sink, p, enabled);
+    } else if (kind === EQUALS) {
+      if (secrets && (keywordEndBefore(b, p) || (p > 0 && ((b[p - 1] as number) | 0x20) === 103))) next = equals(sink, p, enabled);
+    } else if (kind === AT) next = email(sink, p, enabled);
+    else if (kind === NON_ASCII || kind === BACKSLASH) {
       if (raw && needsFolding(t, p)) return undefined;
-    } else if (isDigit(c)) next = numeric(sink, p, enabled, ctx);
-    else if (c === 64) next = email(sink, p, enabled);
-    else if (c === 58) next = colon(sink, p, enabled);
-    else if (c === 61) next = equals(sink, p, enabled);
-    else if (enabled & DET.secret) next = token(sink, p, c);
-    at = Math.max(next, p + 1);
+    }
+    p = next > p ? next : p + 1;
   }
   const hits = sink.hits;
   sink.t = '';
   sink.hits = undefined;
   return hits ?? NO_HITS;
+}
+
+/**
+ * Whether the word before the ':' or '=' at `p` could be a secret keyword, as secretContextBefore
+ * judges first (up to three quotes and spaces skipped, then a last letter y, t, n, d or e); an '='
+ * also after 'g' (sig=) and y or e (AccountKey=, SharedAccessSignature=), which this covers.
+ */
+function keywordEndBefore(b: Uint8Array, p: number): boolean {
+  let e = p;
+  while (e > 0 && p - e < 3) {
+    const q = b[e - 1] as number;
+    if (q !== 34 && q !== 39 && q !== 32) break;
+    e--;
+  }
+  if (e === 0) return false;
+  const last = (b[e - 1] as number) | 0x20;
+  return last === 121 || last === 116 || last === 110 || last === 100 || last === 101;
+}
+
+/**
+ * Whether a token letter at `p` could be where token() finds something: the checks token() makes
+ * first, on bytes. '_' only inside a prefix a token expression can match at p-2, p-3 or p-6
+ * (sk_live_/rk_live_, ghp_ and kin or eyJ, github_pat_ or AIza... or eyJ...).
+ */
+function tokenPlace(b: Uint8Array, p: number, c: number): boolean {
+  const next = b[p + 1] as number;
+  switch (c) {
+    case 45: // -----BEGIN
+      return next === 45;
+    case 66: // Bearer
+    case 98:
+      return next === 101;
+    case 65: // AKIA, ASIA, AGPA, AIDA, AROA, AIPA, ANPA, ANVA; AIza
+      return next === 75 || next === 83 || next === 71 || next === 73 || next === 82 || next === 78;
+    case 120: // xoxb-
+      return next === 111;
+    case 74: // eyJ
+      return p >= 2 && b[p - 1] === 121 && b[p - 2] === 101;
+    default: // '_'
+      return underscorePlace(b, p);
+  }
+}
+
+const startsAt = (b: Uint8Array, at: number, word: string): boolean => {
+  if (at < 0) return false;
+  for (let i = 0; i < word.length; i++) if (b[at + i] !== word.charCodeAt(i)) return false;
+  return true;
+};
+
+function underscorePlace(b: Uint8Array, p: number): boolean {
+  const c2 = p >= 2 ? (b[p - 2] as number) : 0;
+  if ((c2 === 114 || c2 === 115) && b[p - 1] === 107) return true; // rk_, sk_
+  if (startsAt(b, p - 3, 'eyJ') || startsAt(b, p - 6, 'eyJ') || startsAt(b, p - 6, 'github') || startsAt(b, p - 6, 'AIza')) return true;
+  const c1 = p >= 1 ? (b[p - 1] as number) : 0;
+  return startsAt(b, p - 3, 'gh') && (c1 === 112 || c1 === 111 || c1 === 117 || c1 === 115 || c1 === 114); // ghp_ gho_ ghu_ ghs_ ghr_
 }
 
 // ---------------------------------------------------------------- numbers
@@ -133,39 +244,48 @@ const MAX_GROUPS = 24;
 const GS = new Int32Array(MAX_GROUPS);
 const GE = new Int32Array(MAX_GROUPS);
 
-function numeric(sink: Sink, p: number, enabled: number, ctx: number): number {
+/**
+ * Looks at the digit at `p`; returns where the scan goes on. A number is worth the detectors when
+ * it is not glued to a word before it and its run (digit groups joined by at most three of
+ * ` .()-`) has eight or more digits (cards, SSNs, phones) or starts with four dotted groups of at
+ * most three digits (IPv4); or when two capitals stand right before two digits (an IBAN's check
+ * digits). The run is read once: a run that is worth nothing is skipped whole, except from a later
+ * group where four dotted groups start (`1 2.3.4.5`), where the scan goes on.
+ */
+function numberAt(sink: Sink, p: number, enabled: number, ctx: number): number {
   const t = sink.t;
-  // IBAN: two capital letters right before the check digits.
-  if (enabled & DET.iban && p >= 2 && isUpper(cc(t, p - 1)) && isUpper(cc(t, p - 2)) && !isWordy(cc(t, p - 3))) {
-    const end = ibanAt(t, p - 2);
-    if (end > 0) {
-      push(sink, p - 2, end, 'iban');
-      return end;
-    }
+  const b = sink.b;
+  const pb = p > 0 ? (b[p - 1] as number) : 0;
+  if (pb === 0x80 ? isWordy(t.charCodeAt(p - 1)) : WORDY_B[pb] === 1) {
+    if (isUpper(pb) && p >= 2 && isUpper(b[p - 2] as number) && CLASS[b[p + 1] as number] === DIGIT) return gluedNumber(sink, p, enabled);
+    let j = p + 1;
+    while (CLASS[b[j] as number] === DIGIT) j++;
+    return j;
   }
-  // A number glued to letters before it (hex hashes, UUID parts, "v2") is part of that word; only
-  // the word is skipped, so a value after it ("ref1 4111 1111 1111 1111") is still looked at.
-  if (isWordy(cc(t, p - 1))) return skipWord(t, p);
   let digits = 0;
   let n = 0;
   for (let i = p; ; ) {
-    let j = i;
-    while (isDigit(cc(t, j))) j++;
+    let j = i + 1;
+    while (CLASS[b[j] as number] === DIGIT) j++;
     digits += j - i;
     GS[n] = i;
     GE[n] = j;
     n++;
     let k = j;
-    while (k < j + 3 && isSep(cc(t, k))) k++;
-    if (k === j || !isDigit(cc(t, k)) || n >= MAX_GROUPS) break;
+    while (k < j + 3 && SEP_B[b[k] as number] === 1) k++;
+    if (k === j || CLASS[b[k] as number] !== DIGIT || n >= MAX_GROUPS) break;
     i = k;
   }
   const runEnd = GE[n - 1] as number;
+  if (digits < 8 && !dottedQuad(b, 0, n)) {
+    for (let g = 1; g + 3 < n; g++) if (dottedQuad(b, g, n)) return GS[g] as number;
+    return runEnd;
+  }
   // Glued to letters after it ("4111abc", a hash's digits): not a value on its own.
   if (isWordy(cc(t, runEnd))) return skipWord(t, runEnd);
   // Most numbers in text (dates, times, counts, prices) are too short for every numeric detector:
   // phones need 8 digits after '+' and 9 otherwise, SSNs 9, cards 13; an IPv4 address four groups.
-  const plus = cc(t, p - 1) === 43 || (cc(t, p - 1) === 40 && cc(t, p - 2) === 43);
+  const plus = pb === 43 || (pb === 40 && cc(t, p - 2) === 43);
   if (n < 4 && digits < 9 && !(digits === 8 && plus)) return runEnd;
   let used = 0;
   if (enabled & DET.ip && n >= 4) used = ipv4(sink, n, used);
@@ -179,6 +299,31 @@ function numeric(sink: Sink, p: number, enabled: number, ctx: number): number {
     phone(sink, free, p, ctx);
   }
   return runEnd;
+}
+
+/** Whether groups g..g+3 of the run are joined by single dots and the first three have 1-3 digits (a possible IPv4). */
+function dottedQuad(b: Uint8Array, g: number, n: number): boolean {
+  if (g + 3 >= n) return false;
+  for (let k = g; k < g + 3; k++) {
+    const e = GE[k] as number;
+    if (e - (GS[k] as number) > 3 || (GS[k + 1] as number) !== e + 1 || b[e] !== 46) return false;
+  }
+  return true;
+}
+
+/** Digits right after two capitals: an IBAN when it checks out, else part of that word, which is skipped. */
+function gluedNumber(sink: Sink, p: number, enabled: number): number {
+  const t = sink.t;
+  if (enabled & DET.iban && !isWordy(cc(t, p - 3))) {
+    const end = ibanAt(t, p - 2);
+    if (end > 0) {
+      push(sink, p - 2, end, 'iban');
+      return end;
+    }
+  }
+  // A number glued to letters before it (hex hashes, UUID parts, "v2") is part of that word; only
+  // the word is skipped, so a value after it ("ref1 4111 1111 1111 1111") is still looked at.
+  return skipWord(t, p);
 }
 
 /** Skips the rest of an alphanumeric word so its digits are not looked at one run at a time. */
