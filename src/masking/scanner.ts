@@ -57,12 +57,16 @@ CLASS[0] = END;
 /** Byte tables: ASCII word characters (0x80 stands for any non-ASCII unit: look at the string), hex digits, number separators. */
 const WORDY_B = new Uint8Array(256);
 const HEX_B = new Uint8Array(256);
+const HEX_DIGIT_B = new Uint8Array(256);
+const ALNUM_B = new Uint8Array(256);
 const SEP_B = new Uint8Array(256);
 for (let c = 0; c < 128; c++) {
   const ch = String.fromCharCode(c);
   WORDY_B[c] = /[0-9A-Za-z_]/.test(ch) ? 1 : 0;
   HEX_B[c] = /[0-9A-Fa-f:]/.test(ch) ? 1 : 0; // with ':' (an address's runs are hex digits and colons)
   SEP_B[c] = / |-|\.|\(|\)/.test(ch) ? 1 : 0;
+  HEX_DIGIT_B[c] = /[0-9A-Fa-f]/.test(ch) ? 1 : 0;
+  ALNUM_B[c] = /[0-9A-Za-z]/.test(ch) ? 1 : 0;
 }
 const ENCODER = new TextEncoder();
 /** Kept between calls up to this size; a longer text gets its own (a one-off allocation, small next to its scan). */
@@ -161,7 +165,18 @@ function scanText(t: string, map: Int32Array | undefined, enabled: number, ctx: 
     }
     if (p >= n) break;
     let next = p + 1;
-    if (kind === DIGIT) next = numberAt(sink, p, enabled, ctx);
+    if (kind === DIGIT) {
+      // The common numbers in text, decided here: digits glued to a word before them (not two
+      // capitals: an IBAN), and a lone group of under eight digits (numberAt() returns both at once).
+      const pb = p > 0 ? (b[p - 1] as number) : 0;
+      let j = p + 1;
+      while (CLASS[b[j] as number] === DIGIT) j++;
+      if (WORDY_B[pb] === 1 ? !(pb <= 90 && pb >= 65 && p >= 2 && isUpper(b[p - 2] as number) && j - p >= 2) : pb !== 0x80 && j - p < 8 && loneGroup(b, j)) {
+        p = j;
+        continue;
+      }
+      next = numberAt(sink, p, enabled, ctx);
+    }
     else if (kind === TOKEN) {
       if (secrets && tokenPlace(b, p, c)) next = token(sink, p, c);
     } else if (kind === COLON) {
@@ -179,6 +194,13 @@ function scanText(t: string, map: Int32Array | undefined, enabled: number, ctx: 
   sink.t = '';
   sink.hits = undefined;
   return hits ?? NO_HITS;
+}
+
+/** Whether the digit group ending at `j` is a run by itself: no digit after at most three separators. */
+function loneGroup(b: Uint8Array, j: number): boolean {
+  let k = j;
+  while (k < j + 3 && SEP_B[b[k] as number] === 1) k++;
+  return CLASS[b[k] as number] !== DIGIT;
 }
 
 /**
@@ -404,12 +426,36 @@ function ssns(sink: Sink, n: number, used: number, ctx: number): number {
         continue;
       }
     }
-    if (glen(a) === 9 && (ctx & CTX_SSN || ssnContextBefore(t, start)) && validSsn(t.slice(start, GE[a] as number))) {
+    if (glen(a) === 9 && (ctx & CTX_SSN || (wordBefore(sink.b, start, 7, SSN_WORD_ENDS) && ssnContextBefore(t, start))) && validSsn(t.slice(start, GE[a] as number))) {
       push(sink, start, GE[a] as number, 'ssn');
       used |= 1 << a;
     }
   }
   return used;
+}
+
+// The last two letters of the words context.ts looks for before a number (PHONE_WORDS, SSN_WORDS):
+// phone, tel, mobile, cell, fax, call, whatsapp, sms, contact, telefon, téléphone, tlf, ph and
+// number, no, nr; ssn, security, number, no, ss#. A pair of lower-case letters as one number.
+const pair = (w: string): number => (w.charCodeAt(0) << 8) | w.charCodeAt(1);
+const PHONE_WORD_ENDS = new Set(['ne', 'el', 'le', 'll', 'ax', 'pp', 'ms', 'ct', 'on', 'lf', 'ph', 'er', 'no', 'nr'].map(pair));
+const SSN_WORD_ENDS = new Set(['sn', 'ty', 'er', 'no', 'ss'].map(pair));
+
+/**
+ * Whether the text before `start` could end in one of those words: at most `gap` characters
+ * other than ASCII letters and digits after it (the expressions allow up to 6 + '#' + 4 for
+ * phones, '#' + 6 for SSNs) within their 32-character window. Spares the expression (which
+ * tries every start in its window) for most numbers.
+ */
+function wordBefore(b: Uint8Array, start: number, gap: number, ends: ReadonlySet<number>): boolean {
+  const lo = Math.max(0, start - 32);
+  let i = start;
+  while (i > lo && ALNUM_B[b[i - 1] as number] === 0) {
+    i--;
+    if (start - i > gap) return false;
+  }
+  if (i - lo < 2) return false;
+  return ends.has((((b[i - 2] as number) | 0x20) << 8) | ((b[i - 1] as number) | 0x20));
 }
 
 /** A phone number made of the first `n` groups of the run starting at `p`. */
@@ -421,7 +467,7 @@ function phone(sink: Sink, n: number, p: number, ctx: number): void {
   if (plus) start--;
   if (plus && isWordy(cc(t, start - 1))) return;
   const nanpParens = !plus && cc(t, p - 1) === 40 && n >= 3 && glen(0) === 3 && cc(t, GE[0] as number) === 41;
-  const withContext = !plus && !nanpParens && (ctx & CTX_PHONE || phoneContextBefore(t, start));
+  const withContext = !plus && !nanpParens && (ctx & CTX_PHONE || (wordBefore(sink.b, start, 11, PHONE_WORD_ENDS) && phoneContextBefore(t, start)));
   if (!plus && !nanpParens && !withContext) return;
   // As many leading groups as a number of that kind can have digits (E.164: 15).
   const max = plus ? 15 : nanpParens ? 11 : 13;
@@ -521,8 +567,9 @@ const SECRET_VALUE = /[ \t]*["']?([^\s"'`,;&<>]{8,512})/y;
 
 function colon(sink: Sink, at: number, enabled: number): number {
   const t = sink.t;
-  const before = cc(t, at - 1);
-  const after = cc(t, at + 1);
+  const b = sink.b;
+  const before = at > 0 ? (b[at - 1] as number) : 0;
+  const after = b[at + 1] as number;
   // "key: value" and "a:b" words: no hex digit or colon next to this colon, no address.
   // A later colon of a run judged already (whole, within the windows below) would be judged the same.
   const judged = at > sink.notIpFrom && at < sink.notIpTo && at - sink.notIpFrom < 40;
@@ -532,21 +579,21 @@ function colon(sink: Sink, at: number, enabled: number): number {
     let double = before === 58 || after === 58;
     let s = at;
     while (s > 0 && at - s < 40) {
-      const c = cc(t, s - 1);
+      const c = b[s - 1] as number;
       if (c === 58) colons++;
-      else if (!isHex(c)) break;
+      else if (HEX_DIGIT_B[c] === 0) break;
       else if (c > 57) letters = true;
       s--;
     }
     let e = at + 1;
     while (e < t.length && e - s < 64) {
-      const c = cc(t, e);
+      const c = b[e] as number;
       if (c === 58) {
         colons++;
-        if (cc(t, e - 1) === 58) double = true;
-      } else if (c === 46 && isDigit(cc(t, e + 1))) {
+        if (b[e - 1] === 58) double = true;
+      } else if (c === 46 && CLASS[b[e + 1] as number] === DIGIT) {
         // the dotted tail of an IPv4-mapped address
-      } else if (!isHex(c)) break;
+      } else if (HEX_DIGIT_B[c] === 0) break;
       else if (c > 57) letters = true;
       e++;
     }
@@ -568,7 +615,7 @@ function colon(sink: Sink, at: number, enabled: number): number {
       sink.notIpTo = e;
     }
   }
-  if (enabled & DET.secret) return secretAfter(sink, at);
+  if (enabled & DET.secret && keywordEndBefore(b, at)) return secretAfter(sink, at);
   return at + 1;
 }
 
