@@ -170,7 +170,7 @@ function scanText(t: string, map: Int32Array | undefined, enabled: number, ctx: 
       // capitals: an IBAN), and a lone group of under eight digits (numberAt() returns both at once).
       const pb = p > 0 ? (b[p - 1] as number) : 0;
       let j = p + 1;
-      while (CLASS[b[j] as number] === DIGIT) j++;
+      while ((b[j] as number) - 48 >>> 0 < 10) j++;
       if (WORDY_B[pb] === 1 ? !(pb <= 90 && pb >= 65 && p >= 2 && isUpper(b[p - 2] as number) && j - p >= 2) : pb !== 0x80 && j - p < 8 && loneGroup(b, j)) {
         p = j;
         continue;
@@ -281,14 +281,14 @@ function numberAt(sink: Sink, p: number, enabled: number, ctx: number): number {
   if (pb === 0x80 ? isWordy(t.charCodeAt(p - 1)) : WORDY_B[pb] === 1) {
     if (isUpper(pb) && p >= 2 && isUpper(b[p - 2] as number) && CLASS[b[p + 1] as number] === DIGIT) return gluedNumber(sink, p, enabled);
     let j = p + 1;
-    while (CLASS[b[j] as number] === DIGIT) j++;
+    while ((b[j] as number) - 48 >>> 0 < 10) j++;
     return j;
   }
   let digits = 0;
   let n = 0;
   for (let i = p; ; ) {
     let j = i + 1;
-    while (CLASS[b[j] as number] === DIGIT) j++;
+    while ((b[j] as number) - 48 >>> 0 < 10) j++;
     digits += j - i;
     GS[n] = i;
     GE[n] = j;
@@ -304,10 +304,11 @@ function numberAt(sink: Sink, p: number, enabled: number, ctx: number): number {
     return runEnd;
   }
   // Glued to letters after it ("4111abc", a hash's digits): not a value on its own.
-  if (isWordy(cc(t, runEnd))) return skipWord(t, runEnd);
+  const after = b[runEnd] as number;
+  if (after === 0x80 ? isWordy(t.charCodeAt(runEnd)) : WORDY_B[after] === 1) return skipWord(sink.b, runEnd);
   // Most numbers in text (dates, times, counts, prices) are too short for every numeric detector:
   // phones need 8 digits after '+' and 9 otherwise, SSNs 9, cards 13; an IPv4 address four groups.
-  const plus = pb === 43 || (pb === 40 && cc(t, p - 2) === 43);
+  const plus = pb === 43 || (pb === 40 && p >= 2 && b[p - 2] === 43);
   if (n < 4 && digits < 9 && !(digits === 8 && plus)) return runEnd;
   let used = 0;
   if (enabled & DET.ip && n >= 4) used = ipv4(sink, n, used);
@@ -345,13 +346,13 @@ function gluedNumber(sink: Sink, p: number, enabled: number): number {
   }
   // A number glued to letters before it (hex hashes, UUID parts, "v2") is part of that word; only
   // the word is skipped, so a value after it ("ref1 4111 1111 1111 1111") is still looked at.
-  return skipWord(t, p);
+  return skipWord(sink.b, p);
 }
 
 /** Skips the rest of an alphanumeric word so its digits are not looked at one run at a time. */
-function skipWord(t: string, from: number): number {
+function skipWord(b: Uint8Array, from: number): number {
   let i = from;
-  while (i < t.length && isAlnum(cc(t, i))) i++;
+  while (ALNUM_B[b[i] as number] === 1) i++;
   return i;
 }
 
@@ -609,7 +610,7 @@ function colon(sink: Sink, at: number, enabled: number): number {
       }
     }
     // Remember the run when both of its ends were found (not cut by a window).
-    const whole = !isHex(cc(t, s - 1)) && cc(t, s - 1) !== 58 && e - s < 64 && !isHex(cc(t, e)) && cc(t, e) !== 58;
+    const whole = HEX_B[s > 0 ? (b[s - 1] as number) : 0] === 0 && e - s < 64 && HEX_B[b[e] as number] === 0;
     if (whole) {
       sink.notIpFrom = s;
       sink.notIpTo = e;
