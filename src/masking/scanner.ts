@@ -59,6 +59,8 @@ const WORDY_B = new Uint8Array(256);
 const HEX_B = new Uint8Array(256);
 const HEX_DIGIT_B = new Uint8Array(256);
 const ALNUM_B = new Uint8Array(256);
+const LOCAL_B = new Uint8Array(256);
+const DOMAIN_B = new Uint8Array(256);
 const SEP_B = new Uint8Array(256);
 for (let c = 0; c < 128; c++) {
   const ch = String.fromCharCode(c);
@@ -67,6 +69,8 @@ for (let c = 0; c < 128; c++) {
   SEP_B[c] = / |-|\.|\(|\)/.test(ch) ? 1 : 0;
   HEX_DIGIT_B[c] = /[0-9A-Fa-f]/.test(ch) ? 1 : 0;
   ALNUM_B[c] = /[0-9A-Za-z]/.test(ch) ? 1 : 0;
+  LOCAL_B[c] = /[0-9A-Za-z._%+'-]/.test(ch) ? 1 : 0; // isLocal's ASCII part
+  DOMAIN_B[c] = /[0-9A-Za-z-]/.test(ch) ? 1 : 0; // isDomainChar's ASCII part
 }
 const ENCODER = new TextEncoder();
 /** Kept between calls up to this size; a longer text gets its own (a one-off allocation, small next to its scan). */
@@ -338,7 +342,7 @@ function dottedQuad(b: Uint8Array, g: number, n: number): boolean {
 function gluedNumber(sink: Sink, p: number, enabled: number): number {
   const t = sink.t;
   if (enabled & DET.iban && !isWordy(cc(t, p - 3))) {
-    const end = ibanAt(t, p - 2);
+    const end = ibanAt(sink.b, p - 2);
     if (end > 0) {
       push(sink, p - 2, end, 'iban');
       return end;
@@ -359,20 +363,25 @@ function skipWord(b: Uint8Array, from: number): number {
 const glen = (g: number): number => (GE[g] as number) - (GS[g] as number);
 
 function ipv4(sink: Sink, n: number, used: number): number {
-  const t = sink.t;
+  const b = sink.b;
   for (let a = 0; a + 3 < n; a++) {
-    let ok = a === 0 || cc(t, (GS[a] as number) - 1) !== 46;
+    let ok = a === 0 || b[(GS[a] as number) - 1] !== 46;
     for (let g = a; ok && g < a + 4; g++) {
       const start = GS[g] as number;
+      // Joined by single dots (checked first: most runs of four groups are phones or dates).
+      if (g > a && (start - (GE[g - 1] as number) !== 1 || b[start - 1] !== 46)) ok = false;
       const len = glen(g);
+      if (!ok || len > 3) {
+        ok = false;
+        break;
+      }
       let v = 0;
-      for (let i = start; i < start + len; i++) v = v * 10 + cc(t, i) - 48;
-      if (len > 3 || v > 255 || (len > 1 && cc(t, start) === 48)) ok = false;
-      if (g > a && (start - (GE[g - 1] as number) !== 1 || cc(t, start - 1) !== 46)) ok = false;
+      for (let i = start; i < start + len; i++) v = v * 10 + (b[i] as number) - 48;
+      if (v > 255 || (len > 1 && b[start] === 48)) ok = false;
     }
     const end = GE[a + 3] as number;
     // 1.2.3.4.5 is a version, not an address.
-    if (ok && cc(t, end) === 46 && isDigit(cc(t, end + 1))) ok = false;
+    if (ok && b[end] === 46 && CLASS[b[end + 1] as number] === DIGIT) ok = false;
     if (ok) {
       push(sink, GS[a] as number, end, 'ip');
       used |= 0b1111 << a;
@@ -488,18 +497,19 @@ function phone(sink: Sink, n: number, p: number, ctx: number): void {
 const IBAN_TABLE = new Uint8Array(26 * 26);
 for (const [cc, len] of Object.entries(IBAN_LENGTHS)) IBAN_TABLE[(cc.charCodeAt(0) - 65) * 26 + (cc.charCodeAt(1) - 65)] = len;
 
-function ibanAt(t: string, start: number): number {
-  const want = IBAN_TABLE[(cc(t, start) - 65) * 26 + (cc(t, start + 1) - 65)];
-  if (!want || !isDigit(cc(t, start + 2)) || !isDigit(cc(t, start + 3))) return 0;
+/** Where the IBAN whose country letters are at `start` ends (0: none); read from the bytes, which end in a 0. */
+function ibanAt(b: Uint8Array, start: number): number {
+  const want = IBAN_TABLE[((b[start] as number) - 65) * 26 + ((b[start + 1] as number) - 65)];
+  if (!want || !isDigit(b[start + 2] as number) || !isDigit(b[start + 3] as number)) return 0;
   // MOD 97-10 over the account part, then country and check digits, letters counting 10..35.
   let have = 4;
   let i = start + 4;
   let rem = 0;
-  while (i < t.length && have < want) {
-    const c = cc(t, i);
+  while (have < want) {
+    const c = b[i] as number;
     if (isDigit(c)) rem = rem * 10 + (c - 48);
     else if (isUpper(c)) rem = rem * 100 + (c - 55);
-    else if (c === 32 && isAlnum(cc(t, i + 1))) {
+    else if (c === 32 && ALNUM_B[b[i + 1] as number] === 1) {
       i++;
       continue;
     } else break;
@@ -508,9 +518,9 @@ function ibanAt(t: string, start: number): number {
     have++;
     i++;
   }
-  if (have !== want || isAlnum(cc(t, i))) return 0;
+  if (have !== want || ALNUM_B[b[i] as number] === 1) return 0;
   for (let k = start; k < start + 4; k++) {
-    const c = cc(t, k);
+    const c = b[k] as number;
     rem = isDigit(c) ? rem * 10 + (c - 48) : rem * 100 + (c - 55);
     if (rem >= 1e13) rem %= 97;
   }
@@ -525,11 +535,16 @@ const isLocal = (c: number): boolean =>
 function email(sink: Sink, at: number, enabled: number): number {
   if (!(enabled & DET.email)) return at + 1;
   const t = sink.t;
+  const b = sink.b;
   let s = at;
-  while (s > 0 && at - s < 64 && isLocal(cc(t, s - 1))) s--;
-  while (s < at && cc(t, s) === 46) s++;
+  while (s > 0 && at - s < 64) {
+    const c = b[s - 1] as number;
+    if (c === 0x80 ? !isLocal(t.charCodeAt(s - 1)) : LOCAL_B[c] === 0) break;
+    s--;
+  }
+  while (s < at && b[s] === 46) s++;
   if (s === at) return at + 1;
-  const end = domainEnd(t, at + 1);
+  const end = domainEnd(t, b, at + 1);
   if (end < 0) return at + 1;
   push(sink, s, end, 'email');
   return end;
@@ -539,24 +554,33 @@ const isDomainChar = (c: number): boolean => isAlnum(c) || c === 45 || (c >= 0xc
 const isTldChar = (c: number): boolean => isUpper(c) || (c >= 97 && c <= 122) || (c >= 0xc0 && c < 0xd800);
 
 /** Where a domain of at least two labels starting at `from` ends (-1: none); the last label is 2+ letters. */
-function domainEnd(t: string, from: number): number {
+function domainEnd(t: string, b: Uint8Array, from: number): number {
   let i = from;
   let labels = 0;
   let end = -1;
   for (;;) {
     const start = i;
-    while (i < t.length && i - start < 63 && isDomainChar(cc(t, i))) i++;
-    if (i === start || cc(t, start) === 45 || cc(t, i - 1) === 45) break;
+    while (i - start < 63 && domainCharAt(t, b, i)) i++;
+    if (i === start || b[start] === 45 || b[i - 1] === 45) break;
     labels++;
     if (labels >= 2 && i - start >= 2) {
       let tld = true;
-      for (let k = start; k < i && tld; k++) tld = isTldChar(cc(t, k));
+      for (let k = start; k < i && tld; k++) {
+        const c = b[k] as number;
+        tld = c === 0x80 ? isTldChar(t.charCodeAt(k)) : (c | 0x20) >= 97 && (c | 0x20) <= 122;
+      }
       if (tld) end = i;
     }
-    if (cc(t, i) !== 46 || !isDomainChar(cc(t, i + 1))) break;
+    if (b[i] !== 46 || !domainCharAt(t, b, i + 1)) break;
     i++;
   }
   return end;
+}
+
+/** isDomainChar of the unit at `i`, from its byte unless it is beyond ASCII. */
+function domainCharAt(t: string, b: Uint8Array, i: number): boolean {
+  const c = b[i] as number;
+  return c === 0x80 ? isDomainChar(t.charCodeAt(i)) : DOMAIN_B[c] === 1;
 }
 
 // ---------------------------------------------------------------- ':' and '='
