@@ -45,20 +45,13 @@ const TOKEN = 5;
 const BACKSLASH = 6;
 const NON_ASCII = 7;
 const END = 8;
-const TOKEN_NEXT = 9;
 const CLASS = new Uint8Array(256);
-/** For a TOKEN_NEXT letter, the byte token() needs after it ('-----BEGIN', 'Bearer', 'xoxb-'). */
-const WANT_NEXT = new Uint8Array(256);
 for (let c = 48; c <= 57; c++) CLASS[c] = DIGIT;
 CLASS[64] = AT;
 CLASS[58] = COLON;
 CLASS[61] = EQUALS;
-for (const ch of '_AJ') CLASS[ch.charCodeAt(0)] = TOKEN;
-for (const ch of '-Bbx') CLASS[ch.charCodeAt(0)] = TOKEN_NEXT;
+for (const ch of '_-ABbxJ') CLASS[ch.charCodeAt(0)] = TOKEN;
 CLASS[92] = BACKSLASH;
-WANT_NEXT[45] = 45;
-WANT_NEXT[66] = WANT_NEXT[98] = 101;
-WANT_NEXT[120] = 111;
 CLASS[0x80] = NON_ASCII;
 CLASS[0] = END;
 /** Byte tables: ASCII word characters (0x80 stands for any non-ASCII unit: look at the string), hex digits, number separators. */
@@ -170,8 +163,7 @@ function scanText(t: string, map: Int32Array | undefined, enabled: number, ctx: 
   for (;;) {
     let c = b[p] as number;
     let kind = CLASS[c] as number;
-    // '-', 'B', 'b' and 'x' are looked at only before '-', 'e', 'e' and 'o' (tokenPlace's first check).
-    while (kind === PLAIN || (kind === TOKEN_NEXT && b[p + 1] !== WANT_NEXT[c])) {
+    while (kind === PLAIN) {
       c = b[++p] as number;
       kind = CLASS[c] as number;
     }
@@ -189,7 +181,7 @@ function scanText(t: string, map: Int32Array | undefined, enabled: number, ctx: 
       }
       next = numberAt(sink, p, enabled, ctx);
     }
-    else if (kind === TOKEN || kind === TOKEN_NEXT) {
+    else if (kind === TOKEN) {
       if (secrets && tokenPlace(b, p, c)) next = token(sink, p, c);
     } else if (kind === COLON) {
       // An address needs a hex digit or a colon next to this one; a secret, a keyword before it.
