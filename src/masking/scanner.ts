@@ -172,10 +172,14 @@ function scanText(t: string, map: Int32Array | undefined, enabled: number, ctx: 
     if (kind === DIGIT) {
       // The common numbers in text, decided here: digits glued to a word before them (not two
       // capitals: an IBAN), and a lone group of under eight digits (numberAt() returns both at once).
+      // The rest of their word goes too (hashes, UUID parts): after a letter or digit, no token
+      // starts (token() wants a boundary before it), and digits after two capitals are no IBAN
+      // (ibanAt wants one before the capitals), so nothing in it is a hit.
       const pb = p > 0 ? (b[p - 1] as number) : 0;
       let j = p + 1;
       while ((b[j] as number) - 48 >>> 0 < 10) j++;
       if (WORDY_B[pb] === 1 ? !(pb <= 90 && pb >= 65 && p >= 2 && isUpper(b[p - 2] as number) && j - p >= 2) : pb !== 0x80 && j - p < 8 && loneGroup(b, j)) {
+        while (ALNUM_B[b[j] as number] === 1) j++;
         p = j;
         continue;
       }
@@ -184,7 +188,13 @@ function scanText(t: string, map: Int32Array | undefined, enabled: number, ctx: 
     else if (kind === TOKEN) {
       if (secrets && tokenPlace(b, p, c)) next = token(sink, p, c);
     } else if (kind === COLON) {
-      // An address needs a hex digit or a colon next to this one; a secret, a keyword before it.
+      // A time (10:30:00) is passed over whole; an address needs a hex digit or a colon next to
+      // this one; a secret, a keyword before it.
+      const end = timeEnd(b, p);
+      if (end > p) {
+        p = end;
+        continue;
+      }
       if ((ips && (HEX_B[p > 0 ? (b[p - 1] as number) : 0] || HEX_B[b[p + 1] as number])) || (secrets && keywordEndBefore(b, p))) next = colon(sink, p, enabled);
     } else if (kind === EQUALS) {
       if (secrets && (keywordEndBefore(b, p) || (p > 0 && ((b[p - 1] as number) | 0x20) === 103))) next = equals(sink, p, enabled);
@@ -198,6 +208,30 @@ function scanText(t: string, map: Int32Array | undefined, enabled: number, ctx: 
   sink.t = '';
   sink.hits = undefined;
   return hits ?? NO_HITS;
+}
+
+/**
+ * Where the time whose first colon is at `j` ends, or `j` when it is not one that every handler
+ * would pass over: digits right before the colon (at most 40, after a byte that is neither a hex
+ * digit nor a colon), then digit groups of under eight digits joined by single colons (at most
+ * six), the last one alone (no separator and digit after it, no hex letter or colon after it).
+ * Its colons have a digit before them (no secret keyword ends in one), its run of hex digits and
+ * colons has no letter, no '::' and under seven colons (colon() sees no address), and each group
+ * after a colon is a lone number (numberAt() returns at once).
+ */
+function timeEnd(b: Uint8Array, j: number): number {
+  let s = j;
+  while (s > 0 && j - s <= 40 && (b[s - 1] as number) - 48 >>> 0 < 10) s--;
+  if (s === j || j - s > 40 || (s > 0 && HEX_B[b[s - 1] as number] === 1)) return j;
+  let k = j;
+  let colons = 0;
+  while (b[k] === 58 && (b[k + 1] as number) - 48 >>> 0 < 10) {
+    let e = k + 2;
+    while ((b[e] as number) - 48 >>> 0 < 10) e++;
+    if (e - k - 1 >= 8 || ++colons > 6) return j;
+    k = e;
+  }
+  return colons > 0 && HEX_B[b[k] as number] === 0 && loneGroup(b, k) ? k : j;
 }
 
 /** Whether the digit group ending at `j` is a run by itself: no digit after at most three separators. */
