@@ -77,16 +77,19 @@ const ENCODER = new TextEncoder();
 const KEEP_BYTES = 1 << 20;
 let BYTES = new Uint8Array(4096);
 
+const asciiCopied = (r: { read: number; written: number }, n: number): boolean => r.read === n && r.written === n;
+
 /** `t` as bytes (ASCII as is, anything else 0x80), followed by a 0. */
 function bytesOf(t: string): Uint8Array {
   const n = t.length;
   let b = BYTES;
   if (b.length <= n) {
-    b = new Uint8Array(n + 1);
+    b = new Uint8Array(n < KEEP_BYTES ? Math.min(KEEP_BYTES, Math.max(n + 1, b.length * 2)) : n + 1);
     if (n < KEEP_BYTES) BYTES = b;
   }
-  const r = ENCODER.encodeInto(t, b);
-  if (r.read !== n || r.written !== n) {
+  // Short strings (keys, most values) are copied by hand: cheaper than the call into encodeInto.
+  // encodeInto wrote UTF-8 when it read or wrote other than n (it may stop early for lack of room).
+  if (n <= 32 || !asciiCopied(ENCODER.encodeInto(t, b), n)) {
     for (let i = 0; i < n; i++) {
       const c = t.charCodeAt(i);
       b[i] = c < 0x80 ? c : 0x80;

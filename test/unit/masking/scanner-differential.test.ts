@@ -106,3 +106,17 @@ describe('scanner differential (against the scanner before tuning)', function ()
     }
   });
 });
+
+describe('scanner on text that grows its byte buffer', () => {
+  // The scanner copies text into a reused byte buffer; a longer text grows it. Text beyond ASCII
+  // must be recognised even where the buffer is just long enough for the ASCII case.
+  for (const size of [5_000, 70_000, 1_100_000]) {
+    for (const tail of ['€', 'é€', '😀', '４１１１ １１１１ １１１１ １１１１']) {
+      it(`${size} characters ending in ${JSON.stringify(tail)}`, () => {
+        const body = 'card 4111 1111 1111 1111, mail ada@example.com; '.repeat(Math.ceil(size / 48)).slice(0, size - tail.length);
+        const text = body + tail;
+        assert.equal(show(text, ALL_BUILTIN, 0, scanBuiltins(text, ALL_BUILTIN, 0)), show(text, ALL_BUILTIN, 0, oracle(text, ALL_BUILTIN, 0)));
+      });
+    }
+  }
+});
