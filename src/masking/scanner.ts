@@ -54,6 +54,13 @@ for (const ch of '_-ABbxJ') CLASS[ch.charCodeAt(0)] = TOKEN;
 CLASS[92] = BACKSLASH;
 CLASS[0x80] = NON_ASCII;
 CLASS[0] = END;
+/** isWordy of the unit at `i` (false outside the text), from its byte unless it is beyond ASCII. */
+function wordyAt(t: string, b: Uint8Array, i: number): boolean {
+  if (i < 0) return false;
+  const c = b[i] as number;
+  return c === 0x80 ? isWordy(t.charCodeAt(i)) : WORDY_B[c] === 1;
+}
+
 /** Byte tables: ASCII word characters (0x80 stands for any non-ASCII unit: look at the string), hex digits, number separators. */
 const WORDY_B = new Uint8Array(256);
 const HEX_B = new Uint8Array(256);
@@ -186,7 +193,7 @@ function scanText(t: string, map: Int32Array | undefined, enabled: number, ctx: 
         p = j;
         continue;
       }
-      next = numberAt(sink, p, enabled, ctx);
+      next = WORDY_B[pb] === 1 ? gluedNumber(sink, p, enabled) : numberAt(sink, p, j, enabled, ctx);
     }
     else if (kind === TOKEN) {
       if (secrets && tokenPlace(b, p, c)) next = token(sink, p, c);
@@ -308,27 +315,24 @@ const GS = new Int32Array(MAX_GROUPS);
 const GE = new Int32Array(MAX_GROUPS);
 
 /**
- * Looks at the digit at `p`; returns where the scan goes on. A number is worth the detectors when
- * it is not glued to a word before it and its run (digit groups joined by at most three of
- * ` .()-`) has eight or more digits (cards, SSNs, phones) or starts with four dotted groups of at
- * most three digits (IPv4); or when two capitals stand right before two digits (an IBAN's check
- * digits). The run is read once: a run that is worth nothing is skipped whole, except from a later
- * group where four dotted groups start (`1 2.3.4.5`), where the scan goes on.
+ * Looks at the number whose first digit group is [p, firstEnd), not glued to an ASCII word before
+ * it (the scan loop decides those, and two capitals before digits go to gluedNumber); returns where
+ * the scan goes on. A number is worth the detectors when its run (digit groups joined by at most
+ * three of ` .()-`) has eight or more digits (cards, SSNs, phones) or starts with four dotted
+ * groups of at most three digits (IPv4). The run is read once: a run that is worth nothing is
+ * skipped whole, except from a later group where four dotted groups start (`1 2.3.4.5`), where the
+ * scan goes on.
  */
-function numberAt(sink: Sink, p: number, enabled: number, ctx: number): number {
+function numberAt(sink: Sink, p: number, firstEnd: number, enabled: number, ctx: number): number {
   const t = sink.t;
   const b = sink.b;
   const pb = p > 0 ? (b[p - 1] as number) : 0;
-  if (pb === 0x80 ? isWordy(t.charCodeAt(p - 1)) : WORDY_B[pb] === 1) {
-    if (isUpper(pb) && p >= 2 && isUpper(b[p - 2] as number) && CLASS[b[p + 1] as number] === DIGIT) return gluedNumber(sink, p, enabled);
-    let j = p + 1;
-    while ((b[j] as number) - 48 >>> 0 < 10) j++;
-    return j;
-  }
+  // After a Latin letter: part of that word (the caller took ASCII words and two capitals).
+  if (pb === 0x80 && isWordy(t.charCodeAt(p - 1))) return firstEnd;
   let digits = 0;
   let n = 0;
   for (let i = p; ; ) {
-    let j = i + 1;
+    let j = i === p ? firstEnd : i + 1;
     while ((b[j] as number) - 48 >>> 0 < 10) j++;
     digits += j - i;
     GS[n] = i;
@@ -378,7 +382,7 @@ function dottedQuad(b: Uint8Array, g: number, n: number): boolean {
 /** Digits right after two capitals: an IBAN when it checks out, else part of that word, which is skipped. */
 function gluedNumber(sink: Sink, p: number, enabled: number): number {
   const t = sink.t;
-  if (enabled & DET.iban && !isWordy(cc(t, p - 3))) {
+  if (enabled & DET.iban && !wordyAt(t, sink.b, p - 3)) {
     const end = ibanAt(sink.b, p - 2);
     if (end > 0) {
       push(sink, p - 2, end, 'iban');
@@ -432,12 +436,12 @@ function cards(sink: Sink, n: number, used: number): number {
   const t = sink.t;
   for (let a = 0; a < n; a++) {
     if (used & (1 << a)) continue;
-    const first = cc(t, GS[a] as number);
+    const first = sink.b[GS[a] as number] as number;
     // Issuer ranges start with 2-6 (Mastercard 2/5, Amex/Diners/JCB 3, Visa 4, Discover/UnionPay 6).
     if (first < 50 || first > 54) continue;
     let total = 0;
     for (let b = a; b < n && !(used & (1 << b)); b++) {
-      if (b > a && !onlyCardSeps(t, GE[b - 1] as number, GS[b] as number)) break;
+      if (b > a && !onlyCardSeps(sink.b, GE[b - 1] as number, GS[b] as number)) break;
       total += glen(b);
       if (total > 19) break;
       if (total < 13) continue;
@@ -452,8 +456,8 @@ function cards(sink: Sink, n: number, used: number): number {
   return used;
 }
 
-function onlyCardSeps(t: string, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) if (!isCardSep(cc(t, i))) return false;
+function onlyCardSeps(b: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (!isCardSep(b[i] as number)) return false;
   return true;
 }
 
@@ -465,7 +469,7 @@ function ssns(sink: Sink, n: number, used: number, ctx: number): number {
     if (a + 2 < n && !(used & (0b110 << a)) && glen(a) === 3 && glen(a + 1) === 2 && glen(a + 2) === 4) {
       const s1 = GS[a + 1] as number;
       const e1 = GE[a + 1] as number;
-      const sepsOk = s1 - (GE[a] as number) === 1 && (GS[a + 2] as number) - e1 === 1 && isCardSep(cc(t, s1 - 1)) && isCardSep(cc(t, e1));
+      const sepsOk = s1 - (GE[a] as number) === 1 && (GS[a + 2] as number) - e1 === 1 && isCardSep(sink.b[s1 - 1] as number) && isCardSep(sink.b[e1] as number);
       if (sepsOk && validSsn(t.slice(start, GE[a + 2] as number))) {
         push(sink, start, GE[a + 2] as number, 'ssn');
         used |= 0b111 << a;
@@ -509,11 +513,12 @@ function wordBefore(b: Uint8Array, start: number, gap: number, ends: ReadonlySet
 function phone(sink: Sink, n: number, p: number, ctx: number): void {
   const t = sink.t;
   let start = p;
-  if (cc(t, start - 1) === 40) start--; // (
-  const plus = cc(t, start - 1) === 43;
+  const b = sink.b;
+  if (start > 0 && b[start - 1] === 40) start--; // (
+  const plus = start > 0 && b[start - 1] === 43;
   if (plus) start--;
-  if (plus && isWordy(cc(t, start - 1))) return;
-  const nanpParens = !plus && cc(t, p - 1) === 40 && n >= 3 && glen(0) === 3 && cc(t, GE[0] as number) === 41;
+  if (plus && wordyAt(t, b, start - 1)) return;
+  const nanpParens = !plus && p > 0 && b[p - 1] === 40 && n >= 3 && glen(0) === 3 && b[GE[0] as number] === 41;
   const withContext = !plus && !nanpParens && (ctx & CTX_PHONE || (wordBefore(sink.b, start, 11, PHONE_WORD_ENDS) && phoneContextBefore(t, start)));
   if (!plus && !nanpParens && !withContext) return;
   // As many leading groups as a number of that kind can have digits (E.164: 15).
