@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { generateCustomers, mulberry32 } from '../../../src/demo/customers.ts';
 import { CTX_PHONE, CTX_SECRET, CTX_SSN } from '../../../src/masking/context.ts';
 import { ALL_BUILTIN, DET, scanBuiltins } from '../../../src/masking/scanner.ts';
@@ -93,6 +94,16 @@ describe('scanner differential (against the scanner before tuning)', function ()
     }
     // The generator must produce hits often, or the comparison proves little.
     assert.ok(withHits > STRINGS / 4, `only ${withHits} of ${STRINGS} strings had hits`);
+  });
+
+  it('finds exactly the old hits on the no-false-positive corpus and on the demo records, under every key context', () => {
+    const ordinary = readFileSync(new URL('../../fixtures/masking/ordinary-output.txt', import.meta.url), 'utf8');
+    const records = JSON.stringify({ customers: customers }, null, 2);
+    for (const text of [ordinary, records, ...ordinary.split('\n'), ...customers.flatMap((c) => Object.values(c).map(String))]) {
+      for (const ctx of [0, CTX_PHONE, CTX_SSN, CTX_SECRET]) {
+        assert.equal(show(text, ALL_BUILTIN, ctx, scanBuiltins(text, ALL_BUILTIN, ctx)), show(text, ALL_BUILTIN, ctx, oracle(text, ALL_BUILTIN, ctx)));
+      }
+    }
   });
 
   it('finds exactly the old hits on long strings of concatenated pieces (runs across many places)', () => {
