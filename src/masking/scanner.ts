@@ -207,7 +207,7 @@ function scanText(t: string, map: Int32Array | undefined, enabled: number, ctx: 
       }
       if ((ips && (HEX_B[p > 0 ? (b[p - 1] as number) : 0] || HEX_B[b[p + 1] as number])) || (secrets && keywordEndBefore(b, p))) next = colon(sink, p, enabled);
     } else if (kind === EQUALS) {
-      if (secrets && (keywordEndBefore(b, p) || (p > 0 && ((b[p - 1] as number) | 0x20) === 103))) next = equals(sink, p, enabled);
+      if (secrets && (KEY_NAME_ENDS.has(lastThree(b, p)) || keywordEndBefore(b, p))) next = equals(sink, p, enabled);
     } else if (kind === AT) next = email(sink, p, enabled);
     else if (kind === NON_ASCII || kind === BACKSLASH) {
       if (raw && needsFolding(t, p)) return undefined;
@@ -251,10 +251,20 @@ function loneGroup(b: Uint8Array, j: number): boolean {
   return CLASS[b[k] as number] !== DIGIT;
 }
 
+// The last three letters (in lower case) of every word context.ts's SECRET_WORDS ends in: key,
+// secret, token, password, passwd, passphrase, pwd; and of the names equals() looks for before
+// '=' (sig, AccountKey, SharedAccessKey, SharedAccessSignature). Expressions with the i flag but
+// no u flag match ASCII letters only by ASCII letters, so `| 0x20` on bytes is exact here.
+const triple = (w: string): number => (w.charCodeAt(0) << 16) | (w.charCodeAt(1) << 8) | w.charCodeAt(2);
+const SECRET_WORD_ENDS = new Set(['key', 'ret', 'ken', 'ord', 'swd', 'ase', 'pwd'].map(triple));
+const KEY_NAME_ENDS = new Set(['sig', 'key', 'ure'].map(triple));
+const lastThree = (b: Uint8Array, e: number): number =>
+  e < 3 ? -1 : (((b[e - 3] as number) | 0x20) << 16) | (((b[e - 2] as number) | 0x20) << 8) | ((b[e - 1] as number) | 0x20);
+
 /**
- * Whether the word before the ':' or '=' at `p` could be a secret keyword, as secretContextBefore
- * judges first (up to three quotes and spaces skipped, then a last letter y, t, n, d or e); an '='
- * also after 'g' (sig=) and y or e (AccountKey=, SharedAccessSignature=), which this covers.
+ * Whether the word before the ':' or '=' at `p` could be a secret keyword for
+ * secretContextBefore (up to three quotes and spaces skipped, then a word of three or more
+ * characters ending in one of SECRET_WORD_ENDS).
  */
 function keywordEndBefore(b: Uint8Array, p: number): boolean {
   let e = p;
@@ -263,9 +273,7 @@ function keywordEndBefore(b: Uint8Array, p: number): boolean {
     if (q !== 34 && q !== 39 && q !== 32) break;
     e--;
   }
-  if (e === 0) return false;
-  const last = (b[e - 1] as number) | 0x20;
-  return last === 121 || last === 116 || last === 110 || last === 100 || last === 101;
+  return SECRET_WORD_ENDS.has(lastThree(b, e));
 }
 
 /**

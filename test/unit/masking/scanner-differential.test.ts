@@ -32,6 +32,7 @@ const FIXED = [
   'client_secret: "Q~8aZ.k2-PzLmN0qR5sT7uV9wX"', 'password = hunter2hunter2', 'token: none', 'secret=aaaaaaaaaaaaaaaa', 'password: ********',
   // context words
   'phone: ', 'Tel. ', 'call ', 'mobile no. ', 'fax #', 'SSN ', 'ssn: ', 'social security number ', 'ss# ', 'token=', 'pwd:', 'sig=',
+  'API_KEY=', 'Password: ', '"X-Auth-Token": "', 'SECRET=', "passphrase='", 'SharedAccessSignature=', 'SIG=', 'AccountKey=', 'PWD =', 'PassWD:',
   // ordinary output
   'v24.11.0', '1.0.0-beta.2+exp.sha.5114f85', '$1,299.00', 'EUR 3.512,50', 'cus_001', 'max_tokens', 'ORD-2024-000123', 'UPS 1Z999AA10123456784',
   '9400111899223344556677', 'sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', 'https://example.com:8443/docs', 'localhost:8080', '[::]:9090',
