@@ -1,9 +1,13 @@
 /**
- * The built-in detectors as one scanner: a single pass of one trigger expression over a string
- * finds the few places worth a look (a digit, `@`, `:`, `=`, or the start of a known token such as
- * `eyJ`, `AKIA`, `-----BEGIN`), and each place is checked once by the detectors it can start.
- * Digits are consumed a whole run at a time, so text costs one quick pass plus a little work per
- * number. Matching happens on the folded text (normalize.ts); hits come back in original offsets.
+ * The built-in detectors as one scanner: a single pass over a string's bytes finds the few places
+ * worth a look (a digit, `@`, `:`, `=`, or the start of a known token such as `eyJ`, `AKIA`,
+ * `-----BEGIN`), and each place is checked once by the detectors it can start. Digits are consumed
+ * a whole run at a time, so text costs one quick pass plus a little work per number. Matching
+ * happens on the folded text (normalize.ts); hits come back in original offsets.
+ *
+ * Every shortcut here (a place dismissed from a byte or two, a run or word skipped whole) is a case
+ * where the handler would have returned without a hit; test/unit/masking/scanner-differential.test.ts
+ * checks the hits against the scanner before those shortcuts (test/helpers/scanner-oracle.ts).
  */
 import { CTX_PHONE, CTX_SECRET, CTX_SSN, looksSecret, phoneContextBefore, secretContextBefore, ssnContextBefore } from './context.ts';
 import { fold, needsFolding } from './normalize.ts';
@@ -54,12 +58,6 @@ for (const ch of '_-ABbxJ') CLASS[ch.charCodeAt(0)] = TOKEN;
 CLASS[92] = BACKSLASH;
 CLASS[0x80] = NON_ASCII;
 CLASS[0] = END;
-/** isWordy of the unit at `i` (false outside the text), from its byte unless it is beyond ASCII. */
-function wordyAt(t: string, b: Uint8Array, i: number): boolean {
-  if (i < 0) return false;
-  const c = b[i] as number;
-  return c === 0x80 ? isWordy(t.charCodeAt(i)) : WORDY_B[c] === 1;
-}
 
 /** Byte tables: ASCII word characters (0x80 stands for any non-ASCII unit: look at the string), hex digits, number separators. */
 const WORDY_B = new Uint8Array(256);
@@ -73,7 +71,7 @@ for (let c = 0; c < 128; c++) {
   const ch = String.fromCharCode(c);
   WORDY_B[c] = /[0-9A-Za-z_]/.test(ch) ? 1 : 0;
   HEX_B[c] = /[0-9A-Fa-f:]/.test(ch) ? 1 : 0; // with ':' (an address's runs are hex digits and colons)
-  SEP_B[c] = / |-|\.|\(|\)/.test(ch) ? 1 : 0;
+  SEP_B[c] = / |-|\.|\(|\)/.test(ch) ? 1 : 0; // inside a number: space, '-', '.', and for phones '(' and ')'
   HEX_DIGIT_B[c] = /[0-9A-Fa-f]/.test(ch) ? 1 : 0;
   ALNUM_B[c] = /[0-9A-Za-z]/.test(ch) ? 1 : 0;
   LOCAL_B[c] = /[0-9A-Za-z._%+'-]/.test(ch) ? 1 : 0; // isLocal's ASCII part
@@ -113,9 +111,14 @@ const isUpper = (c: number): boolean => c >= 65 && c <= 90;
 const isAlnum = (c: number): boolean => isDigit(c) || isUpper(c) || (c >= 97 && c <= 122);
 /** Word characters for boundaries: ASCII alphanumerics, '_' and Latin letters (CJK text has no spaces). */
 const isWordy = (c: number): boolean => isAlnum(c) || c === 95 || (c >= 0xc0 && c <= 0x24f);
-// Separators inside a number: space, '-', '.', and for phones '(' and ')'.
-const isSep = (c: number): boolean => c === 32 || c === 45 || c === 46 || c === 40 || c === 41;
 const isCardSep = (c: number): boolean => c === 32 || c === 45 || c === 46;
+
+/** isWordy of the unit at `i` (false outside the text), from its byte unless it is beyond ASCII. */
+function wordyAt(t: string, b: Uint8Array, i: number): boolean {
+  if (i < 0) return false;
+  const c = b[i] as number;
+  return c === 0x80 ? isWordy(t.charCodeAt(i)) : WORDY_B[c] === 1;
+}
 
 /** The text being scanned, its map back to the original (when folded), and the hits so far. */
 interface Sink {
@@ -131,7 +134,8 @@ interface Sink {
 
 // Scanning never re-enters itself, so one sink (like one lastIndex per expression) is enough, and
 // a string without hits allocates nothing.
-const SINK: Sink = { t: '', b: BYTES, map: undefined, hits: undefined, notIpFrom: -1, notIpTo: -1 };
+const NO_BYTES = new Uint8Array(1);
+const SINK: Sink = { t: '', b: NO_BYTES, map: undefined, hits: undefined, notIpFrom: -1, notIpTo: -1 };
 
 function push(sink: Sink, start: number, end: number, detector: BuiltinDetector): void {
   const m = sink.map;
@@ -184,7 +188,7 @@ function scanText(t: string, map: Int32Array | undefined, enabled: number, ctx: 
       // capitals: an IBAN), and a lone group of under eight digits (numberAt() returns both at once).
       // The rest of their word goes too (hashes, UUID parts): after a letter or digit, no token
       // starts (token() wants a boundary before it), and digits after two capitals are no IBAN
-      // (ibanAt wants one before the capitals), so nothing in it is a hit.
+      // (gluedNumber wants a non-word character before the capitals), so nothing in it is a hit.
       const pb = p > 0 ? (b[p - 1] as number) : 0;
       let j = p + 1;
       while ((b[j] as number) - 48 >>> 0 < 10) j++;
@@ -216,6 +220,7 @@ function scanText(t: string, map: Int32Array | undefined, enabled: number, ctx: 
   }
   const hits = sink.hits;
   sink.t = '';
+  sink.b = NO_BYTES; // a long text's own buffer is not kept
   sink.hits = undefined;
   return hits ?? NO_HITS;
 }
