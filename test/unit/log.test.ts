@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import type pino from 'pino';
 import { LineBatcher, createLogger, flatRecordLogger } from '../../src/log.ts';
 
@@ -75,5 +76,22 @@ describe('log lines batched for stdout', () => {
     const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', maxBuffer: 64 << 20 });
     const ns = out.trim().split('\n').map((l) => (JSON.parse(l) as { n: number }).n);
     assert.deepEqual(ns, Array.from({ length: 5000 }, (_, i) => i));
+  });
+
+  it('loses no line when the process ends on its own after a timed flush (no write is left in flight)', async () => {
+    // The 250 ms flush has handed a chunk to stdout; two more lines, and the process ends. An
+    // asynchronous write still in flight then was lost (a worker's "stopping"/"stopped" lines).
+    const script = [
+      `const { createLogger } = await import(${JSON.stringify(new URL('../../src/log.ts', import.meta.url).href)});`,
+      `const log = createLogger('info');`,
+      `for (let i = 0; i < 3; i++) log.info({ n: i }, 'line');`,
+      `await new Promise((r) => setTimeout(r, 300));`,
+      `log.info({ n: 3 }, 'stopping');`,
+      `await new Promise((r) => setTimeout(r, 5));`,
+      `log.info({ n: 4 }, 'stopped');`,
+    ].join('\n');
+    const run = () => promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    const outs = await Promise.all(Array.from({ length: 6 }, run));
+    for (const { stdout } of outs) assert.deepEqual(stdout.trim().split('\n').map((l) => (JSON.parse(l) as { n: number }).n), [0, 1, 2, 3, 4]);
   });
 });
