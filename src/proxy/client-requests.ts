@@ -42,8 +42,6 @@ interface Pending {
   readonly settle: (a: ClientAnswer) => void;
 }
 
-export { isRegateRequestId };
-
 export class ClientRequests {
   readonly #pending = new Map<string, Pending>();
   readonly #perPrincipal = new Map<string, number>();
@@ -159,7 +157,8 @@ export class ClientRequests {
       .get(ASKED + id)
       .then(async (raw) => {
         if (raw === undefined) return drop('no such request is waiting (late or unknown)');
-        if (!sameOwner(parseOwner(raw) ?? NOBODY, owner)) return drop('the request was put to another client');
+        const asked = ownerOf(parseJson(raw));
+        if (asked === undefined || !sameOwner(asked, owner)) return drop('the request was put to another client');
         await store.publish(CHANNEL, text);
       })
       .catch((err: unknown) => this.#log().warn({ err }, 'could not pass a client answer to the other replicas'));
@@ -200,27 +199,24 @@ function answerOf(m: JSONRPCMessage): ClientAnswer {
   return { kind: 'result', result: (m as { result?: unknown }).result };
 }
 
-const NOBODY: RequestOwner = { principal: '\u0000', connection: '\u0000', sessionId: '\u0000' };
-
-function parseOwner(raw: string): RequestOwner | undefined {
+function parseJson(raw: string): unknown {
   try {
-    const o = JSON.parse(raw) as Partial<RequestOwner>;
-    if (typeof o.principal !== 'string' || typeof o.connection !== 'string' || (o.sessionId !== undefined && typeof o.sessionId !== 'string')) return undefined;
-    return { principal: o.principal, connection: o.connection, sessionId: o.sessionId };
+    return JSON.parse(raw) as unknown;
   } catch {
     return undefined;
   }
 }
 
+/** A request owner as the store or a relayed message holds it, or undefined when malformed. */
+function ownerOf(v: unknown): RequestOwner | undefined {
+  const o = v as Partial<RequestOwner> | undefined;
+  if (typeof o?.principal !== 'string' || typeof o.connection !== 'string' || (o.sessionId !== undefined && typeof o.sessionId !== 'string')) return undefined;
+  return { principal: o.principal, connection: o.connection, sessionId: o.sessionId };
+}
+
 function parseRelayed(raw: string): { id: string; owner: RequestOwner; message: JSONRPCMessage } | undefined {
-  try {
-    const r = JSON.parse(raw) as { id?: unknown; owner?: Partial<RequestOwner>; message?: unknown };
-    const o = r.owner;
-    if (!isRegateRequestId(r.id) || typeof o?.principal !== 'string' || typeof o.connection !== 'string') return undefined;
-    if (o.sessionId !== undefined && typeof o.sessionId !== 'string') return undefined;
-    if (typeof r.message !== 'object' || r.message === null) return undefined;
-    return { id: r.id, owner: { principal: o.principal, connection: o.connection, sessionId: o.sessionId }, message: r.message as JSONRPCMessage };
-  } catch {
-    return undefined;
-  }
+  const r = parseJson(raw) as { id?: unknown; owner?: unknown; message?: unknown } | undefined;
+  const owner = ownerOf(r?.owner);
+  if (!isRegateRequestId(r?.id) || owner === undefined || typeof r.message !== 'object' || r.message === null) return undefined;
+  return { id: r.id, owner, message: r.message as JSONRPCMessage };
 }

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import pino from 'pino';
 import type { JSONRPCMessage } from '../../../src/mcp/jsonrpc.ts';
 import type { CallRecord } from '../../../src/pipeline/call-record.ts';
-import { ClientRequests, isRegateRequestId, type RequestOwner } from '../../../src/proxy/client-requests.ts';
+import { isRegateRequestId } from '../../../src/mcp/reserved.ts';
+import { ClientRequests, type RequestOwner } from '../../../src/proxy/client-requests.ts';
 import { MemoryStore } from '../../../src/store/memory-store.ts';
 
 const log = () => pino({ level: 'silent' });
