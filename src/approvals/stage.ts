@@ -72,6 +72,9 @@ function toolError(call: CallRecord, id: RequestId, text: string, meta: Record<s
   return { jsonrpc: '2.0', id, error: { code: JsonRpcCode.policyDenied, message: text, data: { code: 'REGATE_ERR_POLICY_DENIED', ...meta } } } as JSONRPCMessage;
 }
 
+/** A request made after asking the requester why: its id (named while asking) and the answer. */
+type Asked = { readonly id: string; readonly justification: string };
+
 /** Builds the approvals stage. */
 export function createApprovalStage(o: ApprovalStageOptions): Stage {
   const { book, config, log } = o;
@@ -88,24 +91,31 @@ export function createApprovalStage(o: ApprovalStageOptions): Stage {
     return { action: 'reply', reply: toolError(call, id, text, r ? { id: r.id, status: r.status, url: linkFor(r.id) } : {}) };
   };
 
-  /** Re-decides with the approval, then spends one use of the grant; continue only if both agree. */
-  const proceed = async (call: CallRecord, r: ApprovalRecord, identity: CallIdentity): Promise<ReleasedVerdict> => {
+  /**
+   * Re-decides with the approval, then spends one use of the grant (`spend`: false for a
+   * continuation, which took its one ride already); continue only if both agree.
+   */
+  const proceed = async (call: CallRecord, r: ApprovalRecord, identity: CallIdentity, spend = true): Promise<ReleasedVerdict> => {
     const d = await o.redecide(call, approvalInput(r));
     if (d.outcome !== 'allow') {
       const id = idOf(call.message);
       call.approval = approvalFacts(r);
       return id === undefined ? { action: 'reply' } : { action: 'reply', reply: denialReply(id, call.method, call.tool, d, call.exchange.era) };
     }
-    let spent;
-    try {
-      spent = await book.use(r.id, identity);
-    } catch (err) {
-      log.warn({ err, approval_id: r.id }, 'approval: could not spend the grant; the call is not made');
-      return reply(call, `regate could not confirm approval ${r.id} for ${what(call)} (the shared store is unavailable), so the call was not made; retry it.`, r);
+    let record = r;
+    if (spend) {
+      let spent;
+      try {
+        spent = await book.use(r.id, identity);
+      } catch (err) {
+        log.warn({ err, approval_id: r.id }, 'approval: could not spend the grant; the call is not made');
+        return reply(call, `regate could not confirm approval ${r.id} for ${what(call)} (the shared store is unavailable), so the call was not made; retry it.`, r);
+      }
+      if (!spent.ok) return reply(call, `approval ${r.id} cannot be used for ${what(call)}: ${spent.error.detail ?? spent.error.message}.`, spent.record ?? r);
+      record = spent.record;
     }
-    if (!spent.ok) return reply(call, `approval ${r.id} cannot be used for ${what(call)}: ${spent.error.detail ?? spent.error.message}.`, spent.record ?? r);
     call.decision = d;
-    call.approval = approvalFacts(spent.record);
+    call.approval = approvalFacts(record);
     approved.set(call, { identity, ttlMs: r.grant_ttl_ms });
     return { action: 'continue' };
   };
@@ -123,19 +133,10 @@ export function createApprovalStage(o: ApprovalStageOptions): Stage {
       log.warn({ err }, 'approval: could not read a round trip of an approved call; asking for approval again');
       return undefined;
     });
-    if (r === undefined) return undefined;
-    const d = await o.redecide(call, approvalInput(r));
-    call.approval = approvalFacts(r);
-    if (d.outcome !== 'allow') {
-      const id = idOf(call.message);
-      return id === undefined ? { action: 'reply' } : { action: 'reply', reply: denialReply(id, call.method, call.tool, d, call.exchange.era) };
-    }
-    call.decision = d;
-    approved.set(call, { identity, ttlMs: r.grant_ttl_ms });
-    return { action: 'continue' };
+    return r === undefined ? undefined : proceed(call, r, identity, false);
   };
 
-  const newRecord = (call: CallRecord, identity: CallIdentity, mode: ApprovalMode, args: unknown, asked?: { readonly id: string; readonly justification: string }): ApprovalRecord | undefined => {
+  const newRecord = (call: CallRecord, identity: CallIdentity, mode: ApprovalMode, args: unknown, asked?: Asked): ApprovalRecord | undefined => {
     const d = call.decision;
     const p = call.exchange.principal;
     if (d?.approval === undefined || p === undefined) return undefined;
@@ -183,7 +184,7 @@ export function createApprovalStage(o: ApprovalStageOptions): Stage {
   };
 
   /** Stores a new request, logs where it can be decided, and notifies the approvers. */
-  const request = async (call: CallRecord, identity: CallIdentity, mode: ApprovalMode, args: unknown, asked?: { readonly id: string; readonly justification: string }): Promise<ApprovalRecord | undefined> => {
+  const request = async (call: CallRecord, identity: CallIdentity, mode: ApprovalMode, args: unknown, asked?: Asked): Promise<ApprovalRecord | undefined> => {
     const r = newRecord(call, identity, mode, args, asked);
     if (r === undefined) return undefined;
     await book.create(r);
@@ -288,7 +289,7 @@ export function createApprovalStage(o: ApprovalStageOptions): Stage {
       }
 
       // Ask the requester why first (the approvers see the answer), then ask the approvers.
-      let asked: { readonly id: string; readonly justification: string } | undefined;
+      let asked: Asked | undefined;
       if (mode === 'hold' && mayAsk(call) && canAskInline(call)) {
         // 2026: answer input_required with the form; the client's retry carries the answer. A
         // request that continues a round trip the upstream began (its requestState, answers to
