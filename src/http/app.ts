@@ -9,7 +9,7 @@ import type { ExchangeFacts } from '../pipeline/call-record.ts';
 import type { Pipeline } from '../pipeline/compose.ts';
 import { LegacySessions, handleLegacyMessage, handleLegacyStream } from '../proxy/legacy-sse.ts';
 import { sendJson, sendRpcError } from '../proxy/respond.ts';
-import { handleStreamableOther, handleStreamablePost, requestOwnerOf, type Exchange, type ProxyDeps } from '../proxy/streamable.ts';
+import { handleStreamableOther, handleStreamablePost, type Exchange, type ProxyDeps } from '../proxy/streamable.ts';
 import { createUpstream, type Upstream } from '../proxy/upstream.ts';
 import type { Lifecycle } from './lifecycle.ts';
 import type { Metrics } from './metrics.ts';
@@ -187,7 +187,7 @@ export function createApp(deps: AppDeps): App {
     if (x.connection.transport !== 'streamable-http') return wrongTransport(res, x.connection, `/sse/${x.connection.name}`);
     // A client answering a question regate put to it while its calls are held (they keep their
     // slots) is admitted first and takes a slot only if its POST carries more than answers.
-    const answering = proxyDeps.clientRequests?.awaits(requestOwnerOf(x.facts)) === true;
+    const answering = proxyDeps.clientRequests?.awaits(x.facts) === true;
     if (!(await admitRequest(gate, req, res, x.facts, 'call', true, !answering))) return;
     await handleStreamablePost(x, proxyDeps, answering ? () => takeSlot(gate, req, res, x.facts, 'call') : undefined);
   };

@@ -17,9 +17,14 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { JSONRPCMessage } from '../mcp/jsonrpc.ts';
 import { isRegateRequestId, REGATE_REQUEST_ID_PREFIX } from '../mcp/reserved.ts';
-import type { CallRecord } from '../pipeline/call-record.ts';
+import type { CallRecord, ExchangeFacts } from '../pipeline/call-record.ts';
 import type { ClientAnswer, ClientChannel } from '../pipeline/client-channel.ts';
 import type { Store, Unsubscribe } from '../store/store.ts';
+
+/** Who a request regate puts to an exchange's client belongs to (its answer must come from the same). */
+export function requestOwnerOf(facts: ExchangeFacts): RequestOwner {
+  return { principal: facts.principal?.id ?? '', connection: facts.connection.name, sessionId: facts.sessionId };
+}
 
 /** Who a request was put to; its answer must come from the same. */
 export interface RequestOwner {
@@ -103,16 +108,19 @@ export class ClientRequests {
    * go through the pipeline. An answer to an id this replica does not hold goes to the others
    * through the store; one that nobody holds (late, forged, another owner's) is dropped and logged.
    */
-  take(owner: RequestOwner, messages: readonly JSONRPCMessage[]): JSONRPCMessage[] {
+  take(facts: ExchangeFacts, messages: readonly JSONRPCMessage[]): JSONRPCMessage[] {
     let rest: JSONRPCMessage[] | undefined;
-    messages.forEach((m, i) => {
+    let owner: RequestOwner | undefined;
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i]!;
       if ('method' in m || !('id' in m) || !isRegateRequestId(m.id)) {
         rest?.push(m);
-        return;
+        continue;
       }
       rest ??= messages.slice(0, i);
+      owner ??= requestOwnerOf(facts);
       if (!this.#answer(m.id, owner, m)) this.#relay(m.id, owner, m);
-    });
+    }
     return rest ?? (messages as JSONRPCMessage[]);
   }
 
@@ -135,9 +143,10 @@ export class ClientRequests {
     else this.#perPrincipal.delete(principal);
   }
 
-  /** True while a request of regate's to this owner waits on this replica (its answer needs no call slot). */
-  awaits(owner: RequestOwner): boolean {
-    if ((this.#perPrincipal.get(owner.principal) ?? 0) === 0) return false;
+  /** True while a request of regate's to this exchange's client waits on this replica (its answer needs no call slot). */
+  awaits(facts: ExchangeFacts): boolean {
+    if (!this.#perPrincipal.has(facts.principal?.id ?? '')) return false;
+    const owner = requestOwnerOf(facts);
     for (const p of this.#pending.values()) if (sameOwner(p.owner, owner)) return true;
     return false;
   }

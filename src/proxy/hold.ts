@@ -4,7 +4,8 @@ import type { CallRecord } from '../pipeline/call-record.ts';
 import type { Admission, HeldCall, Outgoing } from '../pipeline/compose.ts';
 import type { ClientReply } from './client-reply.ts';
 import { offerClientChannel } from '../pipeline/client-channel.ts';
-import { acceptsSse, requestOwnerOf, streamTracker, type Exchange, type ProxyDeps } from './streamable.ts';
+import { requestOwnerOf } from './client-requests.ts';
+import { acceptsSse, streamTracker, type Exchange, type ProxyDeps } from './streamable.ts';
 
 type ForwardPart = (x: Exchange, deps: ProxyDeps, reply: ClientReply, calls: readonly CallRecord[], local: readonly Outgoing[], batch: boolean) => Promise<void>;
 

@@ -11,7 +11,7 @@ import type { CallRecord, ExchangeFacts } from '../pipeline/call-record.ts';
 import type { Outgoing, Pipeline } from '../pipeline/compose.ts';
 import type { UpstreamReply } from '../pipeline/stage.ts';
 import { ClientReply } from './client-reply.ts';
-import type { ClientRequests, RequestOwner } from './client-requests.ts';
+import type { ClientRequests } from './client-requests.ts';
 import { InFlightRequests } from './in-flight.ts';
 import { headerValue, upstreamRequestHeaders } from './headers.ts';
 import { holdCalls } from './hold.ts';
@@ -128,7 +128,7 @@ export async function handleStreamablePost(x: Exchange, deps: ProxyDeps, lateSlo
   }
   if (deps.clientRequests !== undefined) {
     // Answers to regate's own requests (a held call's justification form) end here: the upstream never asked.
-    const rest = deps.clientRequests.take(requestOwnerOf(facts), parsed.messages);
+    const rest = deps.clientRequests.take(facts, parsed.messages);
     if (rest.length === 0) {
       res.writeHead(202).end();
       return;
@@ -259,11 +259,6 @@ function failAfterStart(reply: ClientReply, log: Logger, err: unknown): void {
   log.error({ err }, 'relay failed');
   if (!reply.res.headersSent) void reply.error(asRegateError(err));
   else reply.end();
-}
-
-/** Who a request regate puts to this exchange's client belongs to (its answer must come from the same). */
-export function requestOwnerOf(facts: ExchangeFacts): RequestOwner {
-  return { principal: facts.principal?.id ?? '', connection: facts.connection.name, sessionId: facts.sessionId };
 }
 
 /** The client accepts an SSE answer (a held call can then be kept open with keepalives). */

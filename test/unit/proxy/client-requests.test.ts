@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import pino from 'pino';
 import type { JSONRPCMessage } from '../../../src/mcp/jsonrpc.ts';
-import type { CallRecord } from '../../../src/pipeline/call-record.ts';
+import type { CallRecord, ExchangeFacts } from '../../../src/pipeline/call-record.ts';
 import { isRegateRequestId } from '../../../src/mcp/reserved.ts';
 import { ClientRequests, type RequestOwner } from '../../../src/proxy/client-requests.ts';
 import { MemoryStore } from '../../../src/store/memory-store.ts';
@@ -20,6 +20,8 @@ function channelOf(requests: ClientRequests, owner: RequestOwner, sent: JSONRPCM
 }
 
 const answer = (id: unknown, result: unknown = { action: 'accept', content: { justification: 'why' } }) => ({ jsonrpc: '2.0', id, result }) as JSONRPCMessage;
+/** The exchange facts a request owner stands for (what the proxy hands over). */
+const factsOf = (o: RequestOwner) => ({ principal: { id: o.principal }, connection: { name: o.connection }, sessionId: o.sessionId }) as unknown as ExchangeFacts;
 const tick = () => new Promise((r) => setImmediate(r));
 
 describe('requests regate puts to a client, and their answers', () => {
@@ -31,7 +33,7 @@ describe('requests regate puts to a client, and their answers', () => {
     const id = (sent[0] as { id: string }).id;
     assert.ok(isRegateRequestId(id));
     assert.match(id, /^regate-ask-[A-Za-z0-9_-]{32}$/);
-    assert.deepEqual(requests.take(alice, [answer(id)]), []);
+    assert.deepEqual(requests.take(factsOf(alice), [answer(id)]), []);
     assert.deepEqual(await pending, { kind: 'result', result: { action: 'accept', content: { justification: 'why' } } });
     assert.equal(requests.size, 0);
   });
@@ -39,9 +41,9 @@ describe('requests regate puts to a client, and their answers', () => {
   it('passes every other message through untouched, in order', () => {
     const requests = new ClientRequests({ log });
     const messages = [answer(7), { jsonrpc: '2.0', id: 'regate-ask-x', method: 'tools/call', params: {} } as JSONRPCMessage, answer('ask-regate-')];
-    assert.equal(requests.take(alice, messages), messages);
+    assert.equal(requests.take(factsOf(alice), messages), messages);
     const mixed = [answer(1), answer('regate-ask-unknown'), answer(2)];
-    assert.deepEqual(requests.take(alice, mixed), [answer(1), answer(2)], 'an answer in regate\'s namespace is never forwarded, even unknown');
+    assert.deepEqual(requests.take(factsOf(alice), mixed), [answer(1), answer(2)], 'an answer in regate\'s namespace is never forwarded, even unknown');
   });
 
   it('ignores an answer from another principal, connection or session: the request keeps waiting', async () => {
@@ -51,10 +53,10 @@ describe('requests regate puts to a client, and their answers', () => {
     await tick();
     const id = (sent[0] as { id: string }).id;
     for (const other of [{ ...alice, principal: 'mallory' }, { ...alice, connection: 'hr' }, { ...alice, sessionId: 's-other' }, { ...alice, sessionId: undefined }]) {
-      assert.deepEqual(requests.take(other, [answer(id, { action: 'accept', content: { justification: 'forged' } })]), []);
+      assert.deepEqual(requests.take(factsOf(other), [answer(id, { action: 'accept', content: { justification: 'forged' } })]), []);
     }
     assert.equal(requests.size, 1);
-    requests.take(alice, [answer(id, { action: 'decline' })]);
+    requests.take(factsOf(alice), [answer(id, { action: 'decline' })]);
     assert.deepEqual(await pending, { kind: 'result', result: { action: 'decline' } });
   });
 
@@ -69,7 +71,7 @@ describe('requests regate puts to a client, and their answers', () => {
     assert.deepEqual(await channelOf(requests, alice, [], false).request('x', {}, { call, signal: never, timeoutMs: 5000 }), { kind: 'unanswered', why: 'closed' });
     assert.equal(requests.size, 0);
     const late = (sent[0] as { id: string }).id;
-    assert.deepEqual(requests.take(alice, [answer(late)]), [], 'a late answer is dropped, not forwarded');
+    assert.deepEqual(requests.take(factsOf(alice), [answer(late)]), [], 'a late answer is dropped, not forwarded');
   });
 
   it('an error answer says so', async () => {
@@ -77,7 +79,7 @@ describe('requests regate puts to a client, and their answers', () => {
     const sent: JSONRPCMessage[] = [];
     const pending = channelOf(requests, alice, sent).request('x', {}, { call, signal: never, timeoutMs: 5000 });
     await tick();
-    requests.take(alice, [{ jsonrpc: '2.0', id: (sent[0] as { id: string }).id, error: { code: -32601, message: 'no forms here' } } as JSONRPCMessage]);
+    requests.take(factsOf(alice), [{ jsonrpc: '2.0', id: (sent[0] as { id: string }).id, error: { code: -32601, message: 'no forms here' } } as JSONRPCMessage]);
     assert.deepEqual(await pending, { kind: 'error', message: 'no forms here' });
   });
 
@@ -89,8 +91,8 @@ describe('requests regate puts to a client, and their answers', () => {
     assert.deepEqual(await channelOf(requests, alice, []).request('x', {}, { call, signal: never, timeoutMs: 5000 }), { kind: 'unanswered', why: 'limit' });
     const bob = channelOf(requests, { ...alice, principal: 'bob' }, []).request('x', {}, { call, signal: never, timeoutMs: 20 });
     assert.deepEqual(await bob, { kind: 'unanswered', why: 'timeout' }, 'another principal is still asked');
-    assert.equal(requests.awaits({ ...alice, sessionId: 's-3' }), true);
-    assert.equal(requests.awaits({ ...alice, sessionId: 's-none' }), false);
+    assert.equal(requests.awaits(factsOf({ ...alice, sessionId: 's-3' })), true);
+    assert.equal(requests.awaits(factsOf({ ...alice, sessionId: 's-none' })), false);
     ac.abort();
     assert.ok((await Promise.all(waiting)).every((a) => a.kind === 'unanswered' && a.why === 'aborted'));
     assert.equal(requests.size, 0);
@@ -101,12 +103,12 @@ describe('requests regate puts to a client, and their answers', () => {
     const published: string[] = [];
     await store.subscribe('client-answers', (m) => void published.push(m));
     const other = new ClientRequests({ store, log });
-    other.take(alice, [answer('regate-ask-made-up')]);
+    other.take(factsOf(alice), [answer('regate-ask-made-up')]);
     const holder = new ClientRequests({ store, log });
     const sent: JSONRPCMessage[] = [];
     void channelOf(holder, alice, sent).request('x', {}, { call, signal: never, timeoutMs: 200 });
     await new Promise((r) => setTimeout(r, 10));
-    other.take(alice, [answer((sent[0] as { id: string }).id, { action: 'accept', content: { justification: 'x'.repeat(20_000) } })]);
+    other.take(factsOf(alice), [answer((sent[0] as { id: string }).id, { action: 'accept', content: { justification: 'x'.repeat(20_000) } })]);
     await new Promise((r) => setTimeout(r, 20));
     assert.deepEqual(published, []);
     await holder.close();
@@ -122,10 +124,10 @@ describe('requests regate puts to a client, and their answers', () => {
     const pending = channelOf(holder, alice, sent).request('x', {}, { call, signal: never, timeoutMs: 5000 });
     await tick();
     const id = (sent[0] as { id: string }).id;
-    assert.deepEqual(other.take({ ...alice, principal: 'mallory' }, [answer(id, { action: 'accept', content: { justification: 'forged' } })]), []);
+    assert.deepEqual(other.take(factsOf({ ...alice, principal: 'mallory' }), [answer(id, { action: 'accept', content: { justification: 'forged' } })]), []);
     await new Promise((r) => setTimeout(r, 20));
     assert.equal(holder.size, 1, 'another principal\'s answer relayed is refused by the holder');
-    assert.deepEqual(other.take(alice, [answer(id)]), []);
+    assert.deepEqual(other.take(factsOf(alice), [answer(id)]), []);
     assert.deepEqual(await pending, { kind: 'result', result: { action: 'accept', content: { justification: 'why' } } });
     await holder.close();
     await other.close();
