@@ -7,6 +7,7 @@ import { startGateway } from '../../../src/compose.ts';
 import { buildConfig } from '../../../src/config/load.ts';
 import { createLogger } from '../../../src/log.ts';
 import type { RawUpstream } from '../../fixtures/raw-upstream.ts';
+import { assertLoopbackSessionCookie, reloadUntilListed } from '../../helpers/approval-page.ts';
 import { api, startCountingUpstream, toolCall, waitForPending } from '../../helpers/approvals.ts';
 import { REPO } from '../../helpers/gateway.ts';
 import { TestIssuer } from '../../helpers/issuer.ts';
@@ -138,15 +139,9 @@ describe('approval page: OIDC sign-in (code + PKCE) in chromium', function () {
     assert.ok((authorize.get('state') ?? '').length >= 32 && (authorize.get('nonce') ?? '').length >= 32, 'state and nonce');
     assert.equal(issuer.tokenGrants, grantsBefore + 1, 'one code exchanged');
 
-    const session = (await context.cookies()).find((c) => c.name === 'regate_approvals');
-    assert.ok(session, 'a session cookie');
-    assert.deepEqual([session.httpOnly, session.sameSite, session.secure, session.path], [true, 'Strict', false, '/approvals'], 'httpOnly, SameSite, not Secure on loopback');
+    await assertLoopbackSessionCookie(context);
     assert.match((await page.textContent('header')) ?? '', /boss@example\.com/);
-
-    for (let i = 0; i < 50 && !(await page.content()).includes('delete_customer'); i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      await page.reload();
-    }
+    await reloadUntilListed(page, 'delete_customer');
     assert.match(await page.content(), /customer asked to be forgotten \(ticket 4711\)/);
     await page.screenshot({ path: join(ARTIFACTS, '1-list-after-oidc-sign-in.png') });
     await page.click('a:has-text("delete_customer")');

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import type { RawUpstream } from '../../fixtures/raw-upstream.ts';
 import { sharedKeyFile, startApprovalGateway, startCountingUpstream, toolCall, type ApprovalGateway } from '../../helpers/approvals.ts';
+import { assertLoopbackSessionCookie, reloadUntilListed } from '../../helpers/approval-page.ts';
 import { REPO } from '../../helpers/gateway.ts';
 import { postMcp } from '../../helpers/mcp-http.ts';
 
@@ -47,16 +48,8 @@ describe('approval page in chromium', function () {
     await page.click('button[type=submit]');
     await page.waitForURL(/\/approvals$/);
 
-    const cookies = await context.cookies();
-    const session = cookies.find((c) => c.name === 'regate_approvals');
-    assert.ok(session, 'a session cookie');
-    assert.deepEqual([session.httpOnly, session.sameSite, session.secure, session.path], [true, 'Strict', false, '/approvals'], 'httpOnly, SameSite, not Secure on loopback');
-
-    // The call may take a moment to be registered: reload until it shows (bounded).
-    for (let i = 0; i < 50 && !(await page.content()).includes('delete_customer'); i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      await page.reload();
-    }
+    await assertLoopbackSessionCookie(context);
+    await reloadUntilListed(page, 'delete_customer');
     assert.match(await page.content(), /customer asked to be forgotten \(ticket 4711\)/);
     await page.screenshot({ path: join(ARTIFACTS, '2-list.png') });
     await page.click('a:has-text("delete_customer")');

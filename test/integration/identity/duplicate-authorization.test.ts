@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { startTestGateway, type TestGateway } from '../../helpers/gateway.ts';
 import { rawRequest } from '../../helpers/raw-http.ts';
-import { startRawUpstream, type RawUpstream } from '../../fixtures/raw-upstream.ts';
+import { startEchoUpstream, type RawUpstream } from '../../fixtures/raw-upstream.ts';
 
 /** docs/identity.md: a request with more than one Authorization header is refused, whichever comes first. */
 describe('two Authorization headers on a real socket', function () {
@@ -11,10 +11,7 @@ describe('two Authorization headers on a real socket', function () {
   let good: string;
 
   before(async () => {
-    upstream = await startRawUpstream((_req, res, body) => {
-      const m = JSON.parse(body) as { id: number };
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: m.id, result: {} }));
-    });
+    upstream = await startEchoUpstream();
     gw = await startTestGateway({ connections: [{ name: 'crm', url: upstream.url }] });
     good = await gw.token('alice', ['mcp-readers']);
   });

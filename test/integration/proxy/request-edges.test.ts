@@ -6,7 +6,7 @@ import type { ExchangeFacts } from '../../../src/pipeline/call-record.ts';
 import type { Stage } from '../../../src/pipeline/stage.ts';
 import { captureLog, type CapturedLog } from '../../helpers/captured-log.ts';
 import { rawRequest } from '../../helpers/raw-http.ts';
-import { startRawUpstream, type RawUpstream } from '../../fixtures/raw-upstream.ts';
+import { startEchoUpstream, type RawUpstream } from '../../fixtures/raw-upstream.ts';
 
 /** Inputs at the edge of HTTP: each is answered as what it is, and nothing the client chose is taken for regate's. */
 describe('request edges: paths, methods, media types, request ids, forwarded addresses, the operations port', function () {
@@ -25,10 +25,7 @@ describe('request edges: paths, methods, media types, request ids, forwarded add
   };
 
   before(async () => {
-    upstream = await startRawUpstream((_req, res, body) => {
-      const m = JSON.parse(body) as { id: number };
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: m.id, result: {} }));
-    });
+    upstream = await startEchoUpstream();
   });
   after(async () => {
     await Promise.all(started.map((r) => r.stop()));

@@ -9,7 +9,7 @@ import { SessionBindings } from '../../../src/proxy/session-binding.ts';
 import { redisConfigSchema } from '../../../src/store/config.ts';
 import { createStore } from '../../../src/store/create.ts';
 import { MemoryStore } from '../../../src/store/memory-store.ts';
-import { startRawUpstream, type RawUpstream } from '../../fixtures/raw-upstream.ts';
+import { startEchoUpstream, startRawUpstream, type RawUpstream } from '../../fixtures/raw-upstream.ts';
 import { mcpHeaders, startDemoGateway, type DemoGateway } from '../../helpers/demo-gateway.ts';
 import { postMcp } from '../../helpers/mcp-http.ts';
 import type { McpTestClient } from '../../helpers/peers.ts';
@@ -166,11 +166,7 @@ describe('session ids in the decision log, and a store outage', function () {
 
   before(async () => {
     redis = await startRedis();
-    upstream = await startRawUpstream((req, res, body) => {
-      const m = JSON.parse(body) as { id?: number };
-      const session = req.headers['mcp-session-id'] === undefined ? { 'mcp-session-id': `sess-${++issued}-${Date.now()}` } : {};
-      res.writeHead(200, { 'content-type': 'application/json', ...session }).end(JSON.stringify({ jsonrpc: '2.0', id: m.id, result: {} }));
-    });
+    upstream = await startEchoUpstream((req): Record<string, string> => (req.headers['mcp-session-id'] === undefined ? { 'mcp-session-id': `sess-${++issued}-${Date.now()}` } : {}));
     const { store, component } = createStore(redisConfigSchema.parse({ url: redis.url, command_timeout_ms: 500, connect_timeout_ms: 1000 }), pino({ level: 'silent' }));
     const components = new ComponentRegistry();
     components.add(component);

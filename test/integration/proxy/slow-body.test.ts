@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { startTestGateway, type TestGateway } from '../../helpers/gateway.ts';
 import { rawConnect, type RawConnection } from '../../helpers/raw-http.ts';
-import { startRawUpstream, type RawUpstream } from '../../fixtures/raw-upstream.ts';
+import { startEchoUpstream, type RawUpstream } from '../../fixtures/raw-upstream.ts';
 
 /** A body sent one byte at a time cannot hold a socket: without a token not at all, with one not for long. */
 describe('slow request bodies (slow loris) on a raw socket', function () {
@@ -11,10 +11,7 @@ describe('slow request bodies (slow loris) on a raw socket', function () {
   let token: string;
 
   before(async () => {
-    upstream = await startRawUpstream((_req, res, body) => {
-      const m = JSON.parse(body) as { id: number };
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: m.id, result: {} }));
-    });
+    upstream = await startEchoUpstream();
     gw = await startTestGateway({
       connections: [{ name: 'crm', url: upstream.url }],
       limits: { body_timeout_seconds: 2, min_body_bytes_per_second: 100 },
