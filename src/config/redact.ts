@@ -16,6 +16,18 @@ export const REDACTED = '[REDACTED]';
 /** `scheme://user:password@` at the start of a URL (a Redis URL's credentials); the user goes too. */
 const urlUserinfo = /^([a-z][a-z0-9+.-]*:\/\/)[^/?#@\s]+@/i;
 
+/**
+ * A notifier's webhook URL is itself the secret (Slack's and Teams' carry it in the path, Teams'
+ * also in `sig=`): only its origin is shown.
+ */
+function capabilityUrl(url: string): string {
+  try {
+    return `${new URL(url).origin}/${REDACTED}`;
+  } catch {
+    return REDACTED;
+  }
+}
+
 function redact(value: unknown, path: readonly string[]): unknown {
   if (typeof value === 'string') return value.replace(urlUserinfo, '$1REDACTED@'); // the mark redactUrl uses
   if (Array.isArray(value)) return value.map((v) => redact(v, path));
@@ -24,6 +36,7 @@ function redact(value: unknown, path: readonly string[]): unknown {
     for (const [k, v] of Object.entries(value)) {
       const inHeaders = path[path.length - 1] === 'headers';
       if (inHeaders || (secretKey.test(k) && typeof v !== 'object')) out[k] = REDACTED;
+      else if (typeof v === 'string' && isUrlKey(k) && path.includes('notify')) out[k] = capabilityUrl(v);
       else if (typeof v === 'string' && isUrlKey(k)) out[k] = redactUrl(v);
       else out[k] = redact(v, [...path, k]);
     }

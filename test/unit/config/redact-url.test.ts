@@ -36,14 +36,15 @@ describe('secrets in configured URLs are never shown', () => {
       policy: { bundle: { url: 'https://acct.blob.core.windows.net/b.tar.gz?sig=s' } },
       redis: { url: 'redis://:pw@127.0.0.1:6379' },
       audit: { log_analytics: { endpoint: 'https://dce.example/?k=v' } },
-      approvals: { notify: [{ type: 'teams', url: 'https://hook.example/x?sig=y' }] },
+      approvals: { notify: [{ type: 'teams', url: 'https://hook.example/x?sig=y' }, { type: 'slack', url: 'https://hooks.slack.com/services/T0000/B0000/XXXXSECRETXXXX' }] },
     });
     assert.deepEqual(printed, {
       connections: [{ name: 'crm', url: 'https://REDACTED@crm.example/mcp?REDACTED', headers: { Authorization: REDACTED } }],
       policy: { bundle: { url: 'https://acct.blob.core.windows.net/b.tar.gz?REDACTED' } },
       redis: { url: 'redis://REDACTED@127.0.0.1:6379' },
       audit: { log_analytics: { endpoint: 'https://dce.example/?REDACTED' } },
-      approvals: { notify: [{ type: 'teams', url: 'https://hook.example/x?REDACTED' }] },
+      // A notifier's URL is its secret (Slack's sits in the path): only the origin is shown.
+      approvals: { notify: [{ type: 'teams', url: `https://hook.example/${REDACTED}` }, { type: 'slack', url: `https://hooks.slack.com/${REDACTED}` }] },
     });
   });
 });
