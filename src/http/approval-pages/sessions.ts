@@ -25,14 +25,22 @@ export interface PageSession {
   readonly expires_at: number;
 }
 
-/** Cookies of a request (first value wins). */
+/**
+ * Cookies of a request (first value wins). A value that does not decode (another application's
+ * cookie on the same host) is skipped: it is none of regate's, and must not break the page.
+ */
 export function cookiesOf(req: IncomingMessage): Map<string, string> {
   const out = new Map<string, string>();
   for (const part of (req.headers.cookie ?? '').split(';')) {
     const i = part.indexOf('=');
     if (i <= 0) continue;
     const k = part.slice(0, i).trim();
-    if (!out.has(k)) out.set(k, decodeURIComponent(part.slice(i + 1).trim()));
+    if (out.has(k)) continue;
+    try {
+      out.set(k, decodeURIComponent(part.slice(i + 1).trim()));
+    } catch {
+      // URIError: not a cookie regate set
+    }
   }
   return out;
 }
