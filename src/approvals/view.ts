@@ -2,6 +2,7 @@
  * What approvers (and the requester) are shown of a request, on the JSON API and the page alike:
  * the redacted arguments, never the raw ones, and no store internals.
  */
+import type { ApprovalBook } from './book.ts';
 import { approvalCount, mayNotDecide, type ApprovalRecord, type Voter } from './record.ts';
 
 export interface ApprovalView {
@@ -76,4 +77,9 @@ export function approvalView(r: ApprovalRecord, viewer: Voter, pageUrl: string):
 /** Whether `viewer` may see `r` at all: its requester, or someone who may decide it. */
 export function maySee(r: ApprovalRecord, viewer: Voter): boolean {
   return viewer.id === r.requester.id || mayNotDecide(r, viewer) === undefined;
+}
+
+/** The pending requests `viewer` may decide, as the API and the page list them. */
+export async function decidableBy(book: Pick<ApprovalBook, 'pending'>, viewer: Voter, pageUrl: string): Promise<ApprovalView[]> {
+  return (await book.pending()).map((a) => approvalView(a, viewer, pageUrl)).filter((v) => v.can_decide);
 }

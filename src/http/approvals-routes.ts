@@ -14,7 +14,7 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import type { Logger } from 'pino';
 import type { ApprovalBook } from '../approvals/book.ts';
 import type { Voter } from '../approvals/record.ts';
-import { approvalView, maySee } from '../approvals/view.ts';
+import { approvalView, decidableBy, maySee } from '../approvals/view.ts';
 import { RegateError, asRegateError } from '../errors.ts';
 import type { Identity } from '../identity/create.ts';
 import type { Principal } from '../identity/principal.ts';
@@ -33,8 +33,8 @@ export interface ApprovalRoutesDeps {
 
 const COMMENT_LIMIT = 1000;
 
-/** The person behind a principal, as the lifecycle sees them. */
-export function voterOf(p: Principal): Voter {
+/** The person behind a principal (or a page session), as the lifecycle sees them. */
+export function voterOf(p: Pick<Principal, 'id' | 'name' | 'groups'>): Voter {
   return { id: p.id, name: p.name, groups: p.groups };
 }
 
@@ -50,6 +50,11 @@ export function commentOf(body: unknown): string | undefined {
   if (typeof body !== 'object' || Array.isArray(body) || (c !== undefined && typeof c !== 'string')) {
     throw new RegateError('REGATE_ERR_INVALID_REQUEST', 'the body must be {"comment": "<text>"} (comment optional)');
   }
+  return trimComment(c);
+}
+
+/** An approver's comment as it is kept: trimmed, capped, none when empty. */
+export function trimComment(c: string | undefined): string | undefined {
   const t = c?.trim();
   return t ? t.slice(0, COMMENT_LIMIT) : undefined;
 }
@@ -71,8 +76,7 @@ export function approvalsRoutes(deps: ApprovalRoutesDeps): Router {
   r.get('/approvals', bearer, async (_req, res, next) => {
     try {
       const me = voter(res);
-      const list = (await book.pending()).map((a) => approvalView(a, me, pageUrl())).filter((v) => v.can_decide);
-      sendJson(res, 200, { approvals: list });
+      sendJson(res, 200, { approvals: await decidableBy(book, me, pageUrl()) });
     } catch (err) {
       next(err);
     }

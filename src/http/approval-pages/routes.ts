@@ -10,10 +10,11 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Logger } from 'pino';
 import type { ApprovalBook } from '../../approvals/book.ts';
-import { approvalView, maySee } from '../../approvals/view.ts';
+import { approvalView, decidableBy, maySee } from '../../approvals/view.ts';
+import { trimComment, voterOf } from '../approvals-routes.ts';
 import { RegateError, asRegateError } from '../../errors.ts';
 import type { Identity } from '../../identity/create.ts';
-import { continuePage, detailPage, devSignInPage, layout, listPage, signedOutPage, signInFailedPage } from './html.ts';
+import { continuePage, detailPage, devSignInPage, esc, layout, listPage, signedOutPage, signInFailedPage } from './html.ts';
 import { SIGNIN_TTL_MS, type OidcSignIn } from './oidc-signin.ts';
 import { OIDC_STATE_COOKIE, PageSessions, SESSION_COOKIE, SIGNIN_COOKIE, cookiesOf, randomToken, sameToken, secureCookies, setCookie, type PageSession } from './sessions.ts';
 
@@ -44,7 +45,6 @@ export function approvalPages(deps: ApprovalPageDeps): Router {
   const r = express.Router();
   const form = express.urlencoded({ extended: false, limit: '16kb' });
   const secure = () => secureCookies(deps.pageUrl());
-  const viewerOf = (s: PageSession) => ({ id: s.id, name: s.name, groups: s.groups });
 
   const signIn = (res: Response, status = 200, error?: string) => {
     if (deps.identity.provider !== 'dev' && deps.oidc !== undefined) return res.redirect(303, '/approvals/sign-in');
@@ -68,7 +68,7 @@ export function approvalPages(deps: ApprovalPageDeps): Router {
     fn(req, res, next).catch((err: unknown) => {
       const e = asRegateError(err);
       deps.log.error({ err, code: e.code }, 'approval page failed');
-      sendHtml(res, e.status, layout('Error', `<h1>Something went wrong</h1><p>${e.code}: ${e.message.replace(/[<&>]/g, '')}</p>`));
+      sendHtml(res, e.status, layout('Error', `<h1>Something went wrong</h1><p>${esc(`${e.code}: ${e.message}`)}</p>`));
     });
 
   r.get(
@@ -143,8 +143,7 @@ export function approvalPages(deps: ApprovalPageDeps): Router {
       if (!wantsPage(req)) return next();
       const s = await sessionOr(req, res);
       if (s === undefined) return;
-      const me = viewerOf(s);
-      const items = (await book.pending()).map((a) => approvalView(a, me, deps.pageUrl())).filter((v) => v.can_decide);
+      const items = await decidableBy(book, voterOf(s), deps.pageUrl());
       sendHtml(res, 200, layout('Pending approvals', listPage(items, Date.now()), { name: s.name, csrf: s.csrf }));
     }),
   );
@@ -156,8 +155,8 @@ export function approvalPages(deps: ApprovalPageDeps): Router {
       const s = await sessionOr(req, res);
       if (s === undefined) return;
       const a = await book.get(String(req.params.id));
-      if (a === undefined || !maySee(a, viewerOf(s))) return sendHtml(res, 404, layout('Not found', '<h1>No such approval request</h1><p><a href="/approvals">All pending approvals</a></p>', { name: s.name, csrf: s.csrf }));
-      sendHtml(res, 200, layout(a.tool, detailPage(approvalView(a, viewerOf(s), deps.pageUrl()), Date.now(), s.csrf), { name: s.name, csrf: s.csrf }));
+      if (a === undefined || !maySee(a, voterOf(s))) return sendHtml(res, 404, layout('Not found', '<h1>No such approval request</h1><p><a href="/approvals">All pending approvals</a></p>', { name: s.name, csrf: s.csrf }));
+      sendHtml(res, 200, layout(a.tool, detailPage(approvalView(a, voterOf(s), deps.pageUrl()), Date.now(), s.csrf), { name: s.name, csrf: s.csrf }));
     }),
   );
 
@@ -170,12 +169,12 @@ export function approvalPages(deps: ApprovalPageDeps): Router {
       const body = req.body as { csrf?: string; decision?: string; comment?: string };
       if (!sameToken(body.csrf, s.csrf)) return sendHtml(res, 403, layout('Refused', `<h1>Refused</h1><p>${new RegateError('REGATE_ERR_APPROVAL_CSRF').message}</p>`));
       if (body.decision !== 'approve' && body.decision !== 'deny') return sendHtml(res, 400, layout('Refused', '<h1>Choose approve or deny</h1>'));
-      const comment = String(body.comment ?? '').trim().slice(0, 1000) || undefined;
-      const done = await book.vote(String(req.params.id), viewerOf(s), body.decision, comment);
+      const comment = trimComment(body.comment === undefined ? undefined : String(body.comment));
+      const done = await book.vote(String(req.params.id), voterOf(s), body.decision, comment);
       const a = done.ok ? done.record : await book.get(String(req.params.id));
       if (a === undefined) return sendHtml(res, 404, layout('Not found', '<h1>No such approval request</h1>', { name: s.name, csrf: s.csrf }));
       const flash = done.ok ? `You ${body.decision === 'approve' ? 'approved' : 'denied'} this request.` : done.error.message;
-      sendHtml(res, done.ok ? 200 : done.error.status, layout(a.tool, detailPage(approvalView(a, viewerOf(s), deps.pageUrl()), Date.now(), s.csrf, flash), { name: s.name, csrf: s.csrf }));
+      sendHtml(res, done.ok ? 200 : done.error.status, layout(a.tool, detailPage(approvalView(a, voterOf(s), deps.pageUrl()), Date.now(), s.csrf, flash), { name: s.name, csrf: s.csrf }));
     }),
   );
 
