@@ -3,12 +3,12 @@
  * form was the only mode) or `{form: {}}` (2025-11-25 on) says the client can show a form; a
  * client that lists only `url` cannot.
  */
-import { isObject } from './era.ts';
+import { isRecord } from '../util/is-record.ts';
 
 /** True when `capabilities` (a client's, from `initialize` or a 2026 envelope) include form elicitation. */
 export function answersForms(capabilities: unknown): boolean {
-  if (!isObject(capabilities)) return false;
+  if (!isRecord(capabilities)) return false;
   const e = capabilities.elicitation;
-  if (!isObject(e)) return false;
+  if (!isRecord(e)) return false;
   return 'form' in e || !('url' in e);
 }

@@ -13,6 +13,7 @@
  */
 import { RegateError } from '../errors.ts';
 import type { ProtocolEra } from '../pipeline/call-record.ts';
+import { isRecord } from '../util/is-record.ts';
 
 export const PROTOCOL_VERSION_META_KEY = 'io.modelcontextprotocol/protocolVersion';
 export const CLIENT_INFO_META_KEY = 'io.modelcontextprotocol/clientInfo';
@@ -65,12 +66,12 @@ export function classifyEra(input: EraInput): EraFacts {
   if (input.httpMethod.toUpperCase() !== 'POST') return legacy('http-method', header);
   const body = input.body;
   if (Array.isArray(body)) {
-    if (body.some((m) => isObject(m) && hasClaim(m.params))) {
+    if (body.some((m) => isRecord(m) && hasClaim(m.params))) {
       throw new RegateError('REGATE_ERR_INVALID_REQUEST', 'JSON-RPC batches may not contain requests for protocol revision 2026-07-28 or later');
     }
     return legacy('batch', header);
   }
-  if (!isObject(body) || typeof body.method !== 'string') return legacy('response', header);
+  if (!isRecord(body) || typeof body.method !== 'string') return legacy('response', header);
   const isRequest = 'id' in body;
   const params = body.params;
   const headerIsModern = header !== undefined && isModernProtocolVersion(header);
@@ -79,7 +80,7 @@ export function classifyEra(input: EraInput): EraFacts {
     if (headerIsModern) {
       throw new RegateError('REGATE_ERR_HEADER_MISMATCH', `MCP-Protocol-Version: an initialize request (2025 handshake) was sent with the modern header ${header}`);
     }
-    const p = isObject(params) ? params : {};
+    const p = isRecord(params) ? params : {};
     return {
       era: '2025',
       reason: 'initialize',
@@ -128,9 +129,9 @@ function legacy(reason: EraReason, header: string | undefined): EraFacts {
 function envelopeIssue(meta: Record<string, unknown>): string | undefined {
   if (typeof meta[PROTOCOL_VERSION_META_KEY] !== 'string') return `${PROTOCOL_VERSION_META_KEY}: expected a protocol version string`;
   if (!(CLIENT_CAPABILITIES_META_KEY in meta)) return `${CLIENT_CAPABILITIES_META_KEY}: missing`;
-  if (!isObject(meta[CLIENT_CAPABILITIES_META_KEY])) return `${CLIENT_CAPABILITIES_META_KEY}: expected an object`;
+  if (!isRecord(meta[CLIENT_CAPABILITIES_META_KEY])) return `${CLIENT_CAPABILITIES_META_KEY}: expected an object`;
   const info = meta[CLIENT_INFO_META_KEY];
-  if (info !== undefined && !(isObject(info) && typeof info.name === 'string' && typeof info.version === 'string')) {
+  if (info !== undefined && !(isRecord(info) && typeof info.name === 'string' && typeof info.version === 'string')) {
     return `${CLIENT_INFO_META_KEY}: expected {name, version} strings`;
   }
   return undefined;
@@ -150,15 +151,15 @@ function hasClaim(params: unknown): boolean {
 }
 
 function metaOf(params: unknown): Record<string, unknown> | undefined {
-  if (!isObject(params)) return undefined;
-  return isObject(params._meta) ? params._meta : undefined;
+  if (!isRecord(params)) return undefined;
+  return isRecord(params._meta) ? params._meta : undefined;
 }
 
 function clientFacts(info: unknown, capabilities: unknown): ClientFacts | undefined {
-  const i = isObject(info) ? info : {};
+  const i = isRecord(info) ? info : {};
   const name = typeof i.name === 'string' ? i.name : undefined;
   const version = typeof i.version === 'string' ? i.version : undefined;
-  const caps = isObject(capabilities) ? capabilities : undefined;
+  const caps = isRecord(capabilities) ? capabilities : undefined;
   if (name === undefined && version === undefined && caps === undefined) return undefined;
   return { name, version, capabilities: caps };
 }
@@ -168,6 +169,3 @@ export function stripOws(value: string): string {
   return value.replace(/^[ \t]+|[ \t]+$/g, '');
 }
 
-export function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}

@@ -17,7 +17,7 @@
 import { createHash } from 'node:crypto';
 import { RegateError } from '../errors.ts';
 import type { ProtocolEra } from '../pipeline/call-record.ts';
-import { isObject } from './era.ts';
+import { isRecord } from '../util/is-record.ts';
 
 /** One embedded server->client request of an `input_required` result. */
 export interface InputRequestEntry {
@@ -29,7 +29,7 @@ export interface InputRequestEntry {
 
 /** True when a result asks the client for input (`resultType: "input_required"`). */
 export function isInputRequired(result: unknown): boolean {
-  return isObject(result) && result.resultType === 'input_required';
+  return isRecord(result) && result.resultType === 'input_required';
 }
 
 /**
@@ -41,10 +41,10 @@ export function isInputRequired(result: unknown): boolean {
 export function inputRequestsOf(result: unknown): InputRequestEntry[] {
   if (!isInputRequired(result)) return [];
   const requests = (result as Record<string, unknown>).inputRequests;
-  if (!isObject(requests)) return [];
+  if (!isRecord(requests)) return [];
   return Object.entries(requests).map(([key, value]) => {
-    const v = isObject(value) ? value : {};
-    return { key, method: typeof v.method === 'string' ? v.method : '', params: isObject(v.params) ? v.params : undefined };
+    const v = isRecord(value) ? value : {};
+    return { key, method: typeof v.method === 'string' ? v.method : '', params: isRecord(v.params) ? v.params : undefined };
   });
 }
 
@@ -122,9 +122,9 @@ export function withRequestStateDigest<T extends Record<string, unknown>>(value:
  * else returned as it is. The original is not touched.
  */
 export function messageWithRequestStateDigest(message: unknown): unknown {
-  if (!isObject(message)) return message;
-  if (isObject(message.result) && typeof message.result.requestState === 'string') return { ...message, result: withRequestStateDigest(message.result) };
-  if (isObject(message.params) && typeof message.params.requestState === 'string') return { ...message, params: withRequestStateDigest(message.params) };
+  if (!isRecord(message)) return message;
+  if (isRecord(message.result) && typeof message.result.requestState === 'string') return { ...message, result: withRequestStateDigest(message.result) };
+  if (isRecord(message.params) && typeof message.params.requestState === 'string') return { ...message, params: withRequestStateDigest(message.params) };
   return message;
 }
 

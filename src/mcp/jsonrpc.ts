@@ -7,7 +7,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { RegateError } from '../errors.ts';
 import { jsonDepthExceeds } from './depth.ts';
-import { isRecord as isPlainObject } from '../util/is-record.ts';
+import { isRecord } from '../util/is-record.ts';
 
 export type { JSONRPCMessage };
 export type RequestId = string | number;
@@ -108,15 +108,15 @@ function isIdLike(v: unknown): boolean {
 /** The SDK's `RequestMetaSchema` for `params._meta` / `result._meta` (loose: other keys allowed). */
 function metaOk(meta: unknown): boolean {
   if (meta === undefined) return true;
-  if (!isPlainObject(meta)) return false;
+  if (!isRecord(meta)) return false;
   if (meta.progressToken !== undefined && !isIdLike(meta.progressToken)) return false;
   const task = meta[RELATED_TASK];
-  return task === undefined || (isPlainObject(task) && typeof task.taskId === 'string');
+  return task === undefined || (isRecord(task) && typeof task.taskId === 'string');
 }
 
 /** Params / result objects: a plain object whose `_meta`, if any, is well formed. */
 function bodyOk(v: unknown): boolean {
-  return isPlainObject(v) && metaOk(v._meta);
+  return isRecord(v) && metaOk(v._meta);
 }
 
 /**
@@ -161,7 +161,7 @@ function wellFormed(v: Record<string, unknown>): boolean {
   if (hasParams || !hasId || !isIdLike(v.id)) return false;
   if (hasError) {
     const e = v.error;
-    return !hasResult && isPlainObject(e) && Number.isSafeInteger(e.code) && typeof e.message === 'string';
+    return !hasResult && isRecord(e) && Number.isSafeInteger(e.code) && typeof e.message === 'string';
   }
   return hasResult && bodyOk(v.result);
 }

@@ -13,7 +13,8 @@
 import { RegateError } from '../errors.ts';
 import type { JSONRPCMessage } from './jsonrpc.ts';
 import type { ProtocolEra } from '../pipeline/call-record.ts';
-import { PROTOCOL_VERSION_META_KEY, classifyEra, isObject, stripOws, type EraFacts } from './era.ts';
+import { PROTOCOL_VERSION_META_KEY, classifyEra, stripOws, type EraFacts } from './era.ts';
+import { isRecord } from '../util/is-record.ts';
 
 export const MCP_PROTOCOL_VERSION_HEADER = 'MCP-Protocol-Version';
 export const MCP_METHOD_HEADER = 'Mcp-Method';
@@ -74,7 +75,7 @@ export function headerParamsOf(tool: { readonly inputSchema?: unknown }): Header
   let numberFault: string | undefined;
   const where = (path: readonly string[]) => (path.length === 0 ? '<root>' : path.join('.'));
   const visit = (node: unknown, path: string[], reachable: boolean): string | undefined => {
-    if (!isObject(node)) return undefined;
+    if (!isRecord(node)) return undefined;
     if (X_MCP_HEADER_KEY in node) {
       if (!reachable || path.length === 0) return `${where(path)}: x-mcp-header is only permitted on properties reachable through 'properties' alone`;
       const raw = node[X_MCP_HEADER_KEY];
@@ -92,7 +93,7 @@ export function headerParamsOf(tool: { readonly inputSchema?: unknown }): Header
       seen.set(lower, raw);
       params.push({ path, headerName: raw, type: type as HeaderParam['type'] });
     }
-    if (isObject(node.properties)) {
+    if (isRecord(node.properties)) {
       for (const [key, child] of Object.entries(node.properties)) {
         const fault = visit(child, [...path, key], reachable);
         if (fault !== undefined) return fault;
@@ -101,7 +102,7 @@ export function headerParamsOf(tool: { readonly inputSchema?: unknown }): Header
     for (const k of NON_REACHABLE) {
       const sub = node[k];
       if (sub === undefined) continue;
-      const branches = Array.isArray(sub) ? sub : isObject(sub) && OBJECT_VALUED.has(k) ? Object.values(sub) : [sub];
+      const branches = Array.isArray(sub) ? sub : isRecord(sub) && OBJECT_VALUED.has(k) ? Object.values(sub) : [sub];
       for (const branch of branches) {
         const fault = visit(branch, [...path, `<${k}>`], false);
         if (fault !== undefined) return fault;
@@ -119,9 +120,9 @@ export function headerParamsOf(tool: { readonly inputSchema?: unknown }): Header
  */
 export function headerParamsFromToolsList(result: unknown): Map<string, readonly HeaderParam[]> {
   const out = new Map<string, readonly HeaderParam[]>();
-  const tools = isObject(result) && Array.isArray(result.tools) ? result.tools : [];
+  const tools = isRecord(result) && Array.isArray(result.tools) ? result.tools : [];
   for (const tool of tools) {
-    if (!isObject(tool) || typeof tool.name !== 'string') continue;
+    if (!isRecord(tool) || typeof tool.name !== 'string') continue;
     const scan = headerParamsOf(tool);
     if (scan.ok) out.set(tool.name, scan.params);
   }
@@ -183,7 +184,7 @@ export function decodeHeaderValue(value: string): string | undefined {
 function valueAtPath(root: unknown, path: readonly string[]): unknown {
   let node = root;
   for (const key of path) {
-    if (!isObject(node)) return undefined;
+    if (!isRecord(node)) return undefined;
     node = node[key];
   }
   return node;
@@ -193,7 +194,7 @@ function valueAtPath(root: unknown, path: readonly string[]): unknown {
 export function mcpNameSource(method: string, params: unknown): { field: string; value: string | undefined } | undefined {
   const field = Object.hasOwn(MCP_NAME_SOURCE, method) ? MCP_NAME_SOURCE[method] : undefined;
   if (field === undefined) return undefined;
-  const raw = isObject(params) ? params[field] : undefined;
+  const raw = isRecord(params) ? params[field] : undefined;
   return { field, value: typeof raw === 'string' ? raw : undefined };
 }
 
@@ -228,7 +229,7 @@ export function upstreamMcpHeaders(message: JSONRPCMessage, options: UpstreamHea
     return out;
   }
   const params = m.params;
-  const claimed = isObject(params) && isObject(params._meta) ? params._meta[PROTOCOL_VERSION_META_KEY] : undefined;
+  const claimed = isRecord(params) && isRecord(params._meta) ? params._meta[PROTOCOL_VERSION_META_KEY] : undefined;
   const version = typeof claimed === 'string' ? claimed : options.protocolVersion;
   if (version !== undefined) out[MCP_PROTOCOL_VERSION_HEADER] = version;
   out[MCP_METHOD_HEADER] = m.method;
@@ -236,7 +237,7 @@ export function upstreamMcpHeaders(message: JSONRPCMessage, options: UpstreamHea
   const name = mcpNameSource(m.method, params);
   if (name?.value !== undefined) out[MCP_NAME_HEADER] = encodeHeaderValue(name.value);
   if (m.method === 'tools/call' && name?.value !== undefined) {
-    const args = isObject(params) ? params.arguments : undefined;
+    const args = isRecord(params) ? params.arguments : undefined;
     for (const decl of options.headerParams(name.value) ?? []) {
       const raw = valueAtPath(args, decl.path);
       if (raw === undefined || raw === null) continue;
@@ -283,7 +284,7 @@ export function checkClientMcpHeaders(message: JSONRPCMessage, headers: HeaderBa
   const method = m.method;
   const params = m.params;
   const version = header(headers, MCP_PROTOCOL_VERSION_HEADER);
-  const claimed = isObject(params) && isObject(params._meta) ? params._meta[PROTOCOL_VERSION_META_KEY] : undefined;
+  const claimed = isRecord(params) && isRecord(params._meta) ? params._meta[PROTOCOL_VERSION_META_KEY] : undefined;
   if (version !== undefined && typeof claimed === 'string' && version !== claimed) {
     return mismatch(MCP_PROTOCOL_VERSION_HEADER, 'mismatch', `the body envelope names protocol version ${claimed} but the header names ${version}`);
   }
@@ -312,7 +313,7 @@ export function checkClientMcpHeaders(message: JSONRPCMessage, headers: HeaderBa
   }
 
   if (method !== 'tools/call' || source?.value === undefined) return undefined;
-  const args = isObject(params) ? params.arguments : undefined;
+  const args = isRecord(params) ? params.arguments : undefined;
   for (const decl of headerParams(source.value) ?? []) {
     const name = `${MCP_PARAM_HEADER_PREFIX}${decl.headerName}`;
     const raw = valueAtPath(args, decl.path);
@@ -361,7 +362,7 @@ export interface InboundInput {
 export function classifyInbound(input: InboundInput): EraFacts {
   const facts = classifyEra({ httpMethod: input.httpMethod, body: input.body, protocolVersionHeader: header(input.headers, MCP_PROTOCOL_VERSION_HEADER) });
   input.onEra?.(facts);
-  if (facts.era === '2026' && isObject(input.body)) {
+  if (facts.era === '2026' && isRecord(input.body)) {
     const m = checkClientMcpHeaders(input.body as JSONRPCMessage, input.headers, input.headerParams);
     if (m !== undefined) throw headerMismatchError(m);
   }

@@ -24,6 +24,7 @@
  * - `time.unix_ns` is a JSON number, so it is exact only to ~256 ns; WASM has no clock of its own.
  */
 import type { Principal } from '../identity/principal.ts';
+import { isRecord } from '../util/is-record.ts';
 
 /** Headers handed to policy unless the caller passes its own list. */
 export const DEFAULT_HEADER_ALLOWLIST: readonly string[] = [
@@ -135,9 +136,6 @@ export interface PolicyInput {
 
 const RESOURCE_METHODS = new Set(['resources/read', 'resources/subscribe', 'resources/unsubscribe']);
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
 
 const DEFAULT_ALLOWED: ReadonlySet<string> = new Set(DEFAULT_HEADER_ALLOWLIST);
 

@@ -8,6 +8,7 @@
  */
 import type { PolicyDecision } from './decision.ts';
 import type { ToolAnnotations } from './input.ts';
+import { isRecord } from '../util/is-record.ts';
 
 export type ListMethod = 'tools/list' | 'prompts/list' | 'resources/list';
 
@@ -37,9 +38,6 @@ export function isFilteredList(method: string): method is ListMethod {
   return Object.hasOwn(ITEMS, method);
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
 
 /** The probe for one item of a list result. */
 export function probeFor(method: ListMethod, item: Readonly<Record<string, unknown>>): ListProbe {

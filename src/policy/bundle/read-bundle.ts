@@ -11,7 +11,7 @@ import {
   isSignaturesFile, parseSignaturesFile, signaturesEmpty, verifyFiles, verifySignatures,
   type SignaturesConfig, type VerificationOptions,
 } from './verify.ts';
-import { isRecord as isObject } from '../../util/is-record.ts';
+import { isRecord } from '../../util/is-record.ts';
 
 /** The entrypoint regate evaluates. */
 export const DECISION_ENTRYPOINT = 'regate/decision';
@@ -65,12 +65,12 @@ function parseJsonFile(file: BundleFile): unknown {
 function parseManifest(file: BundleFile | undefined): Manifest {
   if (file === undefined) return { revision: '' };
   const m = parseJsonFile(file);
-  if (!isObject(m)) throw format('.manifest is not a JSON object');
+  if (!isRecord(m)) throw format('.manifest is not a JSON object');
   const revision = m['revision'] ?? '';
   if (typeof revision !== 'string') throw format('.manifest revision is not a string');
   const wasm = m['wasm'];
   if (wasm !== undefined && wasm !== null) {
-    const ok = Array.isArray(wasm) && wasm.every((w) => isObject(w) && typeof w['module'] === 'string' && (w['entrypoint'] === undefined || typeof w['entrypoint'] === 'string'));
+    const ok = Array.isArray(wasm) && wasm.every((w) => isRecord(w) && typeof w['module'] === 'string' && (w['entrypoint'] === undefined || typeof w['entrypoint'] === 'string'));
     if (!ok) throw format('.manifest wasm must be a list of {entrypoint, module}');
   }
   return { ...(m as object), revision } as Manifest;
@@ -82,7 +82,7 @@ function merge(a: Record<string, unknown>, b: Record<string, unknown>, at: strin
   for (const [k, v] of Object.entries(b)) {
     const prev = out[k];
     if (prev === undefined) out[k] = v;
-    else if (isObject(prev) && isObject(v)) out[k] = merge(prev, v, `${at}/${k}`);
+    else if (isRecord(prev) && isRecord(v)) out[k] = merge(prev, v, `${at}/${k}`);
     else throw format(`data files conflict at ${at}/${k}`);
   }
   return out;
@@ -100,7 +100,7 @@ function collectData(files: readonly BundleFile[]): { data: Record<string, unkno
     // A data file lives at its directory's path in the data document (OPA's getNormalizedPath).
     const dir = file.path.slice(0, Math.max(0, file.path.lastIndexOf('/'))).replace(/^[/.]+/, '');
     const keys = dir === '' ? [] : dir.split('/');
-    if (keys.length === 0 && !isObject(value)) throw format(`${file.path}: root value must be an object`);
+    if (keys.length === 0 && !isRecord(value)) throw format(`${file.path}: root value must be an object`);
     let tree: unknown = value;
     for (const key of [...keys].reverse()) tree = { [key]: tree };
     data = merge(data, tree as Record<string, unknown>, '');
@@ -113,7 +113,7 @@ function collectData(files: readonly BundleFile[]): { data: Record<string, unkno
 function projectionOf(manifest: Manifest, files: ReadonlyMap<string, Buffer>): Projection | undefined {
   const regate = manifest.metadata?.['regate'];
   if (regate === undefined) return undefined;
-  if (!isObject(regate)) throw format('.manifest metadata.regate is not an object');
+  if (!isRecord(regate)) throw format('.manifest metadata.regate is not an object');
   const p = regate[PROJECTION_METADATA_KEY];
   if (p === undefined) return undefined;
   const projection = parseProjection(p);
