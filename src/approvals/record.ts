@@ -87,13 +87,6 @@ export function isRefusal(t: Transition): t is Refusal {
   return 'refused' in t;
 }
 
-const FINAL: ReadonlySet<ApprovalStatus> = new Set(['denied', 'expired', 'cancelled', 'used']);
-
-/** True when nothing can change the record any more. */
-export function isFinal(status: ApprovalStatus): boolean {
-  return FINAL.has(status);
-}
-
 /** The record as it stands at `now`: a pending request or an unused grant past its time reads as expired. */
 export function effective(r: ApprovalRecord, now: number): ApprovalRecord {
   if (r.status === 'pending' && now >= r.expires_at) return { ...r, status: 'expired', updated_at: r.expires_at, ended: 'nobody decided in time' };

@@ -6,11 +6,3 @@ export interface ProxyMetrics {
   streamClosed(connection: string): void;
   upstreamLatency(connection: string, seconds: number): void;
 }
-
-export const noMetrics: ProxyMetrics = {
-  message: () => {},
-  upstreamError: () => {},
-  streamOpened: () => {},
-  streamClosed: () => {},
-  upstreamLatency: () => {},
-};

@@ -33,12 +33,3 @@ export function sendRpcError(
   const payload = replies.length === 0 ? errorResponseFor(null, err) : opts.batch ? replies : replies[0];
   sendJson(res, opts.status ?? err.status, payload, opts.headers);
 }
-
-/** Answers with the replies regate produced itself: 202 when there are none. */
-export function sendLocalReplies(res: ServerResponse, replies: readonly JSONRPCMessage[], batch: boolean): void {
-  if (replies.length === 0) {
-    res.writeHead(202).end();
-    return;
-  }
-  sendJson(res, 200, batch ? replies : replies[0]);
-}
