@@ -5,11 +5,8 @@
  */
 import type { AccessReview, TimelinePoint } from './model.ts';
 import { countsText } from './format-text.ts';
+import { escapeHtml } from '../../text/html.ts';
 
-/** Escapes text for HTML element content and attribute values. */
-export function escapeHtml(s: string | number): string {
-  return String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
 
 const sumOf = (m: Record<string, number>) => Object.values(m).reduce((a, b) => a + b, 0);
 

@@ -3,11 +3,8 @@
  * escaped where it is written, and forms post back to the same routes the JSON API uses.
  */
 import type { ApprovalView } from '../../approvals/view.ts';
+import { escapeHtml } from '../../text/html.ts';
 
-/** Escapes text for HTML element content and quoted attribute values. */
-export function esc(v: unknown): string {
-  return String(v).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
 
 const STYLE = `body{font:15px/1.45 system-ui,sans-serif;margin:0;color:#1b1f24;background:#f6f7f9}
 header{background:#1b1f24;color:#fff;padding:.7rem 1.2rem;display:flex;justify-content:space-between;align-items:center}
@@ -21,10 +18,10 @@ textarea{width:100%;min-height:4rem}button{padding:.4rem 1rem;margin-right:.5rem
 /** A whole page. `who` is the signed-in person, with a sign-out form carrying the CSRF token. */
 export function layout(title: string, body: string, who?: { name: string; csrf: string }): string {
   const user = who
-    ? `<form method="post" action="/approvals/sign-out"><span>${esc(who.name)}</span> <input type="hidden" name="csrf" value="${esc(who.csrf)}"><button type="submit">Sign out</button></form>`
+    ? `<form method="post" action="/approvals/sign-out"><span>${escapeHtml(who.name)}</span> <input type="hidden" name="csrf" value="${escapeHtml(who.csrf)}"><button type="submit">Sign out</button></form>`
     : '';
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>${esc(title)} · regate approvals</title><style>${STYLE}</style></head>
+<title>${escapeHtml(title)} · regate approvals</title><style>${STYLE}</style></head>
 <body><header><strong>regate approvals</strong>${user}</header><main>${body}</main></body></html>`;
 }
 
@@ -41,8 +38,8 @@ export function listPage(items: readonly ApprovalView[], now: number): string {
   if (items.length === 0) return '<h1>Pending approvals</h1><p class="note">Nothing waits for you. This page does not refresh by itself; reload it.</p>';
   const rows = items
     .map(
-      (a) => `<tr><td><a href="/approvals/${esc(a.id)}">${esc(a.tool)}</a></td><td>${esc(a.connection)}</td><td>${esc(a.requester.name)}</td>
-<td>${esc(a.justification)}</td><td>${esc(relative(a.created_at, now))}</td><td>${esc(relative(a.expires_at, now))}</td></tr>`,
+      (a) => `<tr><td><a href="/approvals/${escapeHtml(a.id)}">${escapeHtml(a.tool)}</a></td><td>${escapeHtml(a.connection)}</td><td>${escapeHtml(a.requester.name)}</td>
+<td>${escapeHtml(a.justification)}</td><td>${escapeHtml(relative(a.created_at, now))}</td><td>${escapeHtml(relative(a.expires_at, now))}</td></tr>`,
     )
     .join('');
   return `<h1>Pending approvals</h1><table><thead><tr><th>Tool</th><th>Connection</th><th>Requested by</th><th>Justification</th><th>Asked</th><th>Expires</th></tr></thead><tbody>${rows}</tbody></table>`;
@@ -51,34 +48,34 @@ export function listPage(items: readonly ApprovalView[], now: number): string {
 /** One request, with approve and deny forms when the person may decide it. */
 export function detailPage(a: ApprovalView, now: number, csrf: string, flash?: string): string {
   const votes = a.votes.length
-    ? `<h2>Votes</h2><ul>${a.votes.map((v) => `<li>${esc(v.name)}: ${esc(v.decision)} ${esc(relative(v.at, now))}${v.comment ? ` — “${esc(v.comment)}”` : ''}</li>`).join('')}</ul>`
+    ? `<h2>Votes</h2><ul>${a.votes.map((v) => `<li>${escapeHtml(v.name)}: ${escapeHtml(v.decision)} ${escapeHtml(relative(v.at, now))}${v.comment ? ` — “${escapeHtml(v.comment)}”` : ''}</li>`).join('')}</ul>`
     : '';
   const forms = a.can_decide
-    ? `<h2>Decide</h2><form method="post" action="/approvals/${esc(a.id)}/decide"><input type="hidden" name="csrf" value="${esc(csrf)}">
+    ? `<h2>Decide</h2><form method="post" action="/approvals/${escapeHtml(a.id)}/decide"><input type="hidden" name="csrf" value="${escapeHtml(csrf)}">
 <label for="comment">Comment (shown to the requester)</label><textarea id="comment" name="comment" maxlength="1000"></textarea>
 <p><button class="approve" type="submit" name="decision" value="approve">Approve</button><button class="deny" type="submit" name="decision" value="deny">Deny</button></p></form>`
     : `<p class="note">${a.status === 'pending' ? 'You cannot decide this request (you asked for it, you are not in an approver group, or you have voted).' : 'This request is decided.'}</p>`;
-  return `${flash ? `<p class="status">${esc(flash)}</p>` : ''}<h1>${esc(a.tool)} on ${esc(a.connection)}</h1>
+  return `${flash ? `<p class="status">${escapeHtml(flash)}</p>` : ''}<h1>${escapeHtml(a.tool)} on ${escapeHtml(a.connection)}</h1>
 <table>
-<tr><th>Status</th><td class="status ${esc(a.status)}" id="status">${esc(a.status)}${a.ended ? ` (${esc(a.ended)})` : ''}</td></tr>
-<tr><th>Requested by</th><td>${esc(a.requester.name)} <span class="note">(${esc(a.requester.id)}, ${esc(a.requester.type)})</span></td></tr>
-<tr><th>Justification</th><td id="justification">${esc(a.justification)}</td></tr>
-${a.session_recorded ? `<tr><th>Session</th><td id="session">recorded <span class="note">(auditors: find decision <code>${esc(a.decision_id)}</code> in the transcripts, e.g. <code>regate review</code> or the KQL queries, then read its session's timeline with <code>GET /sessions/{id}</code> or <code>regate replay</code>)</span></td></tr>` : ''}
-<tr><th>Why approval is needed</th><td>${esc(a.reason)} <span class="note">[rule ${esc(a.rule)}, bundle ${esc(a.bundle_revision || '-')}]</span></td></tr>
-<tr><th>Approvers</th><td>${esc(a.min_approvals)} of ${esc(a.approvers.join(', '))} (${esc(a.approvals)} so far)</td></tr>
-<tr><th>Asked</th><td>${esc(relative(a.created_at, now))} <span class="note">${esc(a.created_at)}</span></td></tr>
-<tr><th>Expires</th><td>${esc(relative(a.expires_at, now))} <span class="note">${esc(a.expires_at)}</span></td></tr>
-<tr><th>Mode</th><td>${esc(a.mode)}${a.mode === 'async' ? ` (the agent repeats the call; ${esc(a.max_uses)} use(s))` : ' (the agent waits)'}</td></tr>
+<tr><th>Status</th><td class="status ${escapeHtml(a.status)}" id="status">${escapeHtml(a.status)}${a.ended ? ` (${escapeHtml(a.ended)})` : ''}</td></tr>
+<tr><th>Requested by</th><td>${escapeHtml(a.requester.name)} <span class="note">(${escapeHtml(a.requester.id)}, ${escapeHtml(a.requester.type)})</span></td></tr>
+<tr><th>Justification</th><td id="justification">${escapeHtml(a.justification)}</td></tr>
+${a.session_recorded ? `<tr><th>Session</th><td id="session">recorded <span class="note">(auditors: find decision <code>${escapeHtml(a.decision_id)}</code> in the transcripts, e.g. <code>regate review</code> or the KQL queries, then read its session's timeline with <code>GET /sessions/{id}</code> or <code>regate replay</code>)</span></td></tr>` : ''}
+<tr><th>Why approval is needed</th><td>${escapeHtml(a.reason)} <span class="note">[rule ${escapeHtml(a.rule)}, bundle ${escapeHtml(a.bundle_revision || '-')}]</span></td></tr>
+<tr><th>Approvers</th><td>${escapeHtml(a.min_approvals)} of ${escapeHtml(a.approvers.join(', '))} (${escapeHtml(a.approvals)} so far)</td></tr>
+<tr><th>Asked</th><td>${escapeHtml(relative(a.created_at, now))} <span class="note">${escapeHtml(a.created_at)}</span></td></tr>
+<tr><th>Expires</th><td>${escapeHtml(relative(a.expires_at, now))} <span class="note">${escapeHtml(a.expires_at)}</span></td></tr>
+<tr><th>Mode</th><td>${escapeHtml(a.mode)}${a.mode === 'async' ? ` (the agent repeats the call; ${escapeHtml(a.max_uses)} use(s))` : ' (the agent waits)'}</td></tr>
 </table>
-<h2>Arguments <span class="note">(as the policy redacts them)</span></h2><pre id="arguments">${esc(JSON.stringify(a.arguments, null, 2))}</pre>
+<h2>Arguments <span class="note">(as the policy redacts them)</span></h2><pre id="arguments">${escapeHtml(JSON.stringify(a.arguments, null, 2))}</pre>
 ${votes}${forms}<p><a href="/approvals">All pending approvals</a></p>`;
 }
 
 /** Dev sign-in: paste a dev token (the embedded default prints one for the demo approver). */
 export function devSignInPage(csrf: string, error?: string): string {
-  return `<h1>Sign in</h1>${error ? `<p class="status denied">${esc(error)}</p>` : ''}
+  return `<h1>Sign in</h1>${error ? `<p class="status denied">${escapeHtml(error)}</p>` : ''}
 <p class="note">Development sign-in: paste a token from <code>regate token</code> (or the one <code>npm start</code> printed for the demo approver).</p>
-<form method="post" action="/approvals/sign-in"><input type="hidden" name="csrf" value="${esc(csrf)}">
+<form method="post" action="/approvals/sign-in"><input type="hidden" name="csrf" value="${escapeHtml(csrf)}">
 <label for="token">Token</label><textarea id="token" name="token" required></textarea><p><button type="submit">Sign in</button></p></form>`;
 }
 
@@ -88,8 +85,8 @@ export function devSignInPage(csrf: string, error?: string): string {
  * redirect chain, so a plain 303 would land on the page without the new session.
  */
 export function continuePage(next: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="0;url=${esc(next)}">
-<title>Signed in · regate approvals</title></head><body><p>Signed in. <a href="${esc(next)}">Continue to the approval page</a>.</p></body></html>`;
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="0;url=${escapeHtml(next)}">
+<title>Signed in · regate approvals</title></head><body><p>Signed in. <a href="${escapeHtml(next)}">Continue to the approval page</a>.</p></body></html>`;
 }
 
 /** After sign-out with OIDC: no automatic way back in, so the issuer does not sign the person in again at once. */
@@ -99,5 +96,5 @@ export function signedOutPage(): string {
 
 /** A failed OIDC sign-in: the reason in words (never a stack) and a way to start again. */
 export function signInFailedPage(code: string, message: string): string {
-  return `<h1>Sign-in failed</h1><p id="reason">${esc(message)}</p><p class="note">${esc(code)}</p><p><a href="/approvals/sign-in">Start again</a></p>`;
+  return `<h1>Sign-in failed</h1><p id="reason">${escapeHtml(message)}</p><p class="note">${escapeHtml(code)}</p><p><a href="/approvals/sign-in">Start again</a></p>`;
 }

@@ -12,9 +12,10 @@ import type { Logger } from 'pino';
 import type { ApprovalBook } from '../../approvals/book.ts';
 import { approvalView, decidableBy, maySee } from '../../approvals/view.ts';
 import { trimComment, voterOf } from '../approvals-routes.ts';
+import { escapeHtml } from '../../text/html.ts';
 import { RegateError, asRegateError } from '../../errors.ts';
 import type { Identity } from '../../identity/create.ts';
-import { continuePage, detailPage, devSignInPage, esc, layout, listPage, signedOutPage, signInFailedPage } from './html.ts';
+import { continuePage, detailPage, devSignInPage, layout, listPage, signedOutPage, signInFailedPage } from './html.ts';
 import { SIGNIN_TTL_MS, type OidcSignIn } from './oidc-signin.ts';
 import { OIDC_STATE_COOKIE, PageSessions, SESSION_COOKIE, SIGNIN_COOKIE, cookiesOf, randomToken, sameToken, secureCookies, setCookie, type PageSession } from './sessions.ts';
 
@@ -68,7 +69,7 @@ export function approvalPages(deps: ApprovalPageDeps): Router {
     fn(req, res, next).catch((err: unknown) => {
       const e = asRegateError(err);
       deps.log.error({ err, code: e.code }, 'approval page failed');
-      sendHtml(res, e.status, layout('Error', `<h1>Something went wrong</h1><p>${esc(`${e.code}: ${e.message}`)}</p>`));
+      sendHtml(res, e.status, layout('Error', `<h1>Something went wrong</h1><p>${escapeHtml(`${e.code}: ${e.message}`)}</p>`));
     });
 
   r.get(

@@ -7,7 +7,7 @@ import { createProgress } from '../../../../src/audit/review/progress.ts';
 import { RecentIds } from '../../../../src/audit/review/recent-ids.ts';
 import { parseInstant, parseTimeRange } from '../../../../src/audit/review/time-range.ts';
 import { formatCsv } from '../../../../src/audit/review/format-text.ts';
-import { escapeHtml } from '../../../../src/audit/review/format-html.ts';
+import { escapeHtml } from '../../../../src/text/html.ts';
 
 const NOW = Date.parse('2026-11-30T12:00:00.000Z');
 let n = 0;
