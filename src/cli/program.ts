@@ -5,14 +5,13 @@ import { stringify } from 'yaml';
 import { loadConfigFile } from '../config/load.ts';
 import { redactConfig } from '../config/redact.ts';
 import { RegateError } from '../errors.ts';
-import { buildConfig } from '../config/load.ts';
-import { embeddedConfig } from '../config/embedded.ts';
 import { createLogger } from '../log.ts';
 import { dirname } from 'node:path';
 import { evalCommand } from './eval.ts';
 import { maskCommand, type MaskCommandArgs } from './mask.ts';
 import { mintTokenCommand, type TokenCommandArgs } from './token.ts';
-import { committedBundle, embeddedBanner, embeddedTokens, serve } from './serve.ts';
+import { embeddedBanner, embeddedTokens, serve } from './serve.ts';
+import { commandConfig } from './command-config.ts';
 import { runPrimary, runWorker } from './cluster.ts';
 import { parseWorkers } from './workers.ts';
 import { registerReviewCommands } from './review.ts';
@@ -61,9 +60,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .requiredOption('-i, --input <file>', 'JSON policy input, or a recorded transcript event')
     .option('--groups <list>', "comma-separated groups for the principal (transcript events do not record them)")
     .action(async (opts: { config?: string; input: string; groups?: string }) => {
-      const config = opts.config
-        ? await loadConfigFile(opts.config, io.env)
-        : buildConfig(embeddedConfig({ url: 'http://127.0.0.1:1/mcp', token: 'unused', bundle: committedBundle }), io.env);
+      const config = await commandConfig(opts.config, io.env);
       const groups = opts.groups === undefined ? {} : { groups: opts.groups.split(',').map((g) => g.trim()).filter(Boolean) };
       io.out(JSON.stringify(await evalCommand(config, opts.config ? dirname(opts.config) : process.cwd(), opts.input, groups), null, 2));
     });
@@ -78,9 +75,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .option('--style <style>', 'style for --detectors: redact, last4 or hash', 'redact')
     .option('--data <file>', 'bundle data (like rego/data.json) with custom detectors at regate.masking.detectors')
     .action(async (opts: MaskCommandArgs & { config?: string }) => {
-      const config = opts.config
-        ? await loadConfigFile(opts.config, io.env)
-        : buildConfig(embeddedConfig({ url: 'http://127.0.0.1:1/mcp', token: 'unused', bundle: committedBundle }), io.env);
+      const config = await commandConfig(opts.config, io.env);
       io.out(JSON.stringify(await maskCommand(config, opts.config ? dirname(opts.config) : process.cwd(), opts), null, 2));
     });
 
@@ -96,9 +91,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .option('--scopes <list>', 'comma-separated scopes')
     .option('--ttl <seconds>', 'lifetime in seconds')
     .action(async (opts: TokenCommandArgs & { config?: string }) => {
-      const config = opts.config
-        ? await loadConfigFile(opts.config, io.env)
-        : buildConfig(embeddedConfig({ url: 'http://127.0.0.1:1/mcp', token: 'unused', bundle: 'unused' }), io.env);
+      const config = await commandConfig(opts.config, io.env);
       if (!config.auth) throw new RegateError('REGATE_ERR_CONFIG_INVALID', 'auth: required to mint a token');
       const log = createLogger('warn', process.stderr);
       // Relative paths (the dev key file) resolve against the config's directory, as for serve.

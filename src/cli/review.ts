@@ -6,9 +6,7 @@
 import { writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
-import { buildConfig, loadConfigFile } from '../config/load.ts';
-import { embeddedConfig } from '../config/embedded.ts';
-import { committedBundle } from './serve.ts';
+import { commandConfig } from './command-config.ts';
 import { RegateError } from '../errors.ts';
 import { formatHtml } from '../audit/review/format-html.ts';
 import { formatCsv, formatJson, formatMarkdown } from '../audit/review/format-text.ts';
@@ -42,7 +40,7 @@ function pick<T extends string>(value: string, allowed: readonly T[], flag: stri
 async function common(flags: ReadFlags, io: CliIo) {
   // Without --config, the embedded defaults that `regate serve` (npm start) records with: the
   // transcript file under the working directory's data/.
-  const config = flags.config !== undefined ? await loadConfigFile(flags.config, io.env) : buildConfig(embeddedConfig({ url: 'http://127.0.0.1:1/mcp', token: 'unused', bundle: committedBundle }), io.env);
+  const config = await commandConfig(flags.config, io.env);
   const range = parseTimeRange(flags.since, flags.until, Date.now());
   const filters = { ...(flags.connection ? { connection: flags.connection } : {}), ...(flags.principal ? { principal: flags.principal } : {}) };
   return { config, range, filters, baseDir: flags.config !== undefined ? dirname(flags.config) : process.cwd(), source: pick<SourceName>(flags.source, SOURCE_NAMES, '--source') };
