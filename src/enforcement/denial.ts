@@ -3,6 +3,7 @@ import { JsonRpcCode } from '../errors.ts';
 import { capText } from '../text/cap.ts';
 import type { JSONRPCMessage, RequestId } from '../mcp/jsonrpc.ts';
 import type { ProtocolEra } from '../pipeline/call-record.ts';
+import { toolErrorResult } from '../mcp/tool-error-result.ts';
 
 /**
  * How a refused request is answered, in words an agent can act on. `tools/call` gets a tool result
@@ -14,13 +15,7 @@ import type { ProtocolEra } from '../pipeline/call-record.ts';
 export function denialReply(id: RequestId, method: string, toolName: string | undefined, d: PolicyDecision, era: ProtocolEra = '2025'): JSONRPCMessage {
   const text = denialText(method, toolName, d);
   const meta = { rule: d.rule, decision_id: d.decision_id, revision: d.revision, outcome: d.outcome };
-  if (method === 'tools/call') {
-    return {
-      jsonrpc: '2.0',
-      id,
-      result: { ...(era === '2026' ? { resultType: 'complete' } : {}), content: [{ type: 'text', text }], isError: true, _meta: { 'regate/decision': meta } },
-    } as JSONRPCMessage;
-  }
+  if (method === 'tools/call') return toolErrorResult(id, text, era, 'regate/decision', meta);
   return {
     jsonrpc: '2.0',
     id,

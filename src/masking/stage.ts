@@ -21,6 +21,7 @@ import type { CallRecord, MaskCounts } from '../pipeline/call-record.ts';
 import type { Stage } from '../pipeline/stage.ts';
 import { assertMaskable, maskMessage } from './mask.ts';
 import type { MaskPlan, MaskPlanner } from './plan.ts';
+import { toolErrorResult } from '../mcp/tool-error-result.ts';
 
 export interface MaskingStageOptions {
   /** The planner of the active bundle (rebuilt when a bundle with other custom detectors arrives). */
@@ -55,10 +56,7 @@ function withheld(message: JSONRPCMessage, call: CallRecord, err: RegateError): 
   const id = idOf(message);
   if ((kind !== 'response' && kind !== 'error') || id === undefined) return null;
   const text = `regate withheld this answer: ${err.message}. Ask for less at a time (a smaller page, fewer records), or ask a regate administrator. [${err.code}]`;
-  if (call.method === 'tools/call') {
-    const era = call.exchange.era === '2026' ? { resultType: 'complete' } : {};
-    return { jsonrpc: '2.0', id, result: { ...era, content: [{ type: 'text', text }], isError: true, _meta: { 'regate/masking': { code: err.code } } } } as JSONRPCMessage;
-  }
+  if (call.method === 'tools/call') return toolErrorResult(id, text, call.exchange.era, 'regate/masking', { code: err.code });
   return errorResponseFor(id, err) as JSONRPCMessage;
 }
 
