@@ -25,6 +25,7 @@ import { AzureFakes, azureClientOptions } from '../test/helpers/azure-fakes.ts';
 import { callRecord } from '../test/helpers/audit-events.ts';
 import { startRedis } from '../test/helpers/redis.ts';
 import { testCa } from '../test/helpers/test-ca.ts';
+import { quantile } from './bench/stats.ts';
 
 const { values } = parseArgs({
   options: {
@@ -45,10 +46,6 @@ function buildEvents(n: number): TranscriptEvent[] {
   const out: TranscriptEvent[] = [];
   for (let i = 0; out.length < n; i++) out.push(...b.requestEvents(callRecord(i, { id: i, query: `customer ${i}` })));
   return out.slice(0, n);
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 }
 
 const redis = await startRedis();
@@ -91,7 +88,6 @@ try {
   }
   if (sample.length !== Math.min(1000, total)) throw new Error(`read back ${sample.length} events`);
 
-  latencies.sort((a, b) => a - b);
   const result = {
     events: total,
     batch: batchSize,
@@ -99,7 +95,7 @@ try {
     seconds: Number(seconds.toFixed(3)),
     events_per_second: Math.round(total / seconds),
     appends_per_second: Math.round(batches.length / seconds),
-    append_ms: { p50: Number(percentile(latencies, 50).toFixed(3)), p99: Number(percentile(latencies, 99).toFixed(3)) },
+    append_ms: { p50: Number(quantile(latencies, 0.5).toFixed(3)), p99: Number(quantile(latencies, 0.99).toFixed(3)) },
     verified: { xlen: stored, read_back: sample.length },
   };
   process.stdout.write(`${JSON.stringify({ throughput: result }, null, 2)}\n`);
@@ -154,14 +150,14 @@ async function endToEndLag(redisUrl: string) {
     });
     const missing = [...appendedAt.keys()].filter((id) => !firstArrival.has(id)).length;
     if (missing > 0) throw new Error(`${missing} of ${appendedAt.size} events never reached the ingestion fake`);
-    const lags = [...appendedAt].map(([id, t]) => (firstArrival.get(id) ?? 0) - t).sort((x, y) => x - y);
+    const lags = [...appendedAt].map(([id, t]) => (firstArrival.get(id) ?? 0) - t);
     return {
       calls,
       events: appendedAt.size,
       calls_per_second: rate,
       seconds,
       uploads: fakes.statuses.length,
-      lag_ms: { p50: percentile(lags, 50), p99: percentile(lags, 99), max: lags.at(-1) ?? 0 },
+      lag_ms: { p50: quantile(lags, 0.5), p99: quantile(lags, 0.99), max: quantile(lags, 1) },
       verified: { arrived: firstArrival.size, duplicates: fakes.received.length - firstArrival.size },
     };
   } finally {
