@@ -56,7 +56,13 @@ const redis = await startRedis();
 const keyFile = await sharedKeyFile();
 const replicas: Replica[] = [];
 for (const name of ['one', 'two']) {
-  replicas.push(await startReplica({ name, upstreamUrl, redisUrl: redis.url, keyFile, approvals: '{ mode: hold, timeout_seconds: 600, recheck_seconds: 5 }', logLevel: 'error' }));
+  replicas.push(
+    await startReplica({
+      name, upstreamUrl, redisUrl: redis.url, keyFile, approvals: '{ mode: hold, timeout_seconds: 600, recheck_seconds: 5 }', logLevel: 'error',
+      // One agent holds HELD calls at once: above the per-principal default of 64 concurrent requests.
+      extraConfig: [`limits: { per_principal: { max_concurrent_requests: ${HELD + 64} } }`],
+    }),
+  );
 }
 const [one, two] = [replicas[0]!, replicas[1]!];
 const dev = await devSigner(keyFile);
