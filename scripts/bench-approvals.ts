@@ -20,6 +20,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { devSigner, sharedKeyFile, startReplica, type Replica } from '../test/helpers/approvals.ts';
 import { startRedis } from '../test/helpers/redis.ts';
+import { cpuSecondsFromStat, quantile } from './bench/stats.ts';
 
 const QUICK = process.argv.includes('--quick');
 const WRITE = !process.argv.includes('--no-write');
@@ -28,10 +29,9 @@ const FLOOR = QUICK ? 100 : 1000;
 const HELD = QUICK ? 200 : 1000;
 const CPU_WINDOW_MS = QUICK ? 5000 : 20_000;
 
+/** Nearest-rank quantiles of one measure (the 1-quantile is the maximum). */
 function stats(samples: number[]) {
-  const s = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
-  return { n: s.length, p50: at(0.5), p90: at(0.9), p99: at(0.99), max: s.at(-1)! };
+  return { n: samples.length, p50: quantile(samples, 0.5), p90: quantile(samples, 0.9), p99: quantile(samples, 0.99), max: quantile(samples, 1) };
 }
 
 // --- the upstream: records when each call arrives, by the id argument
@@ -56,7 +56,13 @@ const redis = await startRedis();
 const keyFile = await sharedKeyFile();
 const replicas: Replica[] = [];
 for (const name of ['one', 'two']) {
-  replicas.push(await startReplica({ name, upstreamUrl, redisUrl: redis.url, keyFile, approvals: '{ mode: hold, timeout_seconds: 600, recheck_seconds: 5 }', logLevel: 'error' }));
+  replicas.push(
+    await startReplica({
+      name, upstreamUrl, redisUrl: redis.url, keyFile, approvals: '{ mode: hold, timeout_seconds: 600, recheck_seconds: 5 }', logLevel: 'error',
+      // One agent holds HELD calls at once: above the per-principal default of 64 concurrent requests.
+      extraConfig: [`limits: { per_principal: { max_concurrent_requests: ${HELD + 64} } }`],
+    }),
+  );
 }
 const [one, two] = [replicas[0]!, replicas[1]!];
 const dev = await devSigner(keyFile);
@@ -113,11 +119,7 @@ for (let i = 0; i < FLOOR; i++) {
 // --- 2. holding HELD calls on replica one
 const pid = one.peer.child.pid!;
 const rssKb = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
-const cpuTicks = () => {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return Number(f[11]) + Number(f[12]);
-};
-const clockTicks = 100; // USER_HZ on Linux
+const cpuSeconds = () => cpuSecondsFromStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
 const rssBefore = rssKb();
 const ac = new AbortController();
 const held: Promise<unknown>[] = [];
@@ -128,10 +130,10 @@ while ((pendingCount = (await pendingIds()).length) < HELD && Date.now() < holdU
 if (pendingCount < HELD) throw new Error(`only ${pendingCount} of ${HELD} calls were held`);
 await new Promise((r) => setTimeout(r, 1000));
 const rssHolding = rssKb();
-const cpu0 = cpuTicks();
+const cpu0 = cpuSeconds();
 const w0 = performance.now();
 await new Promise((r) => setTimeout(r, CPU_WINDOW_MS));
-const cpuPercent = ((cpuTicks() - cpu0) / clockTicks / ((performance.now() - w0) / 1000)) * 100;
+const cpuPercent = ((cpuSeconds() - cpu0) / ((performance.now() - w0) / 1000)) * 100;
 ac.abort();
 await Promise.all(held);
 const leaked = [...arrivals.keys()].filter((k) => k.startsWith('delete_customer:held-')).length;

@@ -120,9 +120,10 @@ export interface Replica {
 
 /**
  * Starts one `regate serve` replica on a free port in front of `upstreamUrl`, with the committed
- * bundle, and resolves once /readyz answers 200 (the output is in the error otherwise).
+ * bundle (and any `extraConfig` lines of YAML), and resolves once /readyz answers 200 (the output
+ * is in the error otherwise).
  */
-export async function startReplica(o: { name: string; upstreamUrl: string; redisUrl: string; keyFile: string; approvals: string; logLevel?: string }): Promise<Replica> {
+export async function startReplica(o: { name: string; upstreamUrl: string; redisUrl: string; keyFile: string; approvals: string; logLevel?: string; extraConfig?: readonly string[] }): Promise<Replica> {
   const port = await freePort();
   const file = join(dirname(o.keyFile), `${o.name}.yaml`);
   await writeFile(
@@ -135,6 +136,7 @@ export async function startReplica(o: { name: string; upstreamUrl: string; redis
       `policy: { bundle: { path: ${COMMITTED_BUNDLE} } }`,
       `approvals: ${o.approvals}`,
       `logging: { level: ${o.logLevel ?? 'warn'} }`,
+      ...(o.extraConfig ?? []),
     ].join('\n'),
   );
   const peer = spawnPeer(process.execPath, [MAIN, 'serve', '--config', file]);
