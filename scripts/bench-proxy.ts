@@ -26,9 +26,12 @@
  *                                               (audit.enabled: false): regate/baseline = recording's cost
  *   npm run bench:proxy -- --regate-dir DIR     runs the regate of checkout DIR as "regate" (to
  *                                               compare two older commits with --baseline)
+ *   npm run bench:proxy -- --keep               keeps the run's temp folder (configs, transcripts, profiles);
+ *                                               without it the folder is removed at exit, also on failure
+ *                                               or interrupt (a full run writes GBs of transcripts)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -51,6 +54,7 @@ const { values: flags } = parseArgs({
     baseline: { type: 'string' },
     'recording-off-baseline': { type: 'boolean', default: false },
     'regate-dir': { type: 'string' },
+    keep: { type: 'boolean', default: false },
   },
 });
 const quick = flags.quick;
@@ -70,7 +74,15 @@ const PATHS: readonly PathName[] = BASELINE_DIR ? ['direct', 'bare proxy', 'rega
 
 const here = import.meta.dirname;
 const children: ChildProcess[] = [];
-process.on('exit', () => children.forEach((c) => c.kill('SIGKILL')));
+const dir = await mkdtemp(join(os.tmpdir(), 'regate-bench-'));
+// 'exit' runs on success, process.exit and uncaught failures; an interrupt must exit to reach it.
+process.on('exit', () => {
+  children.forEach((c) => c.kill('SIGKILL'));
+  // Retries: a killed child may still be finishing a write in the folder.
+  if (flags.keep) console.log(`kept ${dir}`);
+  else rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
+});
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => process.exit(128 + os.constants.signals[signal]));
 
 function start(args: string[], ready: RegExp, env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
   const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -105,7 +117,6 @@ function cpuSeconds(pid: number): number {
   return cpuSecondsFromStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
 }
 
-const dir = await mkdtemp(join(os.tmpdir(), 'regate-bench-'));
 const upstreamToken = 'bench-upstream-token';
 
 /**
