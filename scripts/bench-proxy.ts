@@ -8,7 +8,9 @@
  * each at 1 and at 16 concurrent calls. Every proxy and upstream is its own process; each
  * proxy's CPU time is read from /proc/<pid>/stat, so the load generator's CPU is not mixed in.
  * Only calls that came back with their own upstream answer count (scripts/bench/answer.ts);
- * a run with any denial or failure exits non-zero.
+ * a run with any denial or failure exits non-zero, and so does one whose regate, once stopped
+ * (stopping flushes), has fewer `tools/call` requests in its transcript than calls were counted
+ * through it (a recording-off baseline must have recorded none).
  *
  *   npm run bench:proxy                         all runnable scenarios, 5 rounds of 3 s cells
  *   npm run bench:proxy -- --quick              a smoke run (minimal upstream, 2 short rounds)
@@ -39,6 +41,7 @@ import { parseArgs } from 'node:util';
 import { runCell, Tally, type Path, type Workload } from './bench/http-load.ts';
 import { authConfigSchema } from '../src/identity/config.ts';
 import { createDevProvider } from '../src/identity/create.ts';
+import { countRecordedCalls } from './bench/recorded-calls.ts';
 import { scenarios, type RunnableScenario } from './bench/scenarios.ts';
 import { formatSummary, summarize, type CpuProfile } from './bench/profile-summary.ts';
 import { cpuSecondsFromStat, formatSpread, quantile, spread } from './bench/stats.ts';
@@ -127,12 +130,16 @@ async function startRegate(
   upstreamUrl: string,
   upstreamHeaders: Record<string, string>,
   n: number,
-  extraConfig: readonly string[] = [],
+  fsync: boolean,
   root: string = join(here, '..'),
   isBaseline = false,
-): Promise<{ url: string; token: string; child: ChildProcess; newPrincipal: () => Promise<Record<string, string>> }> {
+): Promise<{ url: string; token: string; child: ChildProcess; newPrincipal: () => Promise<Record<string, string>>; transcripts: string | undefined }> {
   const tag = isBaseline ? '-baseline' : '';
   const cfg = join(dir, `regate-${n}${tag}.yaml`);
+  // Recording is always on where the checkout has it (off for the recording-off baseline): its
+  // files go to the run's temp folder, not the checkout's data/.
+  const transcripts = existsSync(join(root, 'src/audit/config.ts')) ? join(dir, `transcripts-${n}${tag}.jsonl`) : undefined;
+  const buffer = `{ spill_path: "${join(dir, `buffer-${n}${tag}.jsonl`)}"${fsync ? ', fsync: true' : ''} }`;
   await writeFile(
     cfg,
     [
@@ -144,12 +151,7 @@ async function startRegate(
       `    headers: ${JSON.stringify(upstreamHeaders)}`,
       `auth: { provider: dev, dev: { enabled: true, key_file: "${join(dir, 'dev-key.json')}" } }`,
       `policy: { bundle: { path: "${join(here, '../bundles/regate.tar.gz')}" } }`,
-      // Recording is always on where the checkout has it: its files go to the run's temp folder,
-      // not the checkout's data/ (a scenario may configure audit itself).
-      ...(existsSync(join(root, 'src/audit/config.ts')) && !extraConfig.some((l) => l.startsWith('audit:'))
-        ? [`audit: { ${isBaseline && RECORDING_OFF ? 'enabled: false, ' : ''}file: { path: "${join(dir, `transcripts-${n}${tag}.jsonl`)}" }, buffer: { spill_path: "${join(dir, `buffer-${n}${tag}.jsonl`)}" } }`]
-        : []),
-      ...extraConfig.map((line) => line.replaceAll('${BENCH_DIR}', dir).replaceAll('.jsonl"', `-${n}${tag}.jsonl"`)),
+      ...(transcripts === undefined ? [] : [`audit: { ${isBaseline && RECORDING_OFF ? 'enabled: false, ' : ''}file: { path: "${transcripts}" }, buffer: ${buffer} }`]),
     ].join('\n'),
   );
   const profile = flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
@@ -160,7 +162,7 @@ async function startRegate(
   const dev = await createDevProvider(authConfigSchema.parse({ provider: 'dev', dev: { enabled: true, key_file: join(dir, 'dev-key.json') } }), { logger: { warn: () => {} } });
   let principals = 0;
   const newPrincipal = async () => ({ authorization: `Bearer ${await dev.mint({ sub: `bench-agent-${++principals}`, groups: ['mcp-readers'] })}` });
-  return { url: `${regate.match[1]!}/mcp/crm`, token: minted.match[1]!, child: regate.child, newPrincipal };
+  return { url: `${regate.match[1]!}/mcp/crm`, token: minted.match[1]!, child: regate.child, newPrincipal, transcripts };
 }
 
 interface Cell {
@@ -179,6 +181,8 @@ interface ScenarioResult {
   readonly cells: Cell[];
   readonly tallies: Record<PathName, Tally>;
   readonly ok: Record<PathName, number>;
+  /** `tools/call` requests in each regate's transcript after it stopped; undefined: its checkout does not record. */
+  readonly recorded: Partial<Record<PathName, number | undefined>>;
 }
 
 async function runScenario(scenario: RunnableScenario, n: number): Promise<ScenarioResult> {
@@ -186,8 +190,9 @@ async function runScenario(scenario: RunnableScenario, n: number): Promise<Scena
   const upstream = await start([join(here, 'bench', scenario.upstream)], /listening (\S+)/, { DEMO_TOKEN: upstreamToken });
   const upstreamUrl = upstream.match[1]!;
   const bare = await start([join(here, 'bench/bare-proxy.ts'), upstreamUrl], /listening (\S+)/);
-  const regate = await startRegate(upstreamUrl, upstreamHeaders, n, scenario.regateConfig, flags['regate-dir'] ?? join(here, '..'));
-  const baseline = BASELINE_DIR ? await startRegate(upstreamUrl, upstreamHeaders, n, scenario.regateConfig, BASELINE_DIR, true) : undefined;
+  const fsync = scenario.bufferFsync === true;
+  const regate = await startRegate(upstreamUrl, upstreamHeaders, n, fsync, flags['regate-dir'] ?? join(here, '..'));
+  const baseline = BASELINE_DIR ? await startRegate(upstreamUrl, upstreamHeaders, n, fsync, BASELINE_DIR, true) : undefined;
   const paths: Partial<Record<PathName, Path & { pid: number | undefined }>> = {
     direct: { name: 'direct', url: upstreamUrl, headers: upstreamHeaders, pid: undefined },
     'bare proxy': { name: 'bare proxy', url: bare.match[1]!, headers: upstreamHeaders, pid: bare.child.pid! },
@@ -233,7 +238,10 @@ async function runScenario(scenario: RunnableScenario, n: number): Promise<Scena
   if (baseline) await stop(baseline.child);
   await stop(bare.child);
   await stop(upstream.child);
-  return { scenario, cells, tallies, ok };
+  // Counted only now: stopping regate flushed what its buffer still held to the transcript.
+  const recorded: ScenarioResult['recorded'] = { regate: regate.transcripts === undefined ? undefined : await countRecordedCalls(regate.transcripts) };
+  if (baseline) recorded.baseline = baseline.transcripts === undefined ? undefined : await countRecordedCalls(baseline.transcripts);
+  return { scenario, cells, tallies, ok, recorded };
 }
 
 /** One figure per round, computed from that round's cells at one concurrency. */
@@ -245,6 +253,14 @@ function perRound(cells: readonly Cell[], concurrency: number, f: (c: Record<Pat
     if (PATHS.every((p) => by[p] !== undefined)) out.push(f(by));
   }
   return out;
+}
+
+/** Why a regate path's transcript does not match the calls counted through it, or undefined. */
+function recordingFault(result: ScenarioResult, p: PathName): string | undefined {
+  const n = result.recorded[p];
+  if (n === undefined) return undefined;
+  if (p === 'baseline' && RECORDING_OFF) return n === 0 ? undefined : 'recording was off: expected 0';
+  return n >= result.ok[p] ? undefined : `expected at least the ${result.ok[p]} checked`;
 }
 
 function report(result: ScenarioResult): string[] {
@@ -277,7 +293,10 @@ function report(result: ScenarioResult): string[] {
   for (const p of PATHS) {
     const t = result.tallies[p];
     const denied = [...t.denied].map(([rule, k]) => `${k} ${rule}`).join(', ');
-    lines.push(`- ${p}: ${result.ok[p]} calls answered by the upstream and checked; denied ${t.deniedTotal}${denied ? ` (${denied})` : ''}; failed ${t.failed}`);
+    const n = result.recorded[p];
+    const fault = recordingFault(result, p);
+    const recorded = !(p in result.recorded) ? '' : n === undefined ? '; recording not checked (the checkout has none)' : `; ${n} tools/call requests recorded${fault ? ` (${fault})` : ''}`;
+    lines.push(`- ${p}: ${result.ok[p]} calls answered by the upstream and checked; denied ${t.deniedTotal}${denied ? ` (${denied})` : ''}; failed ${t.failed}${recorded}`);
     for (const e of t.examples) lines.push(`  - e.g. ${e}`);
   }
   return lines;
@@ -319,8 +338,8 @@ if (flags.profile) {
 for (const s of pending) console.log(`- scenario ${s.name}: not yet available (${s.reason})`);
 
 const bad = results.flatMap((r) => PATHS.filter((p) => r.tallies[p].deniedTotal > 0 || r.tallies[p].failed > 0).map((p) => `${r.scenario.name}/${p}`));
-if (bad.length > 0) {
-  console.log(`\nFAILED: denials or failures on ${bad.join(', ')}: these figures do not measure the real work.`);
-  process.exit(1);
-}
+const unrecorded = results.flatMap((r) => PATHS.filter((p) => recordingFault(r, p) !== undefined).map((p) => `${r.scenario.name}/${p}`));
+if (bad.length > 0) console.log(`\nFAILED: denials or failures on ${bad.join(', ')}: these figures do not measure the real work.`);
+if (unrecorded.length > 0) console.log(`\nFAILED: the transcripts of ${unrecorded.join(', ')} do not match the calls counted (see the recorded counts above).`);
+if (bad.length > 0 || unrecorded.length > 0) process.exit(1);
 process.exit(0);

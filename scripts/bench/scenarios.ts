@@ -15,11 +15,8 @@ export interface RunnableScenario {
   /** Script in scripts/bench/ that starts the upstream and prints "listening <url>". */
   readonly upstream: 'minimal-upstream.ts' | 'demo-upstream.ts';
   readonly workload: Workload;
-  /**
-   * Extra top-level YAML lines for regate's config (e.g. `audit: { sink: file, file: { path:
-   * "${BENCH_DIR}/transcripts.jsonl" } }` for the recorded call); `${BENCH_DIR}` is the run's temp folder.
-   */
-  readonly regateConfig?: readonly string[];
+  /** regate's `audit.buffer.fsync: true` (each request's events fsync'ed before forwarding). */
+  readonly bufferFsync?: boolean;
 }
 
 export interface PendingScenario {
@@ -84,7 +81,7 @@ export const scenarios: readonly Scenario[] = [
     available: true,
     // Every scenario records (recording is always on); this one also makes each append survive a power loss.
     upstream: 'minimal-upstream.ts',
-    regateConfig: ['audit: { file: { path: "${BENCH_DIR}/recorded-transcripts.jsonl" }, buffer: { spill_path: "${BENCH_DIR}/recorded-buffer.jsonl", fsync: true } }'],
+    bufferFsync: true,
     workload: {
       call: (n) => {
         const nonce = `${run}-${n}`;
