@@ -216,7 +216,8 @@ async function runScenario(scenario: RunnableScenario, n: number): Promise<Scena
     });
     const cpu = p.pid === undefined ? undefined : cpuSeconds(p.pid) - cpu0;
     ok[name] += r.ok;
-    return { r, cpuMs: cpu === undefined || r.ok === 0 ? undefined : (cpu / r.ok) * 1000 };
+    // NaN when no call counted: the report then shows NaN and still reaches its FAILED line.
+    return { r, cpuMs: cpu === undefined ? undefined : r.ok === 0 ? Number.NaN : (cpu / r.ok) * 1000 };
   };
 
   for (const name of PATHS) await cell(name, 16, WARMUP_SECONDS, scenario.workload);
