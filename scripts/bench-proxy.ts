@@ -12,7 +12,7 @@
  * (stopping flushes), has fewer `tools/call` requests in its transcript than calls were counted
  * through it (a recording-off baseline must have recorded none).
  *
- *   npm run bench:proxy                         all runnable scenarios, 5 rounds of 3 s cells
+ *   npm run bench:proxy                         all scenarios, 5 rounds of 3 s cells
  *   npm run bench:proxy -- --quick              a smoke run (minimal upstream, 2 short rounds)
  *   npm run bench:proxy -- --scenario demo      one scenario (minimal|demo|masked|recorded|era2026)
  *   npm run bench:proxy -- --rounds 3 --seconds 2
@@ -42,7 +42,7 @@ import { runCell, Tally, type Path, type Workload } from './bench/http-load.ts';
 import { authConfigSchema } from '../src/identity/config.ts';
 import { createDevProvider } from '../src/identity/create.ts';
 import { countRecordedCalls } from './bench/recorded-calls.ts';
-import { scenarios, type RunnableScenario } from './bench/scenarios.ts';
+import { scenarios, type Scenario } from './bench/scenarios.ts';
 import { formatSummary, summarize, type CpuProfile } from './bench/profile-summary.ts';
 import { cpuSecondsFromStat, formatSpread, quantile, spread } from './bench/stats.ts';
 
@@ -177,7 +177,7 @@ interface Cell {
 }
 
 interface ScenarioResult {
-  readonly scenario: RunnableScenario;
+  readonly scenario: Scenario;
   readonly cells: Cell[];
   readonly tallies: Record<PathName, Tally>;
   readonly ok: Record<PathName, number>;
@@ -185,7 +185,7 @@ interface ScenarioResult {
   readonly recorded: Partial<Record<PathName, number | undefined>>;
 }
 
-async function runScenario(scenario: RunnableScenario, n: number): Promise<ScenarioResult> {
+async function runScenario(scenario: Scenario, n: number): Promise<ScenarioResult> {
   const upstreamHeaders: Record<string, string> = scenario.upstream === 'demo-upstream.ts' ? { authorization: `Bearer ${upstreamToken}` } : {};
   const upstream = await start([join(here, 'bench', scenario.upstream)], /listening (\S+)/, { DEMO_TOKEN: upstreamToken });
   const upstreamUrl = upstream.match[1]!;
@@ -309,14 +309,10 @@ if (chosen.length === 0) {
   console.error(`unknown scenario ${wanted}; one of: all, ${scenarios.map((s) => s.name).join(', ')}`);
   process.exit(2);
 }
-const pending = chosen.filter((s) => !s.available);
-for (const s of pending) console.error(`scenario ${s.name} (${s.title}): not yet available: ${s.reason}`);
-const runnable = chosen.filter((s): s is RunnableScenario => s.available);
-if (runnable.length === 0) process.exit(2);
 
 const load0 = os.loadavg();
 const results: ScenarioResult[] = [];
-for (const [i, s] of runnable.entries()) results.push(await runScenario(s, i));
+for (const [i, s] of chosen.entries()) results.push(await runScenario(s, i));
 const load1 = os.loadavg();
 
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
@@ -336,7 +332,6 @@ if (flags.profile) {
     console.log(`#### CPU profile of regate: ${join(dir, f)}\n\n${formatSummary(summarize(JSON.parse(readFileSync(join(dir, f), 'utf8')) as CpuProfile), 25)}\n`);
   }
 }
-for (const s of pending) console.log(`- scenario ${s.name}: not yet available (${s.reason})`);
 
 const bad = results.flatMap((r) => PATHS.filter((p) => r.tallies[p].deniedTotal > 0 || r.tallies[p].failed > 0).map((p) => `${r.scenario.name}/${p}`));
 const unrecorded = results.flatMap((r) => PATHS.filter((p) => recordingFault(r, p) !== undefined).map((p) => `${r.scenario.name}/${p}`));
