@@ -8,9 +8,11 @@
  * each at 1 and at 16 concurrent calls. Every proxy and upstream is its own process; each
  * proxy's CPU time is read from /proc/<pid>/stat, so the load generator's CPU is not mixed in.
  * Only calls that came back with their own upstream answer count (scripts/bench/answer.ts);
- * a run with any denial or failure exits non-zero.
+ * a run with any denial or failure exits non-zero, and so does one whose regate, once stopped
+ * (stopping flushes), has fewer `tools/call` requests in its transcript than calls were counted
+ * through it (a recording-off baseline must have recorded none).
  *
- *   npm run bench:proxy                         all runnable scenarios, 5 rounds of 3 s cells
+ *   npm run bench:proxy                         all scenarios, 5 rounds of 3 s cells
  *   npm run bench:proxy -- --quick              a smoke run (minimal upstream, 2 short rounds)
  *   npm run bench:proxy -- --scenario demo      one scenario (minimal|demo|masked|recorded|era2026)
  *   npm run bench:proxy -- --rounds 3 --seconds 2
@@ -26,9 +28,12 @@
  *                                               (audit.enabled: false): regate/baseline = recording's cost
  *   npm run bench:proxy -- --regate-dir DIR     runs the regate of checkout DIR as "regate" (to
  *                                               compare two older commits with --baseline)
+ *   npm run bench:proxy -- --keep               keeps the run's temp folder (configs, transcripts, profiles);
+ *                                               without it the folder is removed at exit, also on failure
+ *                                               or interrupt (a full run writes GBs of transcripts)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -36,7 +41,8 @@ import { parseArgs } from 'node:util';
 import { runCell, Tally, type Path, type Workload } from './bench/http-load.ts';
 import { authConfigSchema } from '../src/identity/config.ts';
 import { createDevProvider } from '../src/identity/create.ts';
-import { scenarios, type RunnableScenario } from './bench/scenarios.ts';
+import { countRecordedCalls } from './bench/recorded-calls.ts';
+import { scenarios, type Scenario } from './bench/scenarios.ts';
 import { formatSummary, summarize, type CpuProfile } from './bench/profile-summary.ts';
 import { cpuSecondsFromStat, formatSpread, quantile, spread } from './bench/stats.ts';
 
@@ -51,6 +57,7 @@ const { values: flags } = parseArgs({
     baseline: { type: 'string' },
     'recording-off-baseline': { type: 'boolean', default: false },
     'regate-dir': { type: 'string' },
+    keep: { type: 'boolean', default: false },
   },
 });
 const quick = flags.quick;
@@ -70,7 +77,15 @@ const PATHS: readonly PathName[] = BASELINE_DIR ? ['direct', 'bare proxy', 'rega
 
 const here = import.meta.dirname;
 const children: ChildProcess[] = [];
-process.on('exit', () => children.forEach((c) => c.kill('SIGKILL')));
+const dir = await mkdtemp(join(os.tmpdir(), 'regate-bench-'));
+// 'exit' runs on success, process.exit and uncaught failures; an interrupt must exit to reach it.
+process.on('exit', () => {
+  children.forEach((c) => c.kill('SIGKILL'));
+  // Retries: a killed child may still be finishing a write in the folder.
+  if (flags.keep) console.log(`kept ${dir}`);
+  else rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
+});
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => process.exit(128 + os.constants.signals[signal]));
 
 function start(args: string[], ready: RegExp, env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
   const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -105,7 +120,6 @@ function cpuSeconds(pid: number): number {
   return cpuSecondsFromStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
 }
 
-const dir = await mkdtemp(join(os.tmpdir(), 'regate-bench-'));
 const upstreamToken = 'bench-upstream-token';
 
 /**
@@ -116,12 +130,16 @@ async function startRegate(
   upstreamUrl: string,
   upstreamHeaders: Record<string, string>,
   n: number,
-  extraConfig: readonly string[] = [],
+  fsync: boolean,
   root: string = join(here, '..'),
   isBaseline = false,
-): Promise<{ url: string; token: string; child: ChildProcess; newPrincipal: () => Promise<Record<string, string>> }> {
+): Promise<{ url: string; token: string; child: ChildProcess; newPrincipal: () => Promise<Record<string, string>>; transcripts: string | undefined }> {
   const tag = isBaseline ? '-baseline' : '';
   const cfg = join(dir, `regate-${n}${tag}.yaml`);
+  // Recording is always on where the checkout has it (off for the recording-off baseline): its
+  // files go to the run's temp folder, not the checkout's data/.
+  const transcripts = existsSync(join(root, 'src/audit/config.ts')) ? join(dir, `transcripts-${n}${tag}.jsonl`) : undefined;
+  const buffer = `{ spill_path: "${join(dir, `buffer-${n}${tag}.jsonl`)}"${fsync ? ', fsync: true' : ''} }`;
   await writeFile(
     cfg,
     [
@@ -133,12 +151,7 @@ async function startRegate(
       `    headers: ${JSON.stringify(upstreamHeaders)}`,
       `auth: { provider: dev, dev: { enabled: true, key_file: "${join(dir, 'dev-key.json')}" } }`,
       `policy: { bundle: { path: "${join(here, '../bundles/regate.tar.gz')}" } }`,
-      // Recording is always on where the checkout has it: its files go to the run's temp folder,
-      // not the checkout's data/ (a scenario may configure audit itself).
-      ...(existsSync(join(root, 'src/audit/config.ts')) && !extraConfig.some((l) => l.startsWith('audit:'))
-        ? [`audit: { ${isBaseline && RECORDING_OFF ? 'enabled: false, ' : ''}file: { path: "${join(dir, `transcripts-${n}${tag}.jsonl`)}" }, buffer: { spill_path: "${join(dir, `buffer-${n}${tag}.jsonl`)}" } }`]
-        : []),
-      ...extraConfig.map((line) => line.replaceAll('${BENCH_DIR}', dir).replaceAll('.jsonl"', `-${n}${tag}.jsonl"`)),
+      ...(transcripts === undefined ? [] : [`audit: { ${isBaseline && RECORDING_OFF ? 'enabled: false, ' : ''}file: { path: "${transcripts}" }, buffer: ${buffer} }`]),
     ].join('\n'),
   );
   const profile = flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
@@ -149,7 +162,7 @@ async function startRegate(
   const dev = await createDevProvider(authConfigSchema.parse({ provider: 'dev', dev: { enabled: true, key_file: join(dir, 'dev-key.json') } }), { logger: { warn: () => {} } });
   let principals = 0;
   const newPrincipal = async () => ({ authorization: `Bearer ${await dev.mint({ sub: `bench-agent-${++principals}`, groups: ['mcp-readers'] })}` });
-  return { url: `${regate.match[1]!}/mcp/crm`, token: minted.match[1]!, child: regate.child, newPrincipal };
+  return { url: `${regate.match[1]!}/mcp/crm`, token: minted.match[1]!, child: regate.child, newPrincipal, transcripts };
 }
 
 interface Cell {
@@ -164,19 +177,22 @@ interface Cell {
 }
 
 interface ScenarioResult {
-  readonly scenario: RunnableScenario;
+  readonly scenario: Scenario;
   readonly cells: Cell[];
   readonly tallies: Record<PathName, Tally>;
   readonly ok: Record<PathName, number>;
+  /** `tools/call` requests in each regate's transcript after it stopped; undefined: its checkout does not record. */
+  readonly recorded: Partial<Record<PathName, number | undefined>>;
 }
 
-async function runScenario(scenario: RunnableScenario, n: number): Promise<ScenarioResult> {
+async function runScenario(scenario: Scenario, n: number): Promise<ScenarioResult> {
   const upstreamHeaders: Record<string, string> = scenario.upstream === 'demo-upstream.ts' ? { authorization: `Bearer ${upstreamToken}` } : {};
   const upstream = await start([join(here, 'bench', scenario.upstream)], /listening (\S+)/, { DEMO_TOKEN: upstreamToken });
   const upstreamUrl = upstream.match[1]!;
   const bare = await start([join(here, 'bench/bare-proxy.ts'), upstreamUrl], /listening (\S+)/);
-  const regate = await startRegate(upstreamUrl, upstreamHeaders, n, scenario.regateConfig, flags['regate-dir'] ?? join(here, '..'));
-  const baseline = BASELINE_DIR ? await startRegate(upstreamUrl, upstreamHeaders, n, scenario.regateConfig, BASELINE_DIR, true) : undefined;
+  const fsync = scenario.bufferFsync === true;
+  const regate = await startRegate(upstreamUrl, upstreamHeaders, n, fsync, flags['regate-dir'] ?? join(here, '..'));
+  const baseline = BASELINE_DIR ? await startRegate(upstreamUrl, upstreamHeaders, n, fsync, BASELINE_DIR, true) : undefined;
   const paths: Partial<Record<PathName, Path & { pid: number | undefined }>> = {
     direct: { name: 'direct', url: upstreamUrl, headers: upstreamHeaders, pid: undefined },
     'bare proxy': { name: 'bare proxy', url: bare.match[1]!, headers: upstreamHeaders, pid: bare.child.pid! },
@@ -200,7 +216,8 @@ async function runScenario(scenario: RunnableScenario, n: number): Promise<Scena
     });
     const cpu = p.pid === undefined ? undefined : cpuSeconds(p.pid) - cpu0;
     ok[name] += r.ok;
-    return { r, cpuMs: cpu === undefined || r.ok === 0 ? undefined : (cpu / r.ok) * 1000 };
+    // NaN when no call counted: the report then shows NaN and still reaches its FAILED line.
+    return { r, cpuMs: cpu === undefined ? undefined : r.ok === 0 ? Number.NaN : (cpu / r.ok) * 1000 };
   };
 
   for (const name of PATHS) await cell(name, 16, WARMUP_SECONDS, scenario.workload);
@@ -222,7 +239,10 @@ async function runScenario(scenario: RunnableScenario, n: number): Promise<Scena
   if (baseline) await stop(baseline.child);
   await stop(bare.child);
   await stop(upstream.child);
-  return { scenario, cells, tallies, ok };
+  // Counted only now: stopping regate flushed what its buffer still held to the transcript.
+  const recorded: ScenarioResult['recorded'] = { regate: regate.transcripts === undefined ? undefined : await countRecordedCalls(regate.transcripts) };
+  if (baseline) recorded.baseline = baseline.transcripts === undefined ? undefined : await countRecordedCalls(baseline.transcripts);
+  return { scenario, cells, tallies, ok, recorded };
 }
 
 /** One figure per round, computed from that round's cells at one concurrency. */
@@ -234,6 +254,14 @@ function perRound(cells: readonly Cell[], concurrency: number, f: (c: Record<Pat
     if (PATHS.every((p) => by[p] !== undefined)) out.push(f(by));
   }
   return out;
+}
+
+/** Why a regate path's transcript does not match the calls counted through it, or undefined. */
+function recordingFault(result: ScenarioResult, p: PathName): string | undefined {
+  const n = result.recorded[p];
+  if (n === undefined) return undefined;
+  if (p === 'baseline' && RECORDING_OFF) return n === 0 ? undefined : 'recording was off: expected 0';
+  return n >= result.ok[p] ? undefined : `expected at least the ${result.ok[p]} checked`;
 }
 
 function report(result: ScenarioResult): string[] {
@@ -266,7 +294,10 @@ function report(result: ScenarioResult): string[] {
   for (const p of PATHS) {
     const t = result.tallies[p];
     const denied = [...t.denied].map(([rule, k]) => `${k} ${rule}`).join(', ');
-    lines.push(`- ${p}: ${result.ok[p]} calls answered by the upstream and checked; denied ${t.deniedTotal}${denied ? ` (${denied})` : ''}; failed ${t.failed}`);
+    const n = result.recorded[p];
+    const fault = recordingFault(result, p);
+    const recorded = !(p in result.recorded) ? '' : n === undefined ? '; recording not checked (the checkout has none)' : `; ${n} tools/call requests recorded${fault ? ` (${fault})` : ''}`;
+    lines.push(`- ${p}: ${result.ok[p]} calls answered by the upstream and checked; denied ${t.deniedTotal}${denied ? ` (${denied})` : ''}; failed ${t.failed}${recorded}`);
     for (const e of t.examples) lines.push(`  - e.g. ${e}`);
   }
   return lines;
@@ -278,14 +309,10 @@ if (chosen.length === 0) {
   console.error(`unknown scenario ${wanted}; one of: all, ${scenarios.map((s) => s.name).join(', ')}`);
   process.exit(2);
 }
-const pending = chosen.filter((s) => !s.available);
-for (const s of pending) console.error(`scenario ${s.name} (${s.title}): not yet available: ${s.reason}`);
-const runnable = chosen.filter((s): s is RunnableScenario => s.available);
-if (runnable.length === 0) process.exit(2);
 
 const load0 = os.loadavg();
 const results: ScenarioResult[] = [];
-for (const [i, s] of runnable.entries()) results.push(await runScenario(s, i));
+for (const [i, s] of chosen.entries()) results.push(await runScenario(s, i));
 const load1 = os.loadavg();
 
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
@@ -305,11 +332,10 @@ if (flags.profile) {
     console.log(`#### CPU profile of regate: ${join(dir, f)}\n\n${formatSummary(summarize(JSON.parse(readFileSync(join(dir, f), 'utf8')) as CpuProfile), 25)}\n`);
   }
 }
-for (const s of pending) console.log(`- scenario ${s.name}: not yet available (${s.reason})`);
 
 const bad = results.flatMap((r) => PATHS.filter((p) => r.tallies[p].deniedTotal > 0 || r.tallies[p].failed > 0).map((p) => `${r.scenario.name}/${p}`));
-if (bad.length > 0) {
-  console.log(`\nFAILED: denials or failures on ${bad.join(', ')}: these figures do not measure the real work.`);
-  process.exit(1);
-}
+const unrecorded = results.flatMap((r) => PATHS.filter((p) => recordingFault(r, p) !== undefined).map((p) => `${r.scenario.name}/${p}`));
+if (bad.length > 0) console.log(`\nFAILED: denials or failures on ${bad.join(', ')}: these figures do not measure the real work.`);
+if (unrecorded.length > 0) console.log(`\nFAILED: the transcripts of ${unrecorded.join(', ')} do not match the calls counted (see the recorded counts above).`);
+if (bad.length > 0 || unrecorded.length > 0) process.exit(1);
 process.exit(0);

@@ -17,7 +17,7 @@ interface RpcAnswer {
 }
 
 /** The JSON-RPC message with the given id in a JSON or SSE (`data:` lines) response body. */
-export function findAnswer(body: string, id: number): RpcAnswer | undefined {
+function findAnswer(body: string, id: number): RpcAnswer | undefined {
   const candidates = body.trimStart().startsWith('{') ? [body] : sseData(body);
   for (const text of candidates) {
     let m: unknown;

@@ -49,7 +49,7 @@ export function modernToolsCall(params: unknown, headers: Readonly<Record<string
 }
 
 /** What a cell of calls produced; `samples` are the latencies (ms) of the calls that counted. */
-export interface CellResult {
+interface CellResult {
   readonly ok: number;
   readonly seconds: number;
   readonly samples: number[];
@@ -80,7 +80,7 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
 let counter = 0;
 
 /** One DELETE ending `session`; a session the server had already forgotten (404) is ended too. */
-export function endSession(path: Path, session: string): Promise<void> {
+function endSession(path: Path, session: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const req = http.request(path.url, { method: 'DELETE', agent, headers: { ...path.headers, 'mcp-session-id': session } });
     req.on('response', (res) => {
@@ -98,7 +98,7 @@ export function endSession(path: Path, session: string): Promise<void> {
 }
 
 /** One POST; resolves to status, headers and body (never rejects on HTTP status). */
-export function post(url: string, headers: Readonly<Record<string, string>>, body: string): Promise<{ status: number; session: string | undefined; body: string }> {
+function post(url: string, headers: Readonly<Record<string, string>>, body: string): Promise<{ status: number; session: string | undefined; body: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request(url, {
       method: 'POST',
@@ -121,7 +121,7 @@ export function post(url: string, headers: Readonly<Record<string, string>>, bod
 }
 
 /** A new MCP session on the path (initialize + initialized); its id, if the server issued one. */
-export async function openSession(path: Path): Promise<string | undefined> {
+async function openSession(path: Path): Promise<string | undefined> {
   const init = await post(
     path.url,
     path.headers,
