@@ -9,6 +9,7 @@ import { upstreamRequestHeaders } from './headers.ts';
 import { relayResponse } from './relay.ts';
 import { readJsonRpcBody } from './request-body.ts';
 import { offerClientChannel } from '../pipeline/client-channel.ts';
+import { factsWith } from '../pipeline/facts-with.ts';
 import { mcpHeadersFor, relayContext, streamableUpstreamReply, streamTracker, upstreamFailed, type Exchange, type ProxyDeps } from './streamable.ts';
 
 /**
@@ -55,7 +56,7 @@ export class LegacySessions {
 export async function handleLegacyStream(x: Exchange, deps: ProxyDeps, sessions: LegacySessions, publicBase: string): Promise<void> {
   const { req, res, log } = x;
   const id = randomUUID();
-  const sx: Exchange = { ...x, facts: { ...x.facts, sessionId: id, sessionRef: deps.sessionRef?.(id), signal: x.facts.signal } };
+  const sx: Exchange = { ...x, facts: factsWith(x.facts, { sessionId: id, sessionRef: deps.sessionRef?.(id) }) };
   const reply = new ClientReply(res, sx.facts, deps.pipeline);
   const refused = await deps.pipeline.httpOperation('open_stream', sx.facts);
   if (refused) return reply.error(refused);
@@ -125,7 +126,7 @@ export async function handleLegacyMessage(x: Exchange, deps: ProxyDeps, sessions
     return reply.error(asRegateError(err));
   }
   // Holds wait on the session's stream, not on this POST (answered 202 at once).
-  const sx: Exchange = { ...x, facts: { ...x.facts, sessionId, sessionRef: deps.sessionRef?.(sessionId), signal: session.signal } };
+  const sx: Exchange = { ...x, facts: factsWith(x.facts, { sessionId, sessionRef: deps.sessionRef?.(sessionId), signal: session.signal }) };
   const a = await deps.pipeline.admit(sx.facts, parsed.messages, pendingClaims(session));
   // In this transport every answer travels on the stream, including regate's own. Holds are
   // answered on the stream too: the POST itself is accepted at once.
