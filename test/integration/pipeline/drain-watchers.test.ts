@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import type { RunningRegate } from '../../../src/http/server.ts';
 import { startRawUpstream, type RawUpstream } from '../../fixtures/raw-upstream.ts';
 import { holdingStage } from '../../helpers/hold-stage.ts';
+import { openLegacyStream } from '../../helpers/legacy-stream.ts';
 import { messagesOf, postMcp } from '../../helpers/mcp-http.ts';
 import { startTestRegate } from '../../helpers/regate.ts';
 
@@ -57,15 +58,8 @@ describe('pipeline: finished exchanges leave nothing registered for the drain', 
   it('legacy streams and the POSTs of their sessions', async () => {
     for (let s = 0; s < 2; s++) {
       const stream = new AbortController();
-      const res = await fetch(`${regate.url}/sse/legacy`, { headers: { accept: 'text/event-stream' }, signal: stream.signal });
-      const reader = res.body!.getReader();
-      let text = '';
-      while (!/data: (\S+)\n\n/.test(text)) text += new TextDecoder().decode((await reader.read()).value);
-      const endpoint = new URL(/data: (\S+)\n\n/.exec(text)![1]!, regate.url);
-      for (let i = 0; i < 3; i++) {
-        const post = await fetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) });
-        assert.equal(post.status, 202);
-      }
+      const { post } = await openLegacyStream(regate.url, 'legacy', stream.signal);
+      for (let i = 0; i < 3; i++) assert.equal((await post({ jsonrpc: '2.0', method: 'notifications/initialized' })).status, 202);
       stream.abort();
     }
     assert.equal(await watchersLeft(), 0);

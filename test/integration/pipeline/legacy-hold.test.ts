@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import type { RunningRegate } from '../../../src/http/server.ts';
 import { startRawUpstream, type RawUpstream } from '../../fixtures/raw-upstream.ts';
 import { holdingStage } from '../../helpers/hold-stage.ts';
+import { openLegacyStream } from '../../helpers/legacy-stream.ts';
 import { startTestRegate } from '../../helpers/regate.ts';
 
 /**
@@ -30,20 +31,9 @@ describe('pipeline: a held call on a legacy SSE session', function () {
     await up?.close();
   });
 
-  /** Opens a legacy stream: its reader (past the endpoint event) and a POST to its endpoint. */
-  async function openStream(signal: AbortSignal) {
-    const res = await fetch(`${regate.url}/sse/up`, { headers: { accept: 'text/event-stream' }, signal });
-    const reader = res.body!.getReader();
-    let text = '';
-    while (!/data: (\S+)\n\n/.test(text)) text += new TextDecoder().decode((await reader.read()).value);
-    const endpoint = new URL(/data: (\S+)\n\n/.exec(text)![1]!, regate.url);
-    const post = (message: unknown) => fetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(message) });
-    return { reader, post };
-  }
-
   it('is cancelled when the client closes its stream: the upstream never receives it', async () => {
     const stream = new AbortController();
-    const { post } = await openStream(stream.signal);
+    const { post } = await openLegacyStream(regate.url, 'up', stream.signal);
     const held = await post({ jsonrpc: '2.0', id: 'gone-legacy', method: 'tools/call', params: { name: 'held', arguments: {} } });
     assert.equal(held.status, 202);
     stream.abort();
@@ -53,7 +43,7 @@ describe('pipeline: a held call on a legacy SSE session', function () {
 
   it('refuses, on the stream, a request reusing the id of a call still held', async () => {
     const stream = new AbortController();
-    const { reader, post } = await openStream(stream.signal);
+    const { reader, post } = await openLegacyStream(regate.url, 'up', stream.signal);
     try {
       assert.equal((await post({ jsonrpc: '2.0', id: 'held-id', method: 'tools/call', params: { name: 'held', arguments: {} } })).status, 202);
       assert.equal((await post({ jsonrpc: '2.0', id: 'held-id', method: 'ping' })).status, 202);
