@@ -154,10 +154,19 @@ export function createApp(deps: AppDeps): App {
       get signal() {
         if (abort === undefined) {
           const controller = (abort = new AbortController());
-          res.once('close', () => {
+          const hungUp = () => {
             if (!res.writableFinished) controller.abort(new RegateError('REGATE_ERR_HOLD_INTERRUPTED', 'the client hung up'));
-          });
-          lifecycle.onDrain(controller);
+          };
+          // Already closed: no close event is coming, and no drain can concern it.
+          if (res.closed) hungUp();
+          else {
+            const forget = lifecycle.onDrain(controller);
+            // Forgotten however the response ends: most finish without an abort.
+            res.once('close', () => {
+              hungUp();
+              forget();
+            });
+          }
         }
         return abort.signal;
       },

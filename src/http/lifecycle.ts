@@ -40,11 +40,27 @@ export class Lifecycle {
     return () => this.#listenStreams.delete(res);
   }
 
-  /** Aborts `controller` when draining starts (at once when already draining). */
-  onDrain(controller: AbortController): void {
-    if (this.#draining) return controller.abort(new Error('draining'));
+  /**
+   * Aborts `controller` when draining starts (at once when already draining). Returns the function
+   * that forgets it: call it when the exchange ends, which for most is without an abort.
+   */
+  onDrain(controller: AbortController): () => void {
+    if (this.#draining) {
+      controller.abort(new Error('draining'));
+      return () => {};
+    }
     this.#holds.add(controller);
-    controller.signal.addEventListener('abort', () => this.#holds.delete(controller), { once: true });
+    const forget = () => this.#holds.delete(controller);
+    controller.signal.addEventListener('abort', forget, { once: true });
+    return () => {
+      controller.signal.removeEventListener('abort', forget);
+      forget();
+    };
+  }
+
+  /** How many controllers wait to be aborted by a drain (for tests: finished exchanges leave none). */
+  get drainWatchers(): number {
+    return this.#holds.size;
   }
 
   /** Drains the server; resolves when every request is done or the deadline passed. */

@@ -33,6 +33,17 @@ export interface Admission {
   readonly held: HeldCall[];
 }
 
+/**
+ * The request ids of one session still waiting for their answers. `claim` records an id in the
+ * same synchronous step as its check (false: already in use), so two POSTs of one session admitted
+ * together cannot both take it while their stages run; `release` gives back the id of a call the
+ * pipeline answered itself (it never reaches the upstream).
+ */
+export interface RequestIdClaims {
+  claim(idKey: string, call: CallRecord): boolean;
+  release(idKey: string): void;
+}
+
 /** What the pipeline needs to know about the process. */
 export interface PipelineDeps {
   readonly log: Logger;
@@ -41,8 +52,11 @@ export interface PipelineDeps {
 }
 
 export interface Pipeline {
-  /** Client -> upstream: every message of one HTTP request through the request stages, in order. */
-  admit(exchange: ExchangeFacts, messages: readonly JSONRPCMessage[], inFlight?: { has(idKey: string): boolean }): Promise<Admission>;
+  /**
+   * Client -> upstream: every message of one HTTP request through the request stages, in order.
+   * `claims`: the session's ids in use; a request reusing one is refused, the others claim theirs.
+   */
+  admit(exchange: ExchangeFacts, messages: readonly JSONRPCMessage[], claims?: RequestIdClaims): Promise<Admission>;
   /** The barrier before an upstream request: throws to refuse every call in it. */
   beforeForward(calls: readonly CallRecord[], exchange: ExchangeFacts): Promise<void>;
   /**
@@ -131,7 +145,7 @@ export function composePipeline(stages: readonly Stage[], deps: PipelineDeps): P
   };
 
   return {
-    async admit(exchange, messages, inFlight) {
+    async admit(exchange, messages, claims) {
       const forwarded: CallRecord[] = [];
       const local: Outgoing[] = [];
       const held: HeldCall[] = [];
@@ -140,20 +154,25 @@ export function composePipeline(stages: readonly Stage[], deps: PipelineDeps): P
         const call = newCallRecord(exchange, m);
         count(exchange.connection.name, 'client', methodOf(m) ?? kindOf(m));
         const requestId = kindOf(m) === 'request' ? idOf(m) : undefined;
+        let claimed: string | undefined;
         if (requestId !== undefined) {
           // Responses are tied to requests by id: a reused id would let one request's answer be
-          // handled as another's (a tools/list answer checked as if it answered a ping).
+          // handled as another's (a tools/list answer checked as if it answered a ping). Checked
+          // and claimed at once: the stages below may wait, and another POST may arrive meanwhile.
           const key = idKey(requestId);
-          if (ids.has(key) || inFlight?.has(key)) {
+          if (ids.has(key) || (claims !== undefined && !claims.claim(key, call))) {
             const err = new RegateError('REGATE_ERR_INVALID_REQUEST', `request id ${JSON.stringify(requestId)} is already in use by a request still waiting for its answer; use a new id`);
             local.push({ message: errorResponseFor(requestId, err) as JSONRPCMessage, call });
             continue;
           }
           ids.add(key);
+          claimed = key;
         }
         const { verdict, next } = await run(call, 0);
         if (verdict.action === 'continue') forwarded.push(call);
         else if (verdict.action === 'reply') {
+          // Answered here, never sent upstream: the id is free again.
+          if (claimed !== undefined) claims?.release(claimed);
           if (verdict.reply !== undefined) local.push({ message: verdict.reply, call });
         } else held.push({ call, waitingFor: verdict.waitingFor, outcome: settleHold(call, verdict, next) });
       }

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
-import { idKey, idOf, kindOf } from '../mcp/jsonrpc.ts';
-import type { CallRecord, ExchangeFacts } from '../pipeline/call-record.ts';
+import type { ExchangeFacts } from '../pipeline/call-record.ts';
+import type { RequestIdClaims } from '../pipeline/compose.ts';
 
 /**
  * Request ids still waiting for their answers, per session, across the concurrent POSTs of one
@@ -18,29 +18,46 @@ export class InFlightRequests {
     return facts.sessionId === undefined ? undefined : `${facts.principal?.id ?? ''}\u0000${facts.connection.name}\u0000${facts.sessionId}`;
   }
 
-  /** What `pipeline.admit` checks new request ids against. */
-  waiting(key: string | undefined): { has(idKey: string): boolean } | undefined {
+  /**
+   * What `pipeline.admit` claims the request ids of one POST with: each id it claims stays in use
+   * until `res` closes (or the pipeline releases it); undefined without a session.
+   */
+  claims(key: string | undefined, res: ServerResponse): RequestIdClaims | undefined {
     if (key === undefined) return undefined;
-    return { has: (id) => this.#bySession.get(key)?.has(id) === true };
-  }
-
-  /** Marks the requests among `calls` as waiting until `res` closes. */
-  holdUntilClosed(key: string | undefined, calls: readonly CallRecord[], res: ServerResponse): void {
-    if (key === undefined) return;
-    const ids: string[] = [];
-    for (const c of calls) {
-      const id = idOf(c.message);
-      if (kindOf(c.message) === 'request' && id !== undefined) ids.push(idKey(id));
-    }
-    if (ids.length === 0) return;
-    let set = this.#bySession.get(key);
-    if (set === undefined) this.#bySession.set(key, (set = new Set()));
-    for (const id of ids) set.add(id);
-    res.once('close', () => {
+    const mine = new Set<string>();
+    let closed = res.closed;
+    const release = (id: string) => {
+      if (!mine.delete(id)) return;
       const s = this.#bySession.get(key);
       if (s === undefined) return;
-      for (const id of ids) s.delete(id);
+      s.delete(id);
       if (s.size === 0) this.#bySession.delete(key);
-    });
+    };
+    if (!closed) {
+      res.once('close', () => {
+        closed = true;
+        for (const id of [...mine]) release(id);
+      });
+    }
+    return {
+      claim: (id) => {
+        let set = this.#bySession.get(key);
+        if (set?.has(id) === true) return false;
+        // A client that hung up gets no answer: nothing to keep (and no close event to release it).
+        if (closed) return true;
+        if (set === undefined) this.#bySession.set(key, (set = new Set()));
+        set.add(id);
+        mine.add(id);
+        return true;
+      },
+      release,
+    };
+  }
+
+  /** How many ids are in use, over every session (for tests). */
+  get size(): number {
+    let n = 0;
+    for (const s of this.#bySession.values()) n += s.size;
+    return n;
   }
 }

@@ -3,12 +3,13 @@ import { RegateError, asRegateError } from '../errors.ts';
 import { idKey, idOf, kindOf } from '../mcp/jsonrpc.ts';
 import { messagesJson } from '../mcp/message-json.ts';
 import type { CallRecord } from '../pipeline/call-record.ts';
-import type { Outgoing } from '../pipeline/compose.ts';
+import type { Outgoing, RequestIdClaims } from '../pipeline/compose.ts';
 import { ClientReply, errorsFor } from './client-reply.ts';
 import { upstreamRequestHeaders } from './headers.ts';
 import { relayResponse } from './relay.ts';
 import { readJsonRpcBody } from './request-body.ts';
 import { offerClientChannel } from '../pipeline/client-channel.ts';
+import { factsWith } from '../pipeline/facts-with.ts';
 import { mcpHeadersFor, relayContext, streamableUpstreamReply, streamTracker, upstreamFailed, type Exchange, type ProxyDeps } from './streamable.ts';
 
 /**
@@ -55,7 +56,7 @@ export class LegacySessions {
 export async function handleLegacyStream(x: Exchange, deps: ProxyDeps, sessions: LegacySessions, publicBase: string): Promise<void> {
   const { req, res, log } = x;
   const id = randomUUID();
-  const sx: Exchange = { ...x, facts: { ...x.facts, sessionId: id, sessionRef: deps.sessionRef?.(id), signal: x.facts.signal } };
+  const sx: Exchange = { ...x, facts: factsWith(x.facts, { sessionId: id, sessionRef: deps.sessionRef?.(id) }) };
   const reply = new ClientReply(res, sx.facts, deps.pipeline);
   const refused = await deps.pipeline.httpOperation('open_stream', sx.facts);
   if (refused) return reply.error(refused);
@@ -125,8 +126,8 @@ export async function handleLegacyMessage(x: Exchange, deps: ProxyDeps, sessions
     return reply.error(asRegateError(err));
   }
   // Holds wait on the session's stream, not on this POST (answered 202 at once).
-  const sx: Exchange = { ...x, facts: { ...x.facts, sessionId, sessionRef: deps.sessionRef?.(sessionId), signal: session.signal } };
-  const a = await deps.pipeline.admit(sx.facts, parsed.messages, session.pending);
+  const sx: Exchange = { ...x, facts: factsWith(x.facts, { sessionId, sessionRef: deps.sessionRef?.(sessionId), signal: session.signal }) };
+  const a = await deps.pipeline.admit(sx.facts, parsed.messages, pendingClaims(session));
   // In this transport every answer travels on the stream, including regate's own. Holds are
   // answered on the stream too: the POST itself is accepted at once.
   for (const o of a.local) await session.inject(o);
@@ -136,8 +137,11 @@ export async function handleLegacyMessage(x: Exchange, deps: ProxyDeps, sessions
     void h.outcome.then(async (o) => {
       // A client whose stream closed while its call was held cancelled it: it never goes upstream.
       if (session.signal.aborted || sessions.get(session.id) !== session) return;
-      if (o.forward) await forwardLegacy(sx, deps, session, [h.call], false, undefined);
-      else if (o.reply !== undefined) await session.inject({ message: o.reply, call: h.call });
+      if (o.forward) return forwardLegacy(sx, deps, session, [h.call], false, undefined);
+      // Answered by regate: its id, pending since it was admitted, is free again.
+      const id = idOf(h.call.message);
+      if (id !== undefined) session.pending.delete(idKey(id));
+      if (o.reply !== undefined) await session.inject({ message: o.reply, call: h.call });
     });
   }
   if (a.forwarded.length === 0) {
@@ -145,6 +149,21 @@ export async function handleLegacyMessage(x: Exchange, deps: ProxyDeps, sessions
     return;
   }
   await forwardLegacy(sx, deps, session, a.forwarded, parsed.batch, reply);
+}
+
+/**
+ * A legacy session's ids in use are its pending calls: a call admitted (forwarded or held) is
+ * pending from the moment its id is checked, so a POST reusing it meanwhile is refused.
+ */
+function pendingClaims(session: LegacySession): RequestIdClaims {
+  return {
+    claim: (id, call) => {
+      if (session.pending.has(id)) return false;
+      session.pending.set(id, call);
+      return true;
+    },
+    release: (id) => void session.pending.delete(id),
+  };
 }
 
 /**

@@ -10,6 +10,7 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Store } from '../store/store.ts';
+import { CappedMemo } from '../util/capped-memo.ts';
 import { sessionDigest } from '../util/session-digest.ts';
 
 export interface SessionBindingOptions {
@@ -45,7 +46,8 @@ export class SessionBindings {
   readonly #now: () => number;
   /** Principals refused a session recently, until when (this process): their next initialize is refused without asking the upstream. */
   readonly #full = new Map<string, number>();
-  readonly #refs = new Map<string, string>();
+  /** A session's requests repeat its id, and an HMAC costs ~30 us (its key setup): remembered. */
+  readonly #refs: CappedMemo;
 
   constructor(o: SessionBindingOptions) {
     this.#store = o.store;
@@ -53,18 +55,17 @@ export class SessionBindings {
     this.#key = o.hashKey !== undefined ? Buffer.from(o.hashKey, 'utf8') : randomBytes(32);
     this.#max = o.maxPerPrincipal;
     this.#now = o.now ?? Date.now;
+    this.#refs = new CappedMemo((sessionId) => createHmac('sha256', this.#key).update(sessionId).digest('base64url').slice(0, 22));
   }
 
   /** The keyed hash that stands for a session id in logs (cannot be replayed). */
   ref(sessionId: string): string {
-    // A session's requests repeat its id, and an HMAC costs ~30 us (its key setup): remembered.
-    let ref = this.#refs.get(sessionId);
-    if (ref === undefined) {
-      if (this.#refs.size >= 10_000) this.#refs.clear();
-      ref = createHmac('sha256', this.#key).update(sessionId).digest('base64url').slice(0, 22);
-      this.#refs.set(sessionId, ref);
-    }
-    return ref;
+    return this.#refs.get(sessionId);
+  }
+
+  /** How many refs are remembered (for tests: a made-up long id is never kept). */
+  get rememberedRefs(): number {
+    return this.#refs.size;
   }
 
   /**

@@ -158,9 +158,8 @@ export async function handleStreamablePost(x: Exchange, deps: ProxyDeps, lateSlo
     const waiting = parsed.batch ? [] : parsed.messages.map((m) => newCallRecord(facts, m));
     return reply.error(e, { waiting });
   }
-  const session = InFlightRequests.keyOf(facts);
-  const admission = await deps.pipeline.admit(facts, parsed.messages, deps.inFlight.waiting(session));
-  deps.inFlight.holdUntilClosed(session, [...admission.forwarded, ...admission.held.map((h) => h.call)], res);
+  // The ids of forwarded and held calls stay claimed until this POST's answer closes.
+  const admission = await deps.pipeline.admit(facts, parsed.messages, deps.inFlight.claims(InFlightRequests.keyOf(facts), res));
   if (admission.held.length > 0) return holdCalls(x, deps, reply, admission, parsed.batch, forwardPart);
   if (admission.forwarded.length === 0) return reply.messages(200, admission.local, parsed.batch);
   return forwardPart(x, deps, reply, admission.forwarded, admission.local, parsed.batch);

@@ -5,21 +5,11 @@
  * session instead of two per request.
  */
 import { hash } from 'node:crypto';
+import { CappedMemo } from './capped-memo.ts';
 
-const MAX_REMEMBERED = 10_000;
-/** Longer ids are hashed every time, never kept: made-up ids cannot make the map hold much. */
-const MAX_REMEMBERED_ID = 256;
-const remembered = new Map<string, string>();
+const remembered = new CappedMemo((sessionId) => hash('sha256', sessionId, 'base64url'));
 
 /** `sha256(sessionId)` as base64url. */
 export function sessionDigest(sessionId: string): string {
-  if (sessionId.length > MAX_REMEMBERED_ID) return hash('sha256', sessionId, 'base64url');
-  let digest = remembered.get(sessionId);
-  if (digest === undefined) {
-    // Forget all at once when full: simpler than an LRU, and a miss only costs one hash.
-    if (remembered.size >= MAX_REMEMBERED) remembered.clear();
-    digest = hash('sha256', sessionId, 'base64url');
-    remembered.set(sessionId, digest);
-  }
-  return digest;
+  return remembered.get(sessionId);
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import type { RunningRegate } from '../../../src/http/server.ts';
 import { startRawUpstream, type RawUpstream } from '../../fixtures/raw-upstream.ts';
 import { holdingStage } from '../../helpers/hold-stage.ts';
+import { openLegacyStream } from '../../helpers/legacy-stream.ts';
 import { startTestRegate } from '../../helpers/regate.ts';
 
 /**
@@ -32,19 +33,33 @@ describe('pipeline: a held call on a legacy SSE session', function () {
 
   it('is cancelled when the client closes its stream: the upstream never receives it', async () => {
     const stream = new AbortController();
-    const res = await fetch(`${regate.url}/sse/up`, { headers: { accept: 'text/event-stream' }, signal: stream.signal });
-    const reader = res.body!.getReader();
-    let text = '';
-    while (!/data: (\S+)\n\n/.test(text)) text += new TextDecoder().decode((await reader.read()).value);
-    const endpoint = /data: (\S+)\n\n/.exec(text)![1]!;
-    const post = await fetch(new URL(endpoint, regate.url), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 'gone-legacy', method: 'tools/call', params: { name: 'held', arguments: {} } }),
-    });
-    assert.equal(post.status, 202);
+    const { post } = await openLegacyStream(regate.url, 'up', stream.signal);
+    const held = await post({ jsonrpc: '2.0', id: 'gone-legacy', method: 'tools/call', params: { name: 'held', arguments: {} } });
+    assert.equal(held.status, 202);
     stream.abort();
     await new Promise((r) => setTimeout(r, 1600));
     assert.deepEqual(up.seen.filter((s) => s.body.includes('gone-legacy')), []);
+  });
+
+  it('refuses, on the stream, a request reusing the id of a call still held', async () => {
+    const stream = new AbortController();
+    const { reader, post } = await openLegacyStream(regate.url, 'up', stream.signal);
+    try {
+      assert.equal((await post({ jsonrpc: '2.0', id: 'held-id', method: 'tools/call', params: { name: 'held', arguments: {} } })).status, 202);
+      assert.equal((await post({ jsonrpc: '2.0', id: 'held-id', method: 'ping' })).status, 202);
+      let text = '';
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), 3000)));
+      while (!text.includes('already in use')) {
+        const chunk = await Promise.race([reader.read(), timeout]);
+        if (chunk === undefined || chunk.done) break;
+        text += new TextDecoder().decode(chunk.value);
+      }
+      clearTimeout(timer);
+      assert.match(text, /"id":"held-id".*already in use/);
+      assert.deepEqual(up.seen.filter((s) => s.body.includes('held-id') && s.body.includes('ping')), []);
+    } finally {
+      stream.abort();
+    }
   });
 });

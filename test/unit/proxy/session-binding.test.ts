@@ -66,4 +66,14 @@ describe('session bindings', () => {
     assert.ok(!k1.ref(id).includes(id.slice(0, 8)));
     assert.notEqual(make().ref(id), make().ref(id), 'without a key, each process draws its own');
   });
+
+  it('hashes a made-up long id every time instead of keeping it (9,999 of 15 KB would keep ~150 MB)', () => {
+    const b = make({ hashKey: 'k'.repeat(32) });
+    const long = (n: number) => `${n}-${'x'.repeat(15_000)}`;
+    for (let i = 0; i < 20; i++) b.ref(long(i));
+    assert.equal(b.rememberedRefs, 0);
+    assert.equal(b.ref(long(1)), make({ hashKey: 'k'.repeat(32) }).ref(long(1)), 'the same ref, kept or not');
+    b.ref('6f1c1a5e-3d9b-4c1e-9a57-0c2b7d0e9f11');
+    assert.equal(b.rememberedRefs, 1, 'an id of a usual length is remembered');
+  });
 });
