@@ -11,6 +11,7 @@ import type { ApprovalFacts, CallRecord } from '../pipeline/call-record.ts';
 import type { ReleasedVerdict, RequestVerdict, Stage } from '../pipeline/stage.ts';
 import type { PolicyDecision } from '../policy/decision.ts';
 import type { ApprovalInput } from '../policy/input.ts';
+import { keepFirstDecision } from '../policy/first-decision.ts';
 import { idOf, type JSONRPCMessage, type RequestId } from '../mcp/jsonrpc.ts';
 import { denialReply } from '../enforcement/denial.ts';
 import { capText } from '../text/cap.ts';
@@ -114,6 +115,8 @@ export function createApprovalStage(o: ApprovalStageOptions): Stage {
       if (!spent.ok) return reply(call, `approval ${r.id} cannot be used for ${what(call)}: ${spent.error.detail ?? spent.error.message}.`, spent.record ?? r);
       record = spent.record;
     }
+    // The transcript records the decision that held the call; the call goes on with the re-decision.
+    if (call.decision !== undefined) keepFirstDecision(call, call.decision);
     call.decision = d;
     call.approval = approvalFacts(record);
     approved.set(call, { identity, ttlMs: r.grant_ttl_ms });

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { createEventBuilders, uuidv7 } from '../../../src/audit/build-events.ts';
 import { eventJson, transcriptEventSchema, type TranscriptEvent } from '../../../src/audit/event.ts';
 import { REDACTED } from '../../../src/policy/redact-arguments.ts';
+import { keepFirstDecision } from '../../../src/policy/first-decision.ts';
 import { CLIENT_BEARER, UPSTREAM_CREDENTIAL, callRecord } from '../../helpers/audit-events.ts';
 
 const builders = createEventBuilders({ maxContentBytes: 4096, now: () => Date.parse('2026-11-30T10:00:00.000Z') });
@@ -32,6 +33,19 @@ describe('transcript events built from the call record', () => {
     assert.equal(decision.decision_id, 'dec-7');
     assert.equal(decision.latency_ms, 0.042);
     assert.deepEqual(r.eventIds, [request.event_id, decision.event_id]);
+  });
+
+  it('records the decision that held an approved call (outcome approval, its rule, the approval id), not its re-check', () => {
+    const r = callRecord(8, { id: 8 }, { outcome: 'approval', allow: false, rule: 'crm.approval.destructive', decision_id: 'dec-held' });
+    keepFirstDecision(r, r.decision!);
+    r.decision = { ...r.decision!, outcome: 'allow', allow: true, rule: 'regate.tools.approved', decision_id: 'dec-recheck' };
+    r.approval = { id: 'ap-8', status: 'used', approvers: [{ id: 'boss', name: 'Boss', at: '2026-11-30T10:00:00.000Z' }], justification: 'ticket 8' };
+    const [request, decision] = builders.requestEvents(r).map(valid);
+    assert.equal(request?.decision_id, 'dec-held');
+    assert.equal(decision?.decision, 'approval');
+    assert.equal(decision?.rule, 'crm.approval.destructive');
+    assert.equal(decision?.decision_id, 'dec-held');
+    assert.equal(decision?.approval_id, 'ap-8');
   });
 
   it('records the decision\'s mask obligations on the decision event, so whatif can tell new masks', () => {

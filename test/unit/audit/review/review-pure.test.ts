@@ -44,6 +44,25 @@ describe('review building blocks', () => {
     assert.equal(ids.add('a'), true);
   });
 
+  it('counts an approval once as requested and once as granted, also when its grant was spent (used) or rides on several calls', () => {
+    const agg = new ReviewAggregator({ sinceMs: NOW - 86_400_000, untilMs: NOW });
+    const events = [
+      // A held call: decided approval, its approval recorded once spent.
+      ev('decision', { decision: 'approval', rule: 'r.approval', approval_id: 'ap-1' }),
+      ev('approval', { approval_id: 'ap-1', approval_status: 'used', approvers: [{ id: 'b', name: 'Boss', at: '2026-11-30T10:00:00.000Z' }], justification: 'ticket 77' }),
+      // An async approval: asked (pending), then two retries ride on the one grant.
+      ev('decision', { decision: 'approval', rule: 'r.approval', approval_id: 'ap-2' }),
+      ev('approval', { approval_id: 'ap-2', approval_status: 'pending', justification: 'batch' }),
+      ev('decision', { decision: 'approval', rule: 'r.approval', approval_id: 'ap-2' }),
+      ev('approval', { approval_id: 'ap-2', approval_status: 'approved', approver: 'Boss', justification: 'batch' }),
+      ev('decision', { decision: 'approval', rule: 'r.approval', approval_id: 'ap-2' }),
+      ev('approval', { approval_id: 'ap-2', approval_status: 'used', approver: 'Boss', justification: 'batch' }),
+    ];
+    for (const e of events) agg.add(e);
+    const p = agg.result({ source: 't', events: { read: events.length, duplicates: 0, invalid: 0, dedupe_window: 1 }, now: new Date(NOW) }).principals[0]!;
+    assert.deepEqual(p.approvals, { requested: 2, granted: 2, denied: 0, expired: 0, approvers: { Boss: 2 }, justifications: ['ticket 77', 'batch'] });
+  });
+
   it('aggregates per principal and connection, filters by principal and range, and buckets the timeline by hour', () => {
     const range = { sinceMs: NOW - 86_400_000, untilMs: NOW };
     const agg = new ReviewAggregator(range, { principal: 'p1' });
