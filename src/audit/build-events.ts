@@ -210,12 +210,13 @@ export function createEventBuilders(options: EventBuilderOptions): EventBuilders
     // The recorded arguments are serialized once: the params' JSON and the event's take that text.
     let argsJson: KnownJson | undefined;
     let paramsJson: KnownJson | undefined;
-    if (METHODS_WITH_ARGUMENTS.has(record.method) && isRecord(params)) {
-      if (params['arguments'] !== undefined) {
-        const args = maskArgs(record, redactPaths(params['arguments'], paths));
-        argsJson = bounded(request, 'arguments', args);
-        redactedParams = { ...params, arguments: args };
-      }
+    if (METHODS_WITH_ARGUMENTS.has(record.method) && isRecord(params) && params['arguments'] !== undefined) {
+      const args = maskArgs(record, redactPaths(params['arguments'], paths));
+      argsJson = bounded(request, 'arguments', args);
+      // The rest of the params is the agent's text too (`_meta`, a 2026 retry's inputResponses):
+      // masked as well, the masked arguments put back in their place.
+      const rest = maskArgs(record, Object.fromEntries(Object.entries(params).filter(([k]) => k !== 'arguments')));
+      redactedParams = isRecord(rest) ? Object.fromEntries(Object.keys(params).map((k) => [k, k === 'arguments' ? args : rest[k]])) : rest;
     } else if (params !== undefined) {
       redactedParams = maskArgs(record, redactPaths(params, paths));
     }

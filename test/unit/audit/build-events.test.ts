@@ -3,6 +3,8 @@ import { createHash } from 'node:crypto';
 import { createEventBuilders, uuidv7 } from '../../../src/audit/build-events.ts';
 import { eventJson, transcriptEventSchema, type TranscriptEvent } from '../../../src/audit/event.ts';
 import { REDACTED } from '../../../src/policy/redact-arguments.ts';
+import { argumentMasker } from '../../../src/masking/arguments.ts';
+import { createMaskPlanner } from '../../../src/masking/plan.ts';
 import { keepFirstDecision } from '../../../src/policy/first-decision.ts';
 import { CLIENT_BEARER, UPSTREAM_CREDENTIAL, callRecord } from '../../helpers/audit-events.ts';
 
@@ -33,6 +35,25 @@ describe('transcript events built from the call record', () => {
     assert.equal(decision.decision_id, 'dec-7');
     assert.equal(decision.latency_ms, 0.042);
     assert.deepEqual(r.eventIds, [request.event_id, decision.event_id]);
+  });
+
+  it('masks everything the agent sent into the request event: the arguments and the rest of the params (_meta, inputResponses)', () => {
+    const masking = createEventBuilders({ maxContentBytes: 65_536, maskArguments: argumentMasker(() => createMaskPlanner({ hashKey: 'a test hash key, 32 bytes long!!' })) });
+    const card = '4111 1111 1111 1111';
+    const r = callRecord(4, { card });
+    const message = {
+      jsonrpc: '2.0', id: 4, method: 'tools/call',
+      params: { name: 'get_customer', arguments: { card }, _meta: { note: `card ${card}` }, inputResponses: { ask: { action: 'accept', content: { email: 'jane.doe@example.com' } } } },
+    } as const;
+    const [request] = masking.requestEvents({ ...r, message }).map(valid);
+    const json = eventJson(request!);
+    assert.doesNotMatch(json, /4111 1111 1111 1111|jane\.doe@example\.com/);
+    const params = request!.params as Record<string, unknown>;
+    assert.deepEqual(Object.keys(params), ['name', 'arguments', '_meta', 'inputResponses'], 'the params keep their order');
+    assert.equal(params['name'], 'get_customer');
+    assert.deepEqual(params['arguments'], request!.arguments);
+    assert.equal(json, JSON.stringify(request), 'the event JSON (with the arguments spliced in) is exactly the event');
+    assert.deepEqual(message.params.arguments, { card }, 'the message itself is not touched');
   });
 
   it('records the decision that held an approved call (outcome approval, its rule, the approval id), not its re-check', () => {
