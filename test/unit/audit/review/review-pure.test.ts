@@ -127,6 +127,21 @@ describe('review building blocks', () => {
     assert.ok(asked.length > 2, 'the crowded first window was split');
   });
 
+  it("reads one session's events from Log Analytics in one query over the whole range, filtered by the service", async () => {
+    const asked: { q: string; span: [number, number] }[] = [];
+    const client = {
+      queryWorkspace: async (_ws: string, q: string, span: { startTime: Date; endTime: Date }) => {
+        asked.push({ q, span: [span.startTime.getTime(), span.endTime.getTime()] });
+        return { status: 'Success', tables: [{ name: 'PrimaryResult', columnDescriptors: [], rows: [] }] };
+      },
+    } as unknown as Pick<LogsQueryClient, 'queryWorkspace'>;
+    const range = { sinceMs: NOW - 30 * 86_400_000, untilMs: NOW };
+    for await (const _ of readLogAnalytics({ client, workspaceId: 'w', table: 'T', range, windowMs: 3_600_000, maxRows: 10, sessionId: 's-1' })) assert.fail('no rows');
+    assert.equal(asked.length, 1);
+    assert.deepEqual(asked[0]!.span, [range.sinceMs, range.untilMs]);
+    assert.match(asked[0]!.q, /\| where session_id == "s-1"/);
+  });
+
   it('draws progress on a terminal only', () => {
     const written: string[] = [];
     let t = 0;
