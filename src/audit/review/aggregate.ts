@@ -89,9 +89,10 @@ export class ReviewAggregator {
           r.denials++;
           bump(r.denials_by_rule, e.rule ?? '(none)');
           if (point) point.denials++;
-        } else if (e.decision === 'approval') this.#requested(pair, e.approval_id);
+        } else if (e.decision === 'approval' && e.approval_id !== undefined) this.#requested(pair, e.approval_id);
         break;
       case 'approval':
+        if (e.approval_id !== undefined) this.#requested(pair, e.approval_id);
         this.#approval(pair, e);
         break;
       case 'response':
@@ -107,12 +108,14 @@ export class ReviewAggregator {
     return true;
   }
 
-  /** Counts an approval request once per approval id (an async approval's retries, a held call's events). */
-  #requested(pair: Pair, id: string | undefined): void {
-    if (id !== undefined) {
-      if (pair.requested.has(id)) return;
-      pair.requested.add(id);
-    }
+  /**
+   * Counts an approval request once per approval id, from its decision or approval events (an
+   * async approval's retries, a held call's events). A decision for approval without an id asked
+   * nobody (shadow mode, a 2026 call first asked for its justification, a refused call): not counted.
+   */
+  #requested(pair: Pair, id: string): void {
+    if (pair.requested.has(id)) return;
+    pair.requested.add(id);
     pair.review.approvals.requested++;
   }
 

@@ -44,7 +44,7 @@ describe('review building blocks', () => {
     assert.equal(ids.add('a'), true);
   });
 
-  it('counts an approval once as requested and once as granted, also when its grant was spent (used) or rides on several calls', () => {
+  it('counts an approval once as requested (by its id) and once as granted, also when its grant was spent (used) or rides on several calls', () => {
     const agg = new ReviewAggregator({ sinceMs: NOW - 86_400_000, untilMs: NOW });
     const events = [
       // A held call: decided approval, its approval recorded once spent.
@@ -57,10 +57,15 @@ describe('review building blocks', () => {
       ev('approval', { approval_id: 'ap-2', approval_status: 'approved', approver: 'Boss', justification: 'batch' }),
       ev('decision', { decision: 'approval', rule: 'r.approval', approval_id: 'ap-2' }),
       ev('approval', { approval_id: 'ap-2', approval_status: 'used', approver: 'Boss', justification: 'batch' }),
+      // A 2026 call first answered with regate's justification form: nobody was asked yet.
+      ev('decision', { decision: 'approval', rule: 'r.approval' }),
+      // A transcript written before decision events named their approval.
+      ev('decision', { decision: 'allow', rule: 'regate.tools.approved' }),
+      ev('approval', { approval_id: 'ap-3', approval_status: 'used', approver: 'Boss', justification: 'old' }),
     ];
     for (const e of events) agg.add(e);
     const p = agg.result({ source: 't', events: { read: events.length, duplicates: 0, invalid: 0, dedupe_window: 1 }, now: new Date(NOW) }).principals[0]!;
-    assert.deepEqual(p.approvals, { requested: 2, granted: 2, denied: 0, expired: 0, approvers: { Boss: 2 }, justifications: ['ticket 77', 'batch'] });
+    assert.deepEqual(p.approvals, { requested: 3, granted: 3, denied: 0, expired: 0, approvers: { Boss: 3 }, justifications: ['ticket 77', 'batch', 'old'] });
   });
 
   it('aggregates per principal and connection, filters by principal and range, and buckets the timeline by hour', () => {
@@ -70,8 +75,8 @@ describe('review building blocks', () => {
       ev('request', { method: 'tools/call', tool: 'get' }),
       ev('decision', { decision: 'deny', rule: 'r.deny' }),
       ev('request', { method: 'tools/call', tool: 'get', session_id: 's2' }),
-      ev('decision', { decision: 'approval', rule: 'r.approval' }),
-      ev('approval', { approval_status: 'approved', approver: 'a1, a2', justification: 'why' }),
+      ev('decision', { decision: 'approval', rule: 'r.approval', approval_id: 'ap-1' }),
+      ev('approval', { approval_id: 'ap-1', approval_status: 'approved', approver: 'a1, a2', justification: 'why' }),
       ev('response', { masked: { email: 2 }, exposed: { ip: 1 } }),
       ev('error', {}),
       ev('request', { principal_id: 'p2', method: 'ping' }),
