@@ -11,6 +11,7 @@ import type { ApprovalFacts, CallRecord } from '../pipeline/call-record.ts';
 import type { ReleasedVerdict, RequestVerdict, Stage } from '../pipeline/stage.ts';
 import type { PolicyDecision } from '../policy/decision.ts';
 import type { ApprovalInput } from '../policy/input.ts';
+import { keepFirstDecision } from '../policy/first-decision.ts';
 import { idOf, type JSONRPCMessage, type RequestId } from '../mcp/jsonrpc.ts';
 import { denialReply } from '../enforcement/denial.ts';
 import { capText } from '../text/cap.ts';
@@ -22,6 +23,9 @@ import { acceptedJustification, canAskInline, continuesRoundTrip, describeAnswer
 
 export { NO_JUSTIFICATION, justificationOf } from './justification.ts';
 import type { ApprovalsConfig } from './config.ts';
+import { argumentMasker } from '../masking/arguments.ts';
+import { maskingConfigSchema } from '../masking/config.ts';
+import { plannerFollowing } from '../masking/planner-source.ts';
 import type { ApprovalMode, ApprovalRecord, CallIdentity } from './record.ts';
 
 export interface ApprovalStageOptions {
@@ -36,7 +40,17 @@ export interface ApprovalStageOptions {
   readonly onRequested?: (record: ApprovalRecord) => void;
   /** +1 when a call starts waiting, -1 when it stops (metrics). */
   readonly onHeld?: (delta: 1 | -1) => void;
+  /**
+   * Masks what the requester wrote (the justification) before it goes into the approval record,
+   * hence the page, the notifications and the transcript: the audit's argument masker
+   * (`argumentMasker(planner)`, src/masking/arguments.ts). Absent: every built-in detector.
+   */
+  readonly maskArguments?: (call: CallRecord, value: unknown) => unknown;
 }
+
+/** Every built-in detector (no bundle's custom ones), for a stage built without the gateway's masker. */
+let builtinMasker: ((call: CallRecord, value: unknown) => unknown) | undefined;
+const defaultMasker = () => (builtinMasker ??= argumentMasker(plannerFollowing(maskingConfigSchema.parse({}), () => undefined)));
 
 /** The call record's view of an approval. */
 export function approvalFacts(r: ApprovalRecord): ApprovalFacts {
@@ -78,6 +92,13 @@ type Asked = { readonly id: string; readonly justification: string };
 /** Builds the approvals stage. */
 export function createApprovalStage(o: ApprovalStageOptions): Stage {
   const { book, config, log } = o;
+  const maskArguments = o.maskArguments ?? defaultMasker();
+  /** The requester's text as approvers, notifications and the transcript may see it. */
+  const masked = (call: CallRecord, text: string): string => {
+    if (text === NO_JUSTIFICATION) return text;
+    const m = maskArguments(call, text);
+    return typeof m === 'string' ? m : '[WITHHELD]';
+  };
   const linkFor = (id: string) => `${o.pageUrl().replace(/\/+$/, '')}/${id}`;
   /** Calls that went on by an approval, with what their round trips with the upstream are bound to. */
   const approved = new WeakMap<CallRecord, { readonly identity: CallIdentity; readonly ttlMs: number }>();
@@ -114,6 +135,8 @@ export function createApprovalStage(o: ApprovalStageOptions): Stage {
       if (!spent.ok) return reply(call, `approval ${r.id} cannot be used for ${what(call)}: ${spent.error.detail ?? spent.error.message}.`, spent.record ?? r);
       record = spent.record;
     }
+    // The transcript records the decision that held the call; the call goes on with the re-decision.
+    if (call.decision !== undefined) keepFirstDecision(call, call.decision);
     call.decision = d;
     call.approval = approvalFacts(record);
     approved.set(call, { identity, ttlMs: r.grant_ttl_ms });
@@ -157,7 +180,8 @@ export function createApprovalStage(o: ApprovalStageOptions): Stage {
       decision_id: d.decision_id,
       approvers: d.approval.approvers,
       min_approvals: d.approval.min_approvals,
-      justification: asked?.justification ?? justificationOf(call.message),
+      // A card number typed as a justification must not reach Teams, the page or the transcript.
+      justification: masked(call, asked?.justification ?? justificationOf(call.message)),
       ...(call.exchange.sessionId !== undefined ? { session_id: call.exchange.sessionId } : {}),
       created_at: now,
       expires_at: now + Math.round(config.timeout_seconds * 1000),

@@ -10,6 +10,8 @@ import { idOf } from '../mcp/jsonrpc.ts';
 import { messageJson } from '../mcp/message-json.ts';
 import { eventJson, type TranscriptEvent } from './event.ts';
 import { redactPaths } from '../policy/redact-arguments.ts';
+import type { PolicyDecision } from '../policy/decision.ts';
+import { firstDecisionOf } from '../policy/first-decision.ts';
 import { boundValue } from './truncate.ts';
 import { capText } from '../text/cap.ts';
 import { isRecord } from '../util/is-record.ts';
@@ -96,6 +98,15 @@ function durationMs(fromNs: bigint, toNs: bigint): number {
 /** A decision's mask obligations as short strings (`$.a.b:last4`, `email:redact`), for the record and whatif. */
 export function maskSpecs(mask: readonly ({ path: string; style: string } | { detector: string; style: string })[]): string[] {
   return mask.map((m) => `${'path' in m ? m.path : m.detector}:${m.style}`);
+}
+
+/** The argument paths to redact: the first decision's and, when the call was decided again, the re-decision's too. */
+function redactionsOf(first: PolicyDecision | undefined, current: PolicyDecision | undefined): readonly string[] | undefined {
+  const a = first?.audit?.redact_arguments;
+  const b = current?.audit?.redact_arguments;
+  if (first === current || b === undefined || b.length === 0) return a;
+  if (a === undefined || a.length === 0) return b;
+  return [...new Set([...a, ...b])];
 }
 
 function isCallRecord(v: CallRecord | ExchangeFacts): v is CallRecord {
@@ -190,18 +201,22 @@ export function createEventBuilders(options: EventBuilderOptions): EventBuilders
     const request = ofCall(record, 'request');
     request.direction = 'client_to_server';
     const message = record.message as { params?: unknown };
-    const paths = record.decision?.audit?.redact_arguments;
+    const first = firstDecisionOf(record, record.decision);
+    if (first !== undefined) request.decision_id = first.decision_id;
+    // An approved call re-decided with its approval: both decisions' redactions apply.
+    const paths = redactionsOf(first, record.decision);
     const params = message.params;
     let redactedParams: unknown = params;
     // The recorded arguments are serialized once: the params' JSON and the event's take that text.
     let argsJson: KnownJson | undefined;
     let paramsJson: KnownJson | undefined;
-    if (METHODS_WITH_ARGUMENTS.has(record.method) && isRecord(params)) {
-      if (params['arguments'] !== undefined) {
-        const args = maskArgs(record, redactPaths(params['arguments'], paths));
-        argsJson = bounded(request, 'arguments', args);
-        redactedParams = { ...params, arguments: args };
-      }
+    if (METHODS_WITH_ARGUMENTS.has(record.method) && isRecord(params) && params['arguments'] !== undefined) {
+      const args = maskArgs(record, redactPaths(params['arguments'], paths));
+      argsJson = bounded(request, 'arguments', args);
+      // The rest of the params is the agent's text too (`_meta`, a 2026 retry's inputResponses):
+      // masked as well, the masked arguments put back in their place.
+      const rest = maskArgs(record, Object.fromEntries(Object.entries(params).filter(([k]) => k !== 'arguments')));
+      redactedParams = isRecord(rest) ? Object.fromEntries(Object.keys(params).map((k) => [k, k === 'arguments' ? args : rest[k]])) : rest;
     } else if (params !== undefined) {
       redactedParams = maskArgs(record, redactPaths(params, paths));
     }
@@ -214,11 +229,16 @@ export function createEventBuilders(options: EventBuilderOptions): EventBuilders
     // The text forwarding sends too (one serialization per message).
     request.bytes = Buffer.byteLength(messageJson(record.message));
     eventJson(request, { arguments: argsJson, params: paramsJson });
-    const d = record.decision;
+    // The decision that decided the call as the agent sent it: for an approved call, the one that
+    // held it (outcome approval, its rule), not the re-check that let it go on; the approval event
+    // says who approved it and why.
+    const d = first;
     if (d === undefined) return [request];
 
     const decision = ofCall(record, 'decision');
     decision.direction = 'client_to_server';
+    decision.decision_id = d.decision_id;
+    if (d.outcome === 'approval' && record.approval !== undefined) decision.approval_id = record.approval.id;
     decision.decision = d.outcome;
     decision.rule = capText(d.rule, NAME_LIMIT);
     // The policy's reason may quote the request (a tool name, an argument): bounded like content.

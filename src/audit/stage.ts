@@ -14,14 +14,17 @@
  *   event loop are appended together, and a failure is logged and counted.
  */
 import type { Logger } from 'pino';
-import type { JSONRPCMessage } from '../mcp/jsonrpc.ts';
+import { isRegateErrorResponse, type JSONRPCMessage } from '../mcp/jsonrpc.ts';
 import type { CallRecord, ExchangeFacts } from '../pipeline/call-record.ts';
 import { newCallRecord } from '../pipeline/compose.ts';
 import type { Stage } from '../pipeline/stage.ts';
 import type { Audit } from './create.ts';
 import type { TranscriptEvent } from './event.ts';
 
-/** The error code regate puts in `error.data.code` of its own answers. */
+/**
+ * The error code regate puts in `error.data.code` of its own answers. Only asked of messages that
+ * did not come from the upstream (see `fromUpstream`): an upstream can write that code too.
+ */
 function regateErrorOf(m: JSONRPCMessage): { code: string; message: string } | undefined {
   const error = (m as { error?: { message?: unknown; data?: { code?: unknown } } }).error;
   const code = error?.data?.code;
@@ -32,6 +35,13 @@ export function createRecordingStage(audit: Pick<Audit, 'record' | 'events'>, lo
   const requestRecorded = new WeakSet<CallRecord>();
   /** The approval status last recorded for a call, so each transition is one approval event. */
   const approvalRecorded = new WeakMap<CallRecord, string>();
+  /**
+   * The messages the upstream sent, as the stages before passed them on (recording is the last
+   * stage upstream -> client): whatever `error.data.code` they carry, they are the upstream's
+   * answers, recorded as responses, unless a stage answered with regate's own error instead
+   * (masking withheld it, policy refused its input requests).
+   */
+  const fromUpstream = new WeakSet<JSONRPCMessage>();
   let queue: TranscriptEvent[] = [];
   let scheduled = false;
 
@@ -63,6 +73,11 @@ export function createRecordingStage(audit: Pick<Audit, 'record' | 'events'>, lo
       if (events.length > 0) await audit.record(events);
     },
 
+    fromServer(message) {
+      fromUpstream.add(message);
+      return Promise.resolve(message);
+    },
+
     session(phase, exchange, sessionId) {
       enqueue([audit.events.sessionEvent(exchange, phase, sessionId)]);
     },
@@ -78,7 +93,8 @@ export function createRecordingStage(audit: Pick<Audit, 'record' | 'events'>, lo
       // The responder's own serialization when it has one: the content is exactly the bytes sent.
       const text = json ?? JSON.stringify(message);
       const bytes = Buffer.byteLength(text);
-      const own = regateErrorOf(message);
+      // A message that came from the upstream is regate's own error only when a stage put one in its place.
+      const own = fromUpstream.has(message) && !isRegateErrorResponse(message) ? undefined : regateErrorOf(message);
       if (own !== undefined) {
         events.push(audit.events.errorEvent(call ?? exchange, own, { content: message, bytes }));
       } else {

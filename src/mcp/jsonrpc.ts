@@ -195,7 +195,20 @@ export function errorResponse(id: RequestId | null | undefined, code: number, me
   };
 }
 
+/**
+ * Error responses regate built itself (errorResponseFor): an upstream can write a `REGATE_ERR_*`
+ * code into its own error, so the code alone does not say whose answer it is (recording asks).
+ */
+const builtByRegate = new WeakSet<object>();
+
 /** The JSON-RPC error response for a RegateError, carrying its stable code as `data.code`. */
 export function errorResponseFor(id: RequestId | null | undefined, err: RegateError) {
-  return errorResponse(id, err.rpc, err.message, { code: err.code });
+  const m = errorResponse(id, err.rpc, err.message, { code: err.code });
+  builtByRegate.add(m);
+  return m;
+}
+
+/** True for an error response errorResponseFor built (not one that only carries the same code). */
+export function isRegateErrorResponse(m: object): boolean {
+  return builtByRegate.has(m);
 }

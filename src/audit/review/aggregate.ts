@@ -1,6 +1,6 @@
 /**
  * Folds transcript events into an access review, one event at a time: memory grows with the
- * number of principals, connections, tools, rules, detectors and sessions, never with the number
+ * number of principals, connections, tools, rules, detectors, sessions and approvals, never with the number
  * of events. Pure: the caller reads the events (file, Log Analytics) and deduplicates them.
  */
 import type { TranscriptEvent } from '../event.ts';
@@ -18,6 +18,9 @@ export interface ReviewFilters {
 interface Pair {
   review: PrincipalReview;
   sessions: Set<string>;
+  /** Approval ids counted as requested, and as decided: each approval counts once, however many calls it covers. */
+  requested: Set<string>;
+  decided: Set<string>;
   firstMs: number;
   lastMs: number;
 }
@@ -86,10 +89,11 @@ export class ReviewAggregator {
           r.denials++;
           bump(r.denials_by_rule, e.rule ?? '(none)');
           if (point) point.denials++;
-        } else if (e.decision === 'approval') r.approvals.requested++;
+        } else if (e.decision === 'approval' && e.approval_id !== undefined) this.#requested(pair, e.approval_id);
         break;
       case 'approval':
-        this.#approval(r, e);
+        if (e.approval_id !== undefined) this.#requested(pair, e.approval_id);
+        this.#approval(pair, e);
         break;
       case 'response':
         addCounts(r.masked, e.masked);
@@ -104,11 +108,29 @@ export class ReviewAggregator {
     return true;
   }
 
-  #approval(r: PrincipalReview, e: TranscriptEvent): void {
-    const a = r.approvals;
-    // Pending snapshots carry no decision; only a decided approval counts.
-    if (e.approval_status === 'approved') a.granted++;
-    else if (e.approval_status === 'denied') a.denied++;
+  /**
+   * Counts an approval request once per approval id, from its decision or approval events (an
+   * async approval's retries, a held call's events). A decision for approval without an id asked
+   * nobody (shadow mode, a 2026 call first asked for its justification, a refused call): not counted.
+   */
+  #requested(pair: Pair, id: string): void {
+    if (pair.requested.has(id)) return;
+    pair.requested.add(id);
+    pair.review.approvals.requested++;
+  }
+
+  #approval(pair: Pair, e: TranscriptEvent): void {
+    const a = pair.review.approvals;
+    // Pending snapshots carry no decision; only a decided approval counts, once. `used` is an
+    // approval whose grant the call spent (a held call's approval is spent before it is answered).
+    const status = e.approval_status;
+    if (status !== 'approved' && status !== 'used' && status !== 'denied' && status !== 'expired') return;
+    if (e.approval_id !== undefined) {
+      if (pair.decided.has(e.approval_id)) return;
+      pair.decided.add(e.approval_id);
+    }
+    if (status === 'approved' || status === 'used') a.granted++;
+    else if (status === 'denied') a.denied++;
     else if (e.approval_status === 'expired') a.expired++;
     else return;
     const names = e.approvers?.map((x) => x.name) ?? (e.approver ? e.approver.split(',').map((s) => s.trim()) : []);
@@ -140,6 +162,8 @@ export class ReviewAggregator {
           last_seen: '',
         },
         sessions: new Set(),
+        requested: new Set(),
+        decided: new Set(),
         firstMs: Infinity,
         lastMs: -Infinity,
       };

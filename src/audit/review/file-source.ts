@@ -66,8 +66,14 @@ export interface ReadProgress {
   (bytes: number): void;
 }
 
-/** Every line of the files as an event (`undefined` for a line that is not one), streamed. */
-export async function* readTranscriptFiles(files: readonly TranscriptFile[], onBytes?: ReadProgress): AsyncGenerator<TranscriptEvent | undefined> {
+/**
+ * Every line of the files as an event (`undefined` for a line that is not one), streamed. With
+ * `sessionId` (replay, `GET /sessions/{id}`), only lines that hold the session id as the file sink
+ * writes it (`"session_id":"<id>"`, JSON-escaped) are parsed: the others cannot be its events, and
+ * parsing a month of every session's lines was the whole cost of one session's timeline.
+ */
+export async function* readTranscriptFiles(files: readonly TranscriptFile[], onBytes?: ReadProgress, sessionId?: string): AsyncGenerator<TranscriptEvent | undefined> {
+  const needle = sessionId === undefined ? undefined : `"session_id":${JSON.stringify(sessionId)}`;
   let done = 0;
   for (const f of files) {
     const stream = createReadStream(f.path, { encoding: 'utf8', highWaterMark: 256 * 1024 });
@@ -78,7 +84,7 @@ export async function* readTranscriptFiles(files: readonly TranscriptFile[], onB
       for await (const line of lines) {
         // line.length undercounts multi-byte text slightly: good enough for a progress bar.
         bytes += line.length + 1;
-        yield parseEventLine(line);
+        if (needle === undefined || line.includes(needle)) yield parseEventLine(line);
         if (onBytes !== undefined && ++n % 4096 === 0) onBytes(done + bytes);
       }
     } finally {

@@ -18,7 +18,7 @@ export interface LogAnalyticsReadOptions {
   readonly windowMs: number;
   /** Rows one query may return before its window is split. */
   readonly maxRows: number;
-  /** Only this session's events (replay): filtered by the service, not here. */
+  /** Only this session's events (replay): filtered by the service, not here, in one query over the range. */
   readonly sessionId?: string;
   /** Called after each window with the milliseconds of the range covered so far. */
   readonly onWindow?: (coveredMs: number, totalMs: number) => void;
@@ -53,8 +53,11 @@ export function rowToEvent(columns: readonly string[], row: readonly unknown[]):
 /** Every event of the range, window by window (`undefined` for a row that is not an event). */
 export async function* readLogAnalytics(o: LogAnalyticsReadOptions): AsyncGenerator<TranscriptEvent | undefined> {
   const totalMs = o.range.untilMs - o.range.sinceMs;
+  // One session's events are few: one query over the whole range (split like any window if it
+  // returns more than maxRows), not one per window of a month.
+  const windowMs = o.sessionId !== undefined ? Math.max(1, totalMs) : o.windowMs;
   const pending: [number, number][] = [];
-  for (let s = o.range.untilMs; s > o.range.sinceMs; s -= o.windowMs) pending.push([Math.max(o.range.sinceMs, s - o.windowMs), s]);
+  for (let s = o.range.untilMs; s > o.range.sinceMs; s -= windowMs) pending.push([Math.max(o.range.sinceMs, s - windowMs), s]);
   // pending is a stack: the oldest window is on top.
   let covered = 0;
   while (pending.length > 0) {

@@ -31,7 +31,10 @@ export interface EventSourceOptions {
   readonly queryClient?: Pick<LogsQueryClient, 'queryWorkspace'>;
   readonly progress?: Progress;
   readonly dedupeCapacity?: number;
-  /** Only one session is wanted (replay): Log Analytics filters by it; the file reader reads all. */
+  /**
+   * Only one session is wanted (replay): Log Analytics filters by it, the file reader parses only
+   * the lines that name it. Events of other sessions may still come through: readers filter.
+   */
   readonly sessionId?: string;
 }
 
@@ -79,7 +82,7 @@ export async function openEvents(o: EventSourceOptions): Promise<EventStream> {
     const files = await transcriptFiles(path, o.range);
     const total = files.reduce((a, f) => a + f.bytes, 0);
     label = `file ${path} (${files.length} file${files.length === 1 ? '' : 's'})`;
-    raw = readTranscriptFiles(files, (bytes) => o.progress?.update(bytes, total, counts.read));
+    raw = readTranscriptFiles(files, (bytes) => o.progress?.update(bytes, total, counts.read), o.sessionId);
   } else {
     const la = o.audit.log_analytics;
     if (la?.workspace_id === undefined) {

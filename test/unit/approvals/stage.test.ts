@@ -12,6 +12,7 @@ import { newCallRecord } from '../../../src/pipeline/compose.ts';
 import type { ReleasedVerdict, RequestVerdict } from '../../../src/pipeline/stage.ts';
 import type { PolicyDecision } from '../../../src/policy/decision.ts';
 import type { ApprovalInput } from '../../../src/policy/input.ts';
+import { firstDecisionOf } from '../../../src/policy/first-decision.ts';
 import { MemoryStore } from '../../../src/store/memory-store.ts';
 
 const connection = buildConfig({ connections: [{ name: 'crm', url: 'http://127.0.0.1:1/mcp' }] }, {}).connections[0]!;
@@ -96,6 +97,18 @@ describe('approvals stage', () => {
     await v.release;
   });
 
+  it('masks the justification before it is stored, so a card number typed as one reaches no approver, notification or transcript', async () => {
+    const { stage, callWith, book } = setup();
+    const call = callWith('approval', { 'regate/justification': 'refund to card 4111 1111 1111 1111, ticket 12' });
+    const v = held(await stage.request!(call));
+    const [r] = await book.pending();
+    assert.doesNotMatch(r!.justification, /4111 1111 1111 1111/);
+    assert.match(r!.justification, /^refund to card .+, ticket 12$/);
+    assert.equal(call.approval?.justification, r!.justification);
+    await book.vote(r!.id, boss, 'deny', undefined);
+    await v.release;
+  });
+
   it('on approval re-decides with input.approval, spends the grant and continues with the new decision', async () => {
     const { stage, callWith, book, seen } = setup('allow');
     const call = callWith('approval');
@@ -106,6 +119,7 @@ describe('approvals stage', () => {
     assert.equal(seen.length, 1);
     assert.deepEqual([seen[0]!.status, seen[0]!.tool, seen[0]!.approved_by], ['approved', 'delete_customer', [{ id: 'boss', groups: ['mcp-approvers'] }]]);
     assert.equal(call.decision?.rule, 'regate.tools.approved');
+    assert.equal(firstDecisionOf(call, call.decision)?.outcome, 'approval', 'the decision that held the call is kept for the transcript');
     assert.equal(call.approval?.status, 'used');
     assert.deepEqual(call.approval?.approvers.map((a) => [a.id, a.comment]), [['boss', 'fine']]);
     assert.equal((await book.get(r!.id))?.status, 'used');

@@ -3,6 +3,9 @@ import { createHash } from 'node:crypto';
 import { createEventBuilders, uuidv7 } from '../../../src/audit/build-events.ts';
 import { eventJson, transcriptEventSchema, type TranscriptEvent } from '../../../src/audit/event.ts';
 import { REDACTED } from '../../../src/policy/redact-arguments.ts';
+import { argumentMasker } from '../../../src/masking/arguments.ts';
+import { createMaskPlanner } from '../../../src/masking/plan.ts';
+import { keepFirstDecision } from '../../../src/policy/first-decision.ts';
 import { CLIENT_BEARER, UPSTREAM_CREDENTIAL, callRecord } from '../../helpers/audit-events.ts';
 
 const builders = createEventBuilders({ maxContentBytes: 4096, now: () => Date.parse('2026-11-30T10:00:00.000Z') });
@@ -32,6 +35,38 @@ describe('transcript events built from the call record', () => {
     assert.equal(decision.decision_id, 'dec-7');
     assert.equal(decision.latency_ms, 0.042);
     assert.deepEqual(r.eventIds, [request.event_id, decision.event_id]);
+  });
+
+  it('masks everything the agent sent into the request event: the arguments and the rest of the params (_meta, inputResponses)', () => {
+    const masking = createEventBuilders({ maxContentBytes: 65_536, maskArguments: argumentMasker(() => createMaskPlanner({ hashKey: 'a test hash key, 32 bytes long!!' })) });
+    const card = '4111 1111 1111 1111';
+    const r = callRecord(4, { card });
+    const message = {
+      jsonrpc: '2.0', id: 4, method: 'tools/call',
+      params: { name: 'get_customer', arguments: { card }, _meta: { note: `card ${card}` }, inputResponses: { ask: { action: 'accept', content: { email: 'jane.doe@example.com' } } } },
+    } as const;
+    const [request] = masking.requestEvents({ ...r, message }).map(valid);
+    const json = eventJson(request!);
+    assert.doesNotMatch(json, /4111 1111 1111 1111|jane\.doe@example\.com/);
+    const params = request!.params as Record<string, unknown>;
+    assert.deepEqual(Object.keys(params), ['name', 'arguments', '_meta', 'inputResponses'], 'the params keep their order');
+    assert.equal(params['name'], 'get_customer');
+    assert.deepEqual(params['arguments'], request!.arguments);
+    assert.equal(json, JSON.stringify(request), 'the event JSON (with the arguments spliced in) is exactly the event');
+    assert.deepEqual(message.params.arguments, { card }, 'the message itself is not touched');
+  });
+
+  it('records the decision that held an approved call (outcome approval, its rule, the approval id), not its re-check', () => {
+    const r = callRecord(8, { id: 8 }, { outcome: 'approval', allow: false, rule: 'crm.approval.destructive', decision_id: 'dec-held' });
+    keepFirstDecision(r, r.decision!);
+    r.decision = { ...r.decision!, outcome: 'allow', allow: true, rule: 'regate.tools.approved', decision_id: 'dec-recheck' };
+    r.approval = { id: 'ap-8', status: 'used', approvers: [{ id: 'boss', name: 'Boss', at: '2026-11-30T10:00:00.000Z' }], justification: 'ticket 8' };
+    const [request, decision] = builders.requestEvents(r).map(valid);
+    assert.equal(request?.decision_id, 'dec-held');
+    assert.equal(decision?.decision, 'approval');
+    assert.equal(decision?.rule, 'crm.approval.destructive');
+    assert.equal(decision?.decision_id, 'dec-held');
+    assert.equal(decision?.approval_id, 'ap-8');
   });
 
   it('records the decision\'s mask obligations on the decision event, so whatif can tell new masks', () => {

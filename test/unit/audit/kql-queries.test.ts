@@ -14,7 +14,7 @@ const DIR = join(import.meta.dirname, '../../../deploy/azure/queries');
 const TABLE = 'RegateTranscripts_CL';
 const COLUMNS = new Set([...Object.keys(COLUMN_TYPES), 'TimeGenerated']);
 const KQL_WORDS = new Set(
-  ('summarize arg_max by where in and or not countif dcount min max order sort asc desc join kind leftouter on project extend let ' +
+  ('summarize arg_max by where in and or not countif dcount dcountif min max order sort asc desc join kind leftouter on project extend let ' +
     'mv expand iif array_length pack_array pack tostring tolong toint make_set make_set_if sumif isnotempty isempty hourofday dayofweek ' +
     'bag_merge bag_pack bag_keys to typeof string long int dynamic count sum take limit ago now between true false')
     .split(' '),

@@ -44,6 +44,30 @@ describe('review building blocks', () => {
     assert.equal(ids.add('a'), true);
   });
 
+  it('counts an approval once as requested (by its id) and once as granted, also when its grant was spent (used) or rides on several calls', () => {
+    const agg = new ReviewAggregator({ sinceMs: NOW - 86_400_000, untilMs: NOW });
+    const events = [
+      // A held call: decided approval, its approval recorded once spent.
+      ev('decision', { decision: 'approval', rule: 'r.approval', approval_id: 'ap-1' }),
+      ev('approval', { approval_id: 'ap-1', approval_status: 'used', approvers: [{ id: 'b', name: 'Boss', at: '2026-11-30T10:00:00.000Z' }], justification: 'ticket 77' }),
+      // An async approval: asked (pending), then two retries ride on the one grant.
+      ev('decision', { decision: 'approval', rule: 'r.approval', approval_id: 'ap-2' }),
+      ev('approval', { approval_id: 'ap-2', approval_status: 'pending', justification: 'batch' }),
+      ev('decision', { decision: 'approval', rule: 'r.approval', approval_id: 'ap-2' }),
+      ev('approval', { approval_id: 'ap-2', approval_status: 'approved', approver: 'Boss', justification: 'batch' }),
+      ev('decision', { decision: 'approval', rule: 'r.approval', approval_id: 'ap-2' }),
+      ev('approval', { approval_id: 'ap-2', approval_status: 'used', approver: 'Boss', justification: 'batch' }),
+      // A 2026 call first answered with regate's justification form: nobody was asked yet.
+      ev('decision', { decision: 'approval', rule: 'r.approval' }),
+      // A transcript written before decision events named their approval.
+      ev('decision', { decision: 'allow', rule: 'regate.tools.approved' }),
+      ev('approval', { approval_id: 'ap-3', approval_status: 'used', approver: 'Boss', justification: 'old' }),
+    ];
+    for (const e of events) agg.add(e);
+    const p = agg.result({ source: 't', events: { read: events.length, duplicates: 0, invalid: 0, dedupe_window: 1 }, now: new Date(NOW) }).principals[0]!;
+    assert.deepEqual(p.approvals, { requested: 3, granted: 3, denied: 0, expired: 0, approvers: { Boss: 3 }, justifications: ['ticket 77', 'batch', 'old'] });
+  });
+
   it('aggregates per principal and connection, filters by principal and range, and buckets the timeline by hour', () => {
     const range = { sinceMs: NOW - 86_400_000, untilMs: NOW };
     const agg = new ReviewAggregator(range, { principal: 'p1' });
@@ -51,8 +75,8 @@ describe('review building blocks', () => {
       ev('request', { method: 'tools/call', tool: 'get' }),
       ev('decision', { decision: 'deny', rule: 'r.deny' }),
       ev('request', { method: 'tools/call', tool: 'get', session_id: 's2' }),
-      ev('decision', { decision: 'approval', rule: 'r.approval' }),
-      ev('approval', { approval_status: 'approved', approver: 'a1, a2', justification: 'why' }),
+      ev('decision', { decision: 'approval', rule: 'r.approval', approval_id: 'ap-1' }),
+      ev('approval', { approval_id: 'ap-1', approval_status: 'approved', approver: 'a1, a2', justification: 'why' }),
       ev('response', { masked: { email: 2 }, exposed: { ip: 1 } }),
       ev('error', {}),
       ev('request', { principal_id: 'p2', method: 'ping' }),
@@ -106,6 +130,21 @@ describe('review building blocks', () => {
     assert.deepEqual(got, times.map((t) => new Date(t).toISOString()));
     assert.equal(asked[0]![0], NOW - 3_600_000, 'oldest window first');
     assert.ok(asked.length > 2, 'the crowded first window was split');
+  });
+
+  it("reads one session's events from Log Analytics in one query over the whole range, filtered by the service", async () => {
+    const asked: { q: string; span: [number, number] }[] = [];
+    const client = {
+      queryWorkspace: async (_ws: string, q: string, span: { startTime: Date; endTime: Date }) => {
+        asked.push({ q, span: [span.startTime.getTime(), span.endTime.getTime()] });
+        return { status: 'Success', tables: [{ name: 'PrimaryResult', columnDescriptors: [], rows: [] }] };
+      },
+    } as unknown as Pick<LogsQueryClient, 'queryWorkspace'>;
+    const range = { sinceMs: NOW - 30 * 86_400_000, untilMs: NOW };
+    for await (const _ of readLogAnalytics({ client, workspaceId: 'w', table: 'T', range, windowMs: 3_600_000, maxRows: 10, sessionId: 's-1' })) assert.fail('no rows');
+    assert.equal(asked.length, 1);
+    assert.deepEqual(asked[0]!.span, [range.sinceMs, range.untilMs]);
+    assert.match(asked[0]!.q, /\| where session_id == "s-1"/);
   });
 
   it('draws progress on a terminal only', () => {
