@@ -63,18 +63,20 @@ export async function startGateway(
   components.add(storeComponent);
   const enforcement = await createEnforcement(config, opts.baseDir, log, metrics, store);
   components.add(enforcement.manager);
-  const approvals = config.approvals ? createApprovals(config, config.approvals, { store, log, policy: enforcement.stage, identity, metrics, ...(opts.identityOverrides?.fetch ? { fetch: opts.identityOverrides.fetch } : {}) }) : undefined;
   // One mask planner for the active bundle: the mask stage and the transcript's arguments share it.
   const planner = plannerFollowing(config.masking, () => enforcement.manager.current()?.engine.maskingData, (err) =>
     log.error({ component: 'masking', err }, "the bundle's custom detectors are malformed; obligations naming them mask with every detector"),
   );
+  // What approvers, notifications and the transcript see of a call's arguments and its justification.
+  const maskArguments = argumentMasker(planner);
+  const approvals = config.approvals ? createApprovals(config, config.approvals, { store, log, policy: enforcement.stage, identity, metrics, maskArguments, ...(opts.identityOverrides?.fetch ? { fetch: opts.identityOverrides.fetch } : {}) }) : undefined;
   // The transcript buffer uses Redis Streams on a connection of its own, configured as the store's.
   const auditRedis = config.redis ? createRedisClient(config.redis, log.child({ component: 'audit' }), { baseDir: opts.baseDir, name: 'regate-audit' }) : undefined;
   const audit = await createAudit(config.audit, {
     ...(config.redis && auditRedis ? { redis: { client: auditRedis, prefix: config.redis.key_prefix } } : {}),
     log: log.child({ component: 'audit' }),
     baseDir: opts.baseDir,
-    maskArguments: argumentMasker(planner),
+    maskArguments,
   });
   components.add(auditComponent(audit, async () => void (await auditRedis?.quit().catch(() => auditRedis.disconnect()))));
   metrics.watchAudit(audit.metrics);

@@ -173,7 +173,8 @@ export function createApprovalStage(o: ApprovalStageOptions): Stage {
       connection: identity.connection,
       tool: identity.tool,
       digest: identity.digest,
-      arguments: redactArguments(args, d.audit?.redact_arguments),
+      // Approvers see the arguments as the transcript records them: redacted by policy, then masked.
+      arguments: maskArguments(call, redactArguments(args, d.audit?.redact_arguments)),
       reason: d.approval.reason,
       rule: d.rule,
       revision: d.revision,

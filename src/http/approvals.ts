@@ -18,7 +18,7 @@ import type { Stage } from '../pipeline/stage.ts';
 import type { Store } from '../store/store.ts';
 import { ApprovalBook } from '../approvals/book.ts';
 import type { ApprovalsConfig } from '../approvals/config.ts';
-import { createApprovalStage } from '../approvals/stage.ts';
+import { createApprovalStage, type ApprovalStageOptions } from '../approvals/stage.ts';
 import { approvalMetrics } from '../approvals/metrics.ts';
 import { Notifier } from '../approvals/notify/notifier.ts';
 import type { Metrics } from './metrics.ts';
@@ -32,7 +32,7 @@ export interface Approvals {
 }
 
 /** Approvals for a gateway; `policy` re-checks approved calls. */
-export function createApprovals(config: Config, section: ApprovalsConfig, deps: { store: Store; log: Logger; policy: PolicyStage; identity: Identity; metrics: Metrics; fetch?: FetchLike }): Approvals {
+export function createApprovals(config: Config, section: ApprovalsConfig, deps: { store: Store; log: Logger; policy: PolicyStage; identity: Identity; metrics: Metrics; maskArguments: NonNullable<ApprovalStageOptions['maskArguments']>; fetch?: FetchLike }): Approvals {
   const log = deps.log.child({ component: 'approvals' });
   let base = config.public_url ?? `http://${config.listen.host}:${config.listen.port}`;
   const pageUrl = () => section.page_url ?? `${base.replace(/\/+$/, '')}/approvals`;
@@ -48,6 +48,7 @@ export function createApprovals(config: Config, section: ApprovalsConfig, deps: 
     log,
     onRequested: (r) => notifier.requested(r),
     onHeld: (d) => metrics.held(d),
+    maskArguments: deps.maskArguments,
   });
   const oidc = signInFor(config, section, deps, () => section.signin?.redirect_url ?? `${base.replace(/\/+$/, '')}/approvals/callback`);
   const page = approvalPages({ book, identity: deps.identity, sessions: new PageSessions(deps.store), pageUrl, log, ...(oidc ? { oidc } : {}) });

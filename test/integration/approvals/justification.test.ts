@@ -3,7 +3,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { ElicitRequestSchema, type ElicitRequest, type ElicitResult } from '@modelcontextprotocol/sdk/types.js';
 import { startDemoServer, type DemoServer } from '../../../src/demo/demo-server.ts';
-import { api, approveFirstPending, sharedKeyFile, startApprovalGateway, type ApprovalGateway } from '../../helpers/approvals.ts';
+import { api, approveFirstPending, sharedKeyFile, startApprovalGateway, waitForPending, type ApprovalGateway } from '../../helpers/approvals.ts';
 import { connectClient } from '../../helpers/peers.ts';
 
 /**
@@ -74,6 +74,22 @@ describe('the requester is asked why, with a form, while the call is held', func
       assert.equal(pending.justification, 'none given');
       assert.equal(((await call) as { isError?: boolean }).isError, undefined);
       assert.equal(asked.length, 1);
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('shows approvers the justification and the arguments masked: a card number typed into either never reaches them', async () => {
+    const { c } = await reader(() => ({ action: 'accept', content: { justification: 'refund to card 4111 1111 1111 1111 first' } }));
+    try {
+      const call = c.client.callTool({ name: 'delete_customer', arguments: { id: 'cus_009', note: 'card 5555-5555-5555-4444' } }).catch((err: unknown) => err);
+      const approver = await gw.token('boss', ['mcp-approvers'], 'Boss');
+      const [pending] = await waitForPending(gw.url, approver);
+      const shown = JSON.stringify(pending);
+      assert.ok(!shown.includes('4111 1111 1111 1111') && !shown.includes('5555-5555-5555-4444'), shown);
+      assert.match(String(pending!.justification), /refund to card .*first/);
+      assert.equal((await api(gw.url, approver, `/approvals/${String(pending!.id)}/deny`, { comment: 'no' })).status, 200);
+      await call;
     } finally {
       await c.close();
     }
