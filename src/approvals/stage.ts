@@ -5,7 +5,8 @@
  * that decision allows; a grant is spent atomically before the call moves, so it runs at most as
  * often as granted, and never unapproved.
  */
-import { JsonRpcCode } from '../errors.ts';
+import { catalogue, type ErrorCode } from '../errors.ts';
+import { toolErrorResult } from '../mcp/tool-error-result.ts';
 import type { Logger } from 'pino';
 import type { ApprovalFacts, CallRecord } from '../pipeline/call-record.ts';
 import type { ReleasedVerdict, RequestVerdict, Stage } from '../pipeline/stage.ts';
@@ -52,14 +53,14 @@ export interface ApprovalStageOptions {
 let builtinMasker: ((call: CallRecord, value: unknown) => unknown) | undefined;
 const defaultMasker = () => (builtinMasker ??= argumentMasker(plannerFollowing(maskingConfigSchema.parse({}), () => undefined)));
 
+/** Who approved, when, and what they said. */
+function approversOf(r: ApprovalRecord): ApprovalFacts['approvers'] {
+  return r.votes.filter((v) => v.decision === 'approve').map((v) => ({ id: v.id, name: v.name, at: new Date(v.at).toISOString(), ...(v.comment ? { comment: v.comment } : {}) }));
+}
+
 /** The call record's view of an approval. */
 export function approvalFacts(r: ApprovalRecord): ApprovalFacts {
-  return {
-    id: r.id,
-    status: r.status,
-    approvers: r.votes.filter((v) => v.decision === 'approve').map((v) => ({ id: v.id, name: v.name, at: new Date(v.at).toISOString(), ...(v.comment ? { comment: v.comment } : {}) })),
-    justification: r.justification,
-  };
+  return { id: r.id, status: r.status, approvers: approversOf(r), justification: r.justification };
 }
 
 /** What policy sees when it re-checks an approved call. */
@@ -71,19 +72,18 @@ export function approvalInput(r: ApprovalRecord): ApprovalInput {
     tool: r.tool,
     approved_by: approved.map((v) => ({ id: v.id, groups: v.groups })),
     expires_unix_ns: (r.grant_expires_at ?? r.expires_at) * 1e6,
-    approvers: approved.map((v) => ({ id: v.id, name: v.name, at: new Date(v.at).toISOString(), ...(v.comment ? { comment: v.comment } : {}) })),
+    approvers: approversOf(r),
     justification: r.justification,
   };
 }
 
-/** A tool result the agent can act on (`isError`), or a JSON-RPC error for other methods. */
-function toolError(call: CallRecord, id: RequestId, text: string, meta: Record<string, unknown>): JSONRPCMessage {
-  if (call.method === 'tools/call') {
-    // A 2026-era client refuses a result without its resultType.
-    const era = call.exchange.era === '2026' ? { resultType: 'complete' } : {};
-    return { jsonrpc: '2.0', id, result: { ...era, content: [{ type: 'text', text }], isError: true, _meta: { 'regate/approval': meta } } } as JSONRPCMessage;
-  }
-  return { jsonrpc: '2.0', id, error: { code: JsonRpcCode.policyDenied, message: text, data: { code: 'REGATE_ERR_POLICY_DENIED', ...meta } } } as JSONRPCMessage;
+/**
+ * A tool result the agent can act on (`isError`), or a JSON-RPC error for other methods whose
+ * code says why: the policy's refusal, or the shared store being unavailable.
+ */
+function toolError(call: CallRecord, id: RequestId, text: string, meta: Record<string, unknown>, code: ErrorCode): JSONRPCMessage {
+  if (call.method === 'tools/call') return toolErrorResult(id, text, call.exchange.era, 'regate/approval', { ...meta, code });
+  return { jsonrpc: '2.0', id, error: { code: catalogue[code].rpc, message: text, data: { code, ...meta } } } as JSONRPCMessage;
 }
 
 /** A request made after asking the requester why: its id (named while asking) and the answer. */
@@ -105,11 +105,11 @@ export function createApprovalStage(o: ApprovalStageOptions): Stage {
 
   const what = (call: CallRecord) => (call.method === 'tools/call' && call.tool !== undefined ? `the call to tool "${capText(call.tool)}"` : `this ${call.method} request`);
 
-  const reply = (call: CallRecord, text: string, r: ApprovalRecord | undefined): ReleasedVerdict => {
+  const reply = (call: CallRecord, text: string, r: ApprovalRecord | undefined, code: ErrorCode = 'REGATE_ERR_POLICY_DENIED'): ReleasedVerdict => {
     if (r !== undefined) call.approval = approvalFacts(r);
     const id = idOf(call.message);
     if (id === undefined) return { action: 'reply' };
-    return { action: 'reply', reply: toolError(call, id, text, r ? { id: r.id, status: r.status, url: linkFor(r.id) } : {}) };
+    return { action: 'reply', reply: toolError(call, id, text, r ? { id: r.id, status: r.status, url: linkFor(r.id) } : {}, code) };
   };
 
   /**
@@ -130,7 +130,7 @@ export function createApprovalStage(o: ApprovalStageOptions): Stage {
         spent = await book.use(r.id, identity);
       } catch (err) {
         log.warn({ err, approval_id: r.id }, 'approval: could not spend the grant; the call is not made');
-        return reply(call, `regate could not confirm approval ${r.id} for ${what(call)} (the shared store is unavailable), so the call was not made; retry it.`, r);
+        return reply(call, `regate could not confirm approval ${r.id} for ${what(call)} (the shared store is unavailable), so the call was not made; retry it.`, r, 'REGATE_ERR_STORE_UNAVAILABLE');
       }
       if (!spent.ok) return reply(call, `approval ${r.id} cannot be used for ${what(call)}: ${spent.error.detail ?? spent.error.message}.`, spent.record ?? r);
       record = spent.record;
@@ -260,9 +260,9 @@ export function createApprovalStage(o: ApprovalStageOptions): Stage {
         return { action: 'reply' };
       }
       case 'lost':
-        return reply(call, `approval ${r.id} for ${what(call)} was lost (regate's shared store lost its state), so the call was not made; retry it to ask again.`, undefined);
+        return reply(call, `approval ${r.id} for ${what(call)} was lost (regate's shared store lost its state), so the call was not made; retry it to ask again.`, undefined, 'REGATE_ERR_STORE_UNAVAILABLE');
       case 'unreachable':
-        return reply(call, `regate could not learn the outcome of approval ${r.id} before its deadline (the shared store is unavailable), so the call was not made; retry it later.`, r);
+        return reply(call, `regate could not learn the outcome of approval ${r.id} before its deadline (the shared store is unavailable), so the call was not made; retry it later.`, r, 'REGATE_ERR_STORE_UNAVAILABLE');
       case 'decided':
         if (s.record.status === 'approved') return proceed(call, s.record, identity);
         return reply(call, outcomeText(call, s.record), s.record);

@@ -32,9 +32,10 @@ describe('approvals while Redis is down (real redis-server)', function () {
     const held = postMcp(`${gw.url}/mcp/crm`, toolCall(1, 'delete_customer', { id: 'c-1' }), auth);
     await waitForPending(gw.url, approver);
     await redis.stop();
-    const answer = (await held).items.find((i) => i.kind === 'message')?.message as { result?: { isError?: boolean; content: Array<{ text: string }> } };
+    const answer = (await held).items.find((i) => i.kind === 'message')?.message as { result?: { isError?: boolean; content: Array<{ text: string }>; _meta: Record<string, { code?: string }> } };
     assert.equal(answer.result?.isError, true);
     assert.match(answer.result!.content[0]!.text, /could not learn the outcome .* before its deadline .*not made/);
+    assert.equal(answer.result!._meta['regate/approval']?.code, 'REGATE_ERR_STORE_UNAVAILABLE', 'an outage, not a refusal');
 
     const refused = (await postMcp(`${gw.url}/mcp/crm`, toolCall(2, 'delete_customer', { id: 'c-2' }), auth)).items[0]?.message as { error?: { data?: { code?: string } } };
     assert.equal(refused.error?.data?.code, 'REGATE_ERR_STORE_UNAVAILABLE');
