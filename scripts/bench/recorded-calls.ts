@@ -6,7 +6,8 @@
  */
 import { createReadStream } from 'node:fs';
 import { readdir } from 'node:fs/promises';
-import { basename, dirname, extname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { isRotatedTranscript } from '../../src/audit/file-sink.ts';
 import { createInterface } from 'node:readline';
 
 /** Whether one transcript line is the request event of a `tools/call`. */
@@ -20,9 +21,7 @@ export function isRecordedCall(line: string): boolean {
 
 /** Whether `name` is the active transcript file `active` or one the file sink rotated from it. */
 export function isTranscriptFile(name: string, active: string): boolean {
-  const ext = extname(active);
-  const prefix = `${basename(active, ext)}.`;
-  return name === active || (name.startsWith(prefix) && name.endsWith(ext) && /^\d{4}-\d{2}-\d{2}T/.test(name.slice(prefix.length)));
+  return name === active || isRotatedTranscript(name, active);
 }
 
 /** The `tools/call` request events recorded in the transcript at `path` and its rotated files (0 when there are none). */

@@ -22,6 +22,17 @@ export interface FileSinkOptions {
 
 const HOUR_MS = 3_600_000;
 
+/**
+ * Whether `name` (a file name in the active file's folder) is one this sink rotated from the
+ * transcript at `activePath`: `<name>.<UTC timestamp>[-n]<ext>`. Retention, the review's reader
+ * and the proxy benchmark all find rotated files by it.
+ */
+export function isRotatedTranscript(name: string, activePath: string): boolean {
+  const ext = extname(activePath);
+  const prefix = `${basename(activePath, ext)}.`;
+  return name.startsWith(prefix) && name.endsWith(ext) && /^\d{4}-\d{2}-\d{2}T/.test(name.slice(prefix.length));
+}
+
 export class FileSink implements AuditSink {
   readonly name = 'file';
   readonly #o: FileSinkOptions;
@@ -78,12 +89,11 @@ export class FileSink implements AuditSink {
   /** Deletes rotated files last modified more than `retain_days` ago. */
   async applyRetention(): Promise<string[]> {
     if (this.#o.retainDays <= 0) return [];
-    const { dir, prefix, ext } = this.#parts();
+    const { dir } = this.#parts();
     const cutoff = this.#now() - this.#o.retainDays * 24 * HOUR_MS;
     const removed: string[] = [];
     for (const name of await readdir(dir)) {
-      if (!name.startsWith(prefix) || !name.endsWith(ext) || join(dir, name) === this.#o.path) continue;
-      if (!/^\d{4}-\d{2}-\d{2}T/.test(name.slice(prefix.length))) continue; // only files this sink rotated
+      if (!isRotatedTranscript(name, this.#o.path)) continue; // only files this sink rotated
       const file = join(dir, name);
       const st = await stat(file).catch(() => undefined);
       if (st !== undefined && st.mtimeMs < cutoff) {

@@ -6,10 +6,11 @@
  */
 import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
-import { basename, dirname, extname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { TranscriptEvent } from '../event.ts';
 import type { TimeRange } from './time-range.ts';
+import { isRotatedTranscript } from '../file-sink.ts';
 
 export interface TranscriptFile {
   readonly path: string;
@@ -19,15 +20,11 @@ export interface TranscriptFile {
 /** The transcript files of the sink at `activePath` that may hold events of `range`, oldest first. */
 export async function transcriptFiles(activePath: string, range: TimeRange): Promise<TranscriptFile[]> {
   const dir = dirname(activePath);
-  const ext = extname(activePath);
-  const prefix = `${basename(activePath, ext)}.`;
   const names = await readdir(dir).catch((err: NodeJS.ErrnoException) => {
     if (err.code === 'ENOENT') return [] as string[];
     throw err;
   });
-  const rotated = names
-    .filter((n) => n.startsWith(prefix) && n.endsWith(ext) && /^\d{4}-\d{2}-\d{2}T/.test(n.slice(prefix.length)))
-    .sort();
+  const rotated = names.filter((n) => isRotatedTranscript(n, activePath)).sort();
   const out: TranscriptFile[] = [];
   for (const path of [...rotated.map((n) => join(dir, n)), activePath]) {
     const st = await stat(path).catch(() => undefined);
