@@ -18,7 +18,6 @@
 import { z } from 'zod';
 
 export const SINK_NAMES = ['file', 'log-analytics'] as const;
-export type SinkName = (typeof SINK_NAMES)[number];
 
 const sinkName = z.enum(SINK_NAMES);
 
@@ -130,9 +129,6 @@ export const auditConfigSchema = z
   })
   .transform(({ sink, sinks, ...rest }) => ({ ...rest, sinks: [...new Set(sinks ?? [sink ?? 'file'])] }));
 
-export type AuditConfigInput = z.input<typeof auditConfigSchema>;
 export type AuditConfig = z.output<typeof auditConfigSchema>;
 export type LogAnalyticsConfig = z.output<typeof logAnalyticsSchema>;
 export type CredentialConfig = z.output<typeof credentialSchema>;
-export type FileSinkConfig = AuditConfig['file'];
-export type BufferConfig = AuditConfig['buffer'];

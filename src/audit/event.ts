@@ -11,7 +11,6 @@ import { z } from 'zod';
 import { jsonWithKnown, type KnownJson } from '../util/json-with-known.ts';
 
 export const EVENT_KINDS = ['request', 'decision', 'response', 'approval', 'error', 'session'] as const;
-export type EventKind = (typeof EVENT_KINDS)[number];
 
 const counts = z.record(z.string(), z.number().int().nonnegative());
 
