@@ -22,6 +22,7 @@ import type { Stage } from '../pipeline/stage.ts';
 import { assertMaskable, maskMessage } from './mask.ts';
 import type { MaskPlan, MaskPlanner } from './plan.ts';
 import { toolErrorResult } from '../mcp/tool-error-result.ts';
+import { isRecord } from '../util/is-record.ts';
 
 export interface MaskingStageOptions {
   /** The planner of the active bundle (rebuilt when a bundle with other custom detectors arrives). */
@@ -83,8 +84,8 @@ export function createMaskingStage(o: MaskingStageOptions): Stage {
       }
       // A result regate masked is for this caller only: never cacheable for others (2026 era).
       const result = (out as { result?: unknown }).result;
-      if (result !== null && typeof result === 'object' && !Array.isArray(result) && call.direction === 'client_to_server') {
-        out = { ...out, result: markPrivate(call.method, result as Record<string, unknown>, x.era) } as JSONRPCMessage;
+      if (isRecord(result) && call.direction === 'client_to_server') {
+        out = { ...out, result: markPrivate(call.method, result, x.era) } as JSONRPCMessage;
       }
       return out;
     },

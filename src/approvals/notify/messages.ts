@@ -5,6 +5,7 @@
  * behind sign-in. Only the argument names and their digest travel.
  */
 import type { ApprovalRecord } from '../record.ts';
+import { isRecord } from '../../util/is-record.ts';
 
 /** The facts every notification carries. */
 export interface NotificationFacts {
@@ -40,7 +41,7 @@ export function notificationFacts(r: ApprovalRecord, url: string): NotificationF
     rule: r.rule,
     approvers: r.approvers,
     min_approvals: r.min_approvals,
-    argument_names: args !== null && typeof args === 'object' && !Array.isArray(args) ? Object.keys(args).sort() : [],
+    argument_names: isRecord(args) ? Object.keys(args).sort() : [],
     arguments_sha256: r.digest,
     created_at: new Date(r.created_at).toISOString(),
     expires_at: new Date(r.expires_at).toISOString(),

@@ -8,6 +8,7 @@
 import type { Principal } from '../../identity/principal.ts';
 import { buildPolicyInput, type PolicyInput } from '../../policy/input.ts';
 import type { TranscriptEvent } from '../event.ts';
+import { isRecord } from '../../util/is-record.ts';
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
@@ -31,7 +32,7 @@ export function principalOf(e: TranscriptEvent): Principal | undefined {
 
 /** The policy input of a request event (kind `request`), with `sessionCalls` earlier tools/calls in its session. */
 export function inputOfRequest(e: TranscriptEvent, sessionCalls: number): PolicyInput {
-  const params = e.params !== null && typeof e.params === 'object' && !Array.isArray(e.params) ? (e.params as Record<string, unknown>) : undefined;
+  const params = isRecord(e.params) ? e.params : undefined;
   const message: Record<string, unknown> = { jsonrpc: '2.0', method: e.method ?? '' };
   if (e.message_id !== undefined) message['id'] = e.message_id;
   if (params !== undefined) message['params'] = params;
