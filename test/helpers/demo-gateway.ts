@@ -3,6 +3,7 @@
  * `crm`), as an agent meets it, plus the headers a Streamable HTTP client sends by hand.
  */
 import type { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { ConfigInput } from '../../src/config/schema.ts';
 import { startDemoServer, type DemoServer } from '../../src/demo/demo-server.ts';
 import { COMMITTED_BUNDLE, startTestGateway, type TestGateway } from './gateway.ts';
 import { connectClient, type McpTestClient } from './peers.ts';
@@ -19,10 +20,12 @@ export interface DemoGateway {
   stop(): Promise<void>;
 }
 
-export async function startDemoGateway(): Promise<DemoGateway> {
+/** `extra`: more of the configuration (e.g. `audit`), beside the demo connection and the committed bundle. */
+export async function startDemoGateway(extra: Omit<Partial<ConfigInput>, 'connections' | 'policy'> = {}): Promise<DemoGateway> {
   const upstreamToken = 'crm-gateway-credential';
   const demo = await startDemoServer({ requiredToken: upstreamToken });
   const gw = await startTestGateway({
+    ...extra,
     connections: [{ name: 'crm', url: demo.url, headers: { Authorization: `Bearer ${upstreamToken}` } }],
     policy: { bundle: { path: COMMITTED_BUNDLE } },
   });

@@ -1,27 +1,24 @@
 import assert from 'node:assert/strict';
-import { startDemoServer, type DemoServer } from '../../../src/demo/demo-server.ts';
+import type { DemoServer } from '../../../src/demo/demo-server.ts';
+import { startDemoGateway, type DemoGateway } from '../../helpers/demo-gateway.ts';
 import { connectClient, type McpTestClient } from '../../helpers/peers.ts';
-import { COMMITTED_BUNDLE, startTestGateway, type TestGateway } from '../../helpers/gateway.ts';
+import type { TestGateway } from '../../helpers/gateway.ts';
 
 type CallResult = { isError?: boolean; content: Array<{ type: string; text: string }>; structuredContent?: unknown };
 
 /** The committed default policy, enforced end to end on the demo CRM through the SDK client. */
 describe('policy enforcement end to end (default bundle, demo CRM, SDK client)', function () {
   this.timeout(30_000);
-  const upstreamToken = 'crm-gateway-credential';
+  let d: DemoGateway;
   let demo: DemoServer;
   let gw: TestGateway;
 
   before(async () => {
-    demo = await startDemoServer({ requiredToken: upstreamToken });
-    gw = await startTestGateway({
-      connections: [{ name: 'crm', url: demo.url, headers: { Authorization: `Bearer ${upstreamToken}` } }],
-      policy: { bundle: { path: COMMITTED_BUNDLE } },
-    });
+    d = await startDemoGateway();
+    ({ demo, gw } = d);
   });
   after(async () => {
-    await gw?.stop();
-    await demo?.close();
+    await d?.stop();
   });
 
   async function as(sub: string, groups: string[]): Promise<McpTestClient<never>> {
